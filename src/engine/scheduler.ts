@@ -1,0 +1,124 @@
+import { Cron } from "croner";
+import type { Logger } from "../logger.ts";
+
+export type Schedule = { kind: "interval"; ms: number } | { kind: "cron"; expression: string };
+
+interface Job {
+  name: string;
+  run: () => Promise<void>;
+  running: Promise<void> | null;
+  /** A trigger arrived while running: run once more right after. */
+  again: boolean;
+  cron: Cron | null;
+  timer: NodeJS.Timeout | null;
+  schedule: Schedule;
+  nextAt: number | null;
+}
+
+/**
+ * Runs named jobs on intervals or cron expressions (croner). A job never overlaps itself: a tick
+ * that arrives while it runs is skipped (logged), an ad-hoc trigger is coalesced into one extra run.
+ */
+export class Scheduler {
+  readonly #jobs = new Map<string, Job>();
+  readonly #log: Logger;
+  #stopped = false;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  add(name: string, schedule: Schedule, run: () => Promise<void>, options: { runNow?: boolean } = {}): void {
+    if (this.#jobs.has(name)) throw new Error(`job ${name} already scheduled`);
+    const job: Job = { name, run, running: null, again: false, cron: null, timer: null, schedule, nextAt: null };
+    this.#jobs.set(name, job);
+    if (schedule.kind === "cron") {
+      job.cron = new Cron(schedule.expression, { catch: true }, () => this.#tick(job));
+      job.nextAt = job.cron.nextRun()?.getTime() ?? null;
+    } else {
+      this.#arm(job, options.runNow ? 0 : schedule.ms);
+    }
+    if (options.runNow && schedule.kind === "cron") void this.trigger(name);
+  }
+
+  /** Runs a job now (or right after the current run). Resolves when that run has finished. */
+  async trigger(name: string): Promise<void> {
+    const job = this.#jobs.get(name);
+    if (!job) throw new Error(`no job ${name}`);
+    if (job.running) {
+      job.again = true;
+      await job.running;
+      return;
+    }
+    await this.#execute(job);
+  }
+
+  isRunning(name: string): boolean {
+    return this.#jobs.get(name)?.running != null;
+  }
+
+  nextRun(name: string): number | null {
+    return this.#jobs.get(name)?.nextAt ?? null;
+  }
+
+  /** Earliest next run among the jobs whose name starts with `prefix`. */
+  nextRunOf(prefix: string): number | null {
+    let next: number | null = null;
+    for (const job of this.#jobs.values()) {
+      if (!job.name.startsWith(prefix) || job.nextAt === null) continue;
+      if (next === null || job.nextAt < next) next = job.nextAt;
+    }
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const running: Promise<void>[] = [];
+    for (const job of this.#jobs.values()) {
+      job.cron?.stop();
+      if (job.timer) clearTimeout(job.timer);
+      if (job.running) running.push(job.running);
+    }
+    await Promise.allSettled(running);
+    this.#jobs.clear();
+  }
+
+  #arm(job: Job, delay: number): void {
+    if (this.#stopped || job.schedule.kind !== "interval") return;
+    job.nextAt = Date.now() + delay;
+    job.timer = setTimeout(() => this.#tick(job), delay);
+    job.timer.unref?.();
+  }
+
+  #tick(job: Job): void {
+    if (this.#stopped) return;
+    if (job.running) {
+      this.#log.warn(`skipping ${job.name}: previous run still in progress`);
+      if (job.schedule.kind === "interval") this.#arm(job, job.schedule.ms);
+      return;
+    }
+    void this.#execute(job);
+  }
+
+  async #execute(job: Job): Promise<void> {
+    if (job.timer) clearTimeout(job.timer);
+    const run = (async () => {
+      do {
+        job.again = false;
+        try {
+          await job.run();
+        } catch (error) {
+          this.#log.error(`job ${job.name} failed`, { error: error instanceof Error ? error.message : String(error) });
+        }
+      } while (job.again && !this.#stopped);
+    })();
+    job.running = run;
+    try {
+      await run;
+    } finally {
+      job.running = null;
+      if (job.schedule.kind === "interval") this.#arm(job, job.schedule.ms);
+      else job.nextAt = job.cron?.nextRun()?.getTime() ?? null;
+    }
+  }
+}

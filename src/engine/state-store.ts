@@ -1,0 +1,65 @@
+import { join } from "node:path";
+import { z } from "zod";
+import { BridgeError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { readFileIfExists, writeFileAtomic } from "../util/atomic-file.ts";
+
+/**
+ * What the engine remembers per account across restarts: sync cursors and the last values it
+ * published, so a restart neither repeats events nor forgets state. Service-specific parts are
+ * kept opaque here and parsed by their owners.
+ */
+export const EngineStateSchema = z.object({
+  version: z.literal(1),
+  photos: z
+    .object({
+      sync: z.unknown().nullable(),
+      latest: z.unknown().nullable(),
+      count: z.number().nullable(),
+    })
+    .default({ sync: null, latest: null, count: null }),
+  calls: z.object({ cursor: z.string().nullable(), last: z.unknown().nullable() }).default({ cursor: null, last: null }),
+  devices: z.record(z.string(), z.unknown()).default({}),
+});
+export type EngineState = z.infer<typeof EngineStateSchema>;
+
+export function emptyEngineState(): EngineState {
+  return { version: 1, photos: { sync: null, latest: null, count: null }, calls: { cursor: null, last: null }, devices: {} };
+}
+
+export class EngineStateStore {
+  readonly #dir: string;
+  readonly #log: Logger;
+
+  constructor(stateDir: string, log: Logger) {
+    this.#dir = join(stateDir, "engine");
+    this.#log = log;
+  }
+
+  #path(account: string): string {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(account)) throw new BridgeError("INVALID_INPUT", `invalid account id ${account}`);
+    return join(this.#dir, `${account}.json`);
+  }
+
+  async load(account: string): Promise<EngineState> {
+    const text = await readFileIfExists(this.#path(account));
+    if (text === undefined) return emptyEngineState();
+    try {
+      return EngineStateSchema.parse(JSON.parse(text));
+    } catch (error) {
+      this.#log.warn("engine state file is unreadable; starting from an empty state", {
+        account,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return emptyEngineState();
+    }
+  }
+
+  async save(account: string, state: EngineState): Promise<void> {
+    try {
+      await writeFileAtomic(this.#path(account), `${JSON.stringify(state)}\n`);
+    } catch (error) {
+      throw new BridgeError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
+    }
+  }
+}
