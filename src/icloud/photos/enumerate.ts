@@ -1,0 +1,118 @@
+import type { CloudKitClient } from "./cloudkit-client.ts";
+import { RecordsResponseSchema } from "./cloudkit-schemas.ts";
+import { DESIRED_KEYS, RecordPairer, toPhotoItem } from "./records.ts";
+import type { PhotoItem, PhotoZone } from "./types.ts";
+import { completeOrphans, PAGE_RECORDS } from "./zone-changes.ts";
+
+export interface EnumerateOptions {
+  /** Only items with `date_uploaded` later than this (ricloud `since`). */
+  since?: Date | string;
+  /** Only items with `date_uploaded` earlier than this (ricloud `until`). */
+  until?: Date | string;
+  /** `asc` (oldest first, default) or `desc` (newest first). */
+  order?: "asc" | "desc";
+  /**
+   * `added` (default): `CPLAssetAndMasterByAddedDate`, sorted by `date_uploaded`, so `since`/`until`
+   * also stop the walk early. `asset_date`: "All Photos" by capture date, server-side without hidden
+   * or deleted items.
+   */
+  index?: "added" | "asset_date";
+  /** Keep hidden items (the `added` index includes them; default false). */
+  includeHidden?: boolean;
+  /** Records per page, at most 200 (= 100 photos). */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+const INDEXES = {
+  added: { recordType: "CPLAssetAndMasterByAddedDate", countId: "CPLAssetByAddedDate" },
+  asset_date: {
+    recordType: "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted",
+    countId: "CPLAssetByAssetDateWithoutHiddenOrDeleted",
+  },
+} as const;
+
+function millis(value: Date | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`not a date: ${String(value)}`);
+  return ms;
+}
+
+async function queryPage(
+  client: CloudKitClient,
+  zone: PhotoZone,
+  recordType: string,
+  startRank: number,
+  direction: "ASCENDING" | "DESCENDING",
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<{ items: PhotoItem[]; assets: number }> {
+  const body = {
+    query: {
+      recordType,
+      filterBy: [
+        { fieldName: "startRank", comparator: "EQUALS", fieldValue: { type: "INT64", value: startRank } },
+        { fieldName: "direction", comparator: "EQUALS", fieldValue: { type: "STRING", value: direction } },
+      ],
+    },
+    resultsLimit: limit,
+    desiredKeys: DESIRED_KEYS,
+    zoneID: zone.zoneID,
+  };
+  const answer = await client.post(zone.database, "/records/query", body, RecordsResponseSchema, signal);
+  const pairer = new RecordPairer();
+  const items: PhotoItem[] = [];
+  for (const record of answer.records) {
+    for (const [master, asset] of pairer.add(record)) items.push(toPhotoItem(master, asset, zone));
+  }
+  items.push(...(await completeOrphans(client, zone, pairer.orphanAssets(), signal)));
+  // Ranks count photos (CPLAsset records), also those whose master could not be found.
+  return { items, assets: answer.records.filter((record) => record.recordType === "CPLAsset").length };
+}
+
+/**
+ * Lists a zone page by page (≤ 200 records = 100 photos per request) with `startRank` = photos seen,
+ * holding one page in memory at a time. Items come in index order; `count` is the zone's item count
+ * for `desc`, where walking starts at rank `count - 1`.
+ */
+export async function* enumerateZone(
+  client: CloudKitClient,
+  zone: PhotoZone,
+  options: EnumerateOptions,
+  count: (indexCountId: string) => Promise<number>,
+): AsyncGenerator<PhotoItem> {
+  const index = INDEXES[options.index ?? "added"];
+  const byAdded = (options.index ?? "added") === "added";
+  const since = millis(options.since);
+  const until = millis(options.until);
+  const desc = options.order === "desc";
+  const limit = Math.max(2, Math.min(PAGE_RECORDS, options.pageSize ?? PAGE_RECORDS));
+  let rank = desc ? (await count(index.countId)) - 1 : 0;
+  while (rank >= 0) {
+    options.signal?.throwIfAborted();
+    const page = await queryPage(
+      client,
+      zone,
+      index.recordType,
+      rank,
+      desc ? "DESCENDING" : "ASCENDING",
+      limit,
+      options.signal,
+    );
+    if (page.assets === 0) return;
+    rank += desc ? -page.assets : page.assets;
+    const key = (item: PhotoItem): number => Date.parse(byAdded ? item.asset.date_uploaded : item.asset.date_created);
+    page.items.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)));
+    for (const item of page.items) {
+      const uploaded = Date.parse(item.asset.date_uploaded);
+      // On the added-date index the walk is sorted by date_uploaded: the first item past a bound ends it.
+      if (byAdded && desc && since !== undefined && uploaded <= since) return;
+      if (byAdded && !desc && until !== undefined && uploaded >= until) return;
+      if (since !== undefined && uploaded <= since) continue;
+      if (until !== undefined && uploaded >= until) continue;
+      if (item.deleted || (item.asset.hidden && options.includeHidden !== true)) continue;
+      yield item;
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import { BridgeError } from "../../errors.ts";
+import { type Logger, silentLogger } from "../../logger.ts";
+import type { ServiceTransport } from "../service-transport.ts";
+import { CloudKitClient } from "./cloudkit-client.ts";
+import {
+  BatchResponseSchema,
+  DatabaseChangesResponseSchema,
+  RecordsResponseSchema,
+  ZonesListResponseSchema,
+} from "./cloudkit-schemas.ts";
+import { type EnumerateOptions, enumerateZone } from "./enumerate.ts";
+import { type ChangeCheck, type PhotoChanges, readChanges } from "./photos-changes.ts";
+import { numberField, RecordPairer, stringField, toPhotoItem } from "./records.ts";
+import { isLibraryZone, type PhotosSyncState, zoneKey } from "./sync-state.ts";
+import type { PhotoDatabase, PhotoItem, PhotoZone } from "./types.ts";
+import { lookupRecords } from "./zone-changes.ts";
+
+export type { ChangeCheck, PhotoChanges } from "./photos-changes.ts";
+
+export interface PhotosServiceOptions {
+  logger?: Logger;
+  /**
+   * What `newAssets` does without a stored state. `baseline` (default): record the current tokens and
+   * treat the existing library as known, so the first run does not flood consumers with "new photo"
+   * events. `all`: report every existing item as new (reads the whole change feed; large libraries
+   * should rather use `enumerate`).
+   */
+  firstRun?: "baseline" | "all";
+  /** Follow Shared Libraries of other owners (shared database). Default true. */
+  includeShared?: boolean;
+}
+
+export interface LibraryZone extends PhotoZone {
+  /** The zone's current token from `zones/list`, when CloudKit gave one. */
+  syncToken?: string;
+}
+
+export interface IndexingStatus {
+  ready: boolean;
+  state: string;
+  progress?: number;
+}
+
+const PRIMARY: PhotoZone = { database: "private", zoneID: { zoneName: "PrimarySync" } };
+
+/** iCloud Photos over CloudKit web services (`com.apple.photos.cloud`), read-only. */
+export class PhotosService {
+  readonly #client: CloudKitClient;
+  readonly #log: Logger;
+  readonly #firstRun: "baseline" | "all";
+  readonly #includeShared: boolean;
+
+  constructor(transport: ServiceTransport, options: PhotosServiceOptions = {}) {
+    this.#log = (options.logger ?? silentLogger).child({ module: "photos" });
+    this.#client = new CloudKitClient(transport, { logger: this.#log });
+    this.#firstRun = options.firstRun ?? "baseline";
+    this.#includeShared = options.includeShared ?? true;
+  }
+
+  /** CloudKit requests sent so far (benchmarks, diagnostics). */
+  get requestCount(): number {
+    return this.#client.requests;
+  }
+
+  /** Whether CloudKit has finished indexing the zone; clients must not list before `FINISHED`. */
+  async checkIndexing(zone: PhotoZone = PRIMARY): Promise<IndexingStatus> {
+    const body = { query: { recordType: "CheckIndexingState" }, zoneID: zone.zoneID };
+    const answer = await this.#client.post(zone.database, "/records/query", body, RecordsResponseSchema);
+    const record = answer.records[0];
+    const state = record ? (stringField(record, "state") ?? "UNKNOWN") : "UNKNOWN";
+    const progress = record ? numberField(record, "progress") : undefined;
+    return { ready: state === "FINISHED", state, ...(progress === undefined ? {} : { progress }) };
+  }
+
+  /** The library zones: `PrimarySync` and `SharedSync-…` in the private and (optionally) shared database. */
+  async zones(signal?: AbortSignal): Promise<LibraryZone[]> {
+    const zones = await this.#listZones("private", signal);
+    if (this.#includeShared) {
+      try {
+        zones.push(...(await this.#listZones("shared", signal)));
+      } catch (error) {
+        if (error instanceof BridgeError && error.code === "RATE_LIMITED") throw error;
+        this.#log.warn("shared database not readable, following the private library only", { error: String(error) });
+      }
+    }
+    return zones;
+  }
+
+  async #listZones(database: PhotoDatabase, signal?: AbortSignal): Promise<LibraryZone[]> {
+    const answer = await this.#client.post(database, "/zones/list", {}, ZonesListResponseSchema, signal);
+    return answer.zones
+      .filter((zone) => zone.deleted !== true && !zone.serverErrorCode && isLibraryZone(zone.zoneID.zoneName))
+      .map((zone) => {
+        const syncToken = zone.syncToken ?? answer.syncToken;
+        return { database, zoneID: zone.zoneID, ...(syncToken ? { syncToken } : {}) };
+      });
+  }
+
+  /** The current `changes/database` token (pages through `moreComing`). */
+  async #databaseToken(database: PhotoDatabase, from: string | undefined, signal?: AbortSignal) {
+    const changed: PhotoZone[] = [];
+    let token = from;
+    for (;;) {
+      const body = token ? { syncToken: token } : {};
+      const answer = await this.#client.post(
+        database,
+        "/changes/database",
+        body,
+        DatabaseChangesResponseSchema,
+        signal,
+      );
+      for (const zone of answer.zones) {
+        if (isLibraryZone(zone.zoneID.zoneName)) changed.push({ database, zoneID: zone.zoneID });
+      }
+      if (answer.syncToken) token = answer.syncToken;
+      if (!answer.moreComing) return { token, changed };
+    }
+  }
+
+  /**
+   * Tokens for a first run: database tokens first, then zone tokens, so a change in between is
+   * reported again on the next poll instead of being skipped.
+   */
+  async baseline(signal?: AbortSignal): Promise<PhotosSyncState> {
+    const databases: PhotosSyncState["databases"] = {};
+    databases.private = (await this.#databaseToken("private", undefined, signal)).token;
+    const zones = await this.zones(signal);
+    if (zones.some((zone) => zone.database === "shared")) {
+      databases.shared = (await this.#databaseToken("shared", undefined, signal)).token;
+    }
+    const state: PhotosSyncState = { version: 1, databases: {}, zones: [] };
+    for (const db of ["private", "shared"] as const) if (databases[db]) state.databases[db] = databases[db];
+    for (const zone of zones) {
+      if (zone.syncToken) state.zones.push({ database: zone.database, zoneID: zone.zoneID, syncToken: zone.syncToken });
+      else this.#log.warn("zone without sync token, not followed", { zone: zoneKey(zone) });
+    }
+    return state;
+  }
+
+  /**
+   * The cheap check: one `changes/database` per followed database (one request for most accounts).
+   * Without a stored database token it compares `zones/list` tokens instead.
+   */
+  async hasChanges(state: PhotosSyncState, signal?: AbortSignal): Promise<ChangeCheck> {
+    const databases = new Set<PhotoDatabase>(["private", ...state.zones.map((zone) => zone.database)]);
+    const zones: PhotoZone[] = [];
+    const tokens: PhotosSyncState["databases"] = { ...state.databases };
+    for (const database of databases) {
+      const stored = state.databases[database];
+      if (stored) {
+        const result = await this.#databaseToken(database, stored, signal);
+        zones.push(...result.changed);
+        if (result.token) tokens[database] = result.token;
+        continue;
+      }
+      for (const zone of await this.#listZones(database, signal)) {
+        const known = state.zones.find((z) => zoneKey(z) === zoneKey(zone));
+        if (!known || zone.syncToken !== known.syncToken) zones.push({ database, zoneID: zone.zoneID });
+      }
+    }
+    return { changed: zones.length > 0, zones, databaseTokens: tokens };
+  }
+
+  /**
+   * New, changed and removed items since `state` (see {@link readChanges}). Without a state, applies
+   * the `firstRun` policy. Persist `nextState` only after processing the result.
+   */
+  async newAssets(
+    state: PhotosSyncState | undefined,
+    check?: ChangeCheck,
+    signal?: AbortSignal,
+  ): Promise<PhotoChanges> {
+    if (state === undefined) {
+      const baseline = await this.baseline(signal);
+      if (this.#firstRun === "baseline") return { assets: [], deleted: [], resync: false, nextState: baseline };
+      const fromStart: PhotosSyncState = { ...baseline, zones: [] };
+      const zones = baseline.zones.map((zone) => ({ database: zone.database, zoneID: zone.zoneID }));
+      return readChanges(
+        this.#client,
+        fromStart,
+        { changed: true, zones, databaseTokens: baseline.databases },
+        {
+          log: this.#log,
+          newZone: "all",
+          zoneTokens: (database) => this.#listZones(database, signal),
+          ...(signal === undefined ? {} : { signal }),
+        },
+      );
+    }
+    return readChanges(this.#client, state, check ?? (await this.hasChanges(state, signal)), {
+      log: this.#log,
+      newZone: this.#firstRun,
+      zoneTokens: (database) => this.#listZones(database, signal),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+
+  /** Number of items in the zone's index (`HyperionIndexCountLookup`). */
+  async count(zone: PhotoZone = PRIMARY, indexCountId = "CPLAssetByAssetDateWithoutHiddenOrDeleted"): Promise<number> {
+    const query = {
+      recordType: "HyperionIndexCountLookup",
+      filterBy: {
+        fieldName: "indexCountID",
+        comparator: "IN",
+        fieldValue: { type: "STRING_LIST", value: [indexCountId] },
+      },
+    };
+    const body = { batch: [{ resultsLimit: 1, zoneWide: true, zoneID: zone.zoneID, query }] };
+    const answer = await this.#client.post(zone.database, "/internal/records/query/batch", body, BatchResponseSchema);
+    const record = answer.batch[0]?.records[0];
+    const count = record ? numberField(record, "itemCount") : undefined;
+    if (count === undefined) throw new BridgeError("UNEXPECTED_RESPONSE", "CloudKit count answer without itemCount");
+    return count;
+  }
+
+  /** Full listing of one zone as an async iterator, one page in memory at a time. */
+  enumerate(options: EnumerateOptions = {}, zone: PhotoZone = PRIMARY): AsyncGenerator<PhotoItem> {
+    return enumerateZone(this.#client, zone, options, (id) => this.count(zone, id));
+  }
+
+  /** The item again with fresh download URLs (they expire after about an hour), or undefined when gone. */
+  async refresh(item: PhotoItem, signal?: AbortSignal): Promise<PhotoItem | undefined> {
+    const records = await lookupRecords(this.#client, item.zone, [item.asset.master_id, item.asset.id], signal);
+    const pairer = new RecordPairer();
+    for (const record of records) {
+      const pair = pairer.add(record)[0];
+      if (pair) return toPhotoItem(pair[0], pair[1], item.zone);
+    }
+    return undefined;
+  }
+}
