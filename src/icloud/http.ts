@@ -1,0 +1,284 @@
+import type { Readable } from "node:stream";
+import { type Dispatcher, request } from "undici";
+import { BridgeError } from "../errors.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import { AppleCookieJar } from "./cookie-jar.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  /**
+   * Whether the request may be sent again after a connection error or a malformed answer (the
+   * server may have processed it). 429/503 answers are always retried: Apple refused them.
+   * Defaults to true.
+   */
+  idempotent?: boolean;
+  /** A 2xx answer must be JSON (or empty): malformed JSON is an UNEXPECTED_RESPONSE. */
+  expectJson?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names; repeated headers joined with ", " (Set-Cookie is in `setCookie`). */
+  headers: Record<string, string>;
+  setCookie: string[];
+  text: string;
+  /** Parsed JSON body when the body is JSON; undefined when empty or not JSON. */
+  json: unknown;
+}
+
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+export interface BackoffOptions {
+  /** First delay; doubled on each try, with ±50% jitter. Default 1000 ms. */
+  baseMs?: number;
+  /** Cap of the exponential delay. Default 30 s. */
+  maxMs?: number;
+  /** Total attempts including the first. Default 4. */
+  tries?: number;
+  /** Longest Retry-After honoured by waiting; a longer one fails at once. Default 120 s. */
+  retryAfterCapMs?: number;
+}
+
+export interface HttpClientOptions {
+  /** undici dispatcher (Agent/Pool with a custom CA for TLS tests, a proxy, ...). */
+  dispatcher?: Dispatcher;
+  backoff?: BackoffOptions;
+  /** Injectable sleep (tests pass one that records delays and resolves at once). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  logger?: Logger;
+  /** Headers and body timeout per attempt. Default 60 s. */
+  timeoutMs?: number;
+}
+
+const RETRYABLE_CONNECTION_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+]);
+
+/** An undici + tough-cookie HTTP client with Apple's retry policy (429/503/connection errors). */
+export class HttpClient {
+  jar: AppleCookieJar = new AppleCookieJar();
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #backoff: Required<BackoffOptions>;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  readonly #timeoutMs: number;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.#dispatcher = options.dispatcher;
+    this.#backoff = {
+      baseMs: options.backoff?.baseMs ?? 1000,
+      maxMs: options.backoff?.maxMs ?? 30_000,
+      tries: Math.max(1, options.backoff?.tries ?? 4),
+      retryAfterCapMs: options.backoff?.retryAfterCapMs ?? 120_000,
+    };
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+    this.#log = options.logger ?? silentLogger;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** Sends a request and reads the whole body, retrying transient failures with backoff. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? true;
+    let last: BridgeError | undefined;
+    for (let attempt = 1; attempt <= this.#backoff.tries; attempt++) {
+      let delay = this.#delay(attempt);
+      try {
+        const res = await this.#once(req);
+        if (res.status === 429 || res.status === 503) {
+          const retryAfter = parseRetryAfter(res.headers["retry-after"]);
+          last = transientStatusError(res.status, retryAfter);
+          if (retryAfter !== undefined) {
+            if (retryAfter * 1000 > this.#backoff.retryAfterCapMs) throw last;
+            delay = Math.max(delay, retryAfter * 1000);
+          }
+          this.#log.debug("transient answer, backing off", { status: res.status, url: pathOf(req.url), attempt });
+        } else if (req.expectJson === true && isMalformedJson(res)) {
+          last = new BridgeError("UNEXPECTED_RESPONSE", `malformed JSON from ${pathOf(req.url)} (HTTP ${res.status})`, {
+            info: { status: res.status },
+          });
+          if (!idempotent) throw last;
+          this.#log.debug("malformed answer, retrying", { url: pathOf(req.url), attempt });
+        } else {
+          return res;
+        }
+      } catch (error) {
+        if (error instanceof BridgeError) throw error;
+        if (req.signal?.aborted === true) throw error;
+        const code = errorCode(error);
+        if (code === undefined || !RETRYABLE_CONNECTION_CODES.has(code)) throw networkError(req.url, error);
+        last = networkError(req.url, error);
+        if (!idempotent && code !== "ECONNREFUSED") throw last;
+        this.#log.debug("connection error, retrying", { code, url: pathOf(req.url), attempt });
+      }
+      if (attempt < this.#backoff.tries) await this.#sleep(delay, req.signal);
+    }
+    throw last ?? new BridgeError("SERVICE_UNAVAILABLE", "request failed");
+  }
+
+  /** GET with cookies whose body is streamed to the caller; retries 429/503 before streaming. */
+  async stream(req: HttpRequest): Promise<StreamResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.#dispatch(req).catch((error: unknown) => {
+        throw req.signal?.aborted === true ? error : networkError(req.url, error);
+      });
+      const headers = flattenHeaders(res.headers);
+      await this.#storeCookies(res.headers["set-cookie"], req.url);
+      if ((res.statusCode === 429 || res.statusCode === 503) && attempt < this.#backoff.tries) {
+        res.body.resume();
+        const retryAfter = parseRetryAfter(headers["retry-after"]);
+        await this.#sleep(
+          Math.max(this.#delay(attempt), Math.min((retryAfter ?? 0) * 1000, this.#backoff.retryAfterCapMs)),
+          req.signal,
+        );
+        continue;
+      }
+      return { status: res.statusCode, headers, body: res.body };
+    }
+  }
+
+  async #once(req: HttpRequest): Promise<HttpResponse> {
+    const res = await this.#dispatch(req);
+    const text = await res.body.text();
+    const headers = flattenHeaders(res.headers);
+    const setCookie = toArray(res.headers["set-cookie"]);
+    await this.#storeCookies(setCookie, req.url);
+    return { status: res.statusCode, headers, setCookie, text, json: parseJsonBody(text, headers["content-type"]) };
+  }
+
+  async #dispatch(req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { ...req.headers };
+    const cookie = await this.jar.cookieHeader(req.url);
+    if (cookie !== "") headers["cookie"] = cookie;
+    return request(req.url, {
+      method: req.method,
+      headers,
+      ...(req.body === undefined ? {} : { body: req.body }),
+      ...(req.signal === undefined ? {} : { signal: req.signal }),
+      ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+  }
+
+  async #storeCookies(raw: string | string[] | undefined, url: string): Promise<void> {
+    for (const value of toArray(raw)) await this.jar.store(value, url);
+  }
+
+  #delay(attempt: number): number {
+    const exp = Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** (attempt - 1));
+    return Math.round(exp * (0.5 + this.#random()));
+  }
+}
+
+function transientStatusError(status: number, retryAfter: number | undefined): BridgeError {
+  if (status === 429) {
+    return new BridgeError("RATE_LIMITED", "Apple is rate limiting requests (HTTP 429)", {
+      info: { status, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) },
+    });
+  }
+  return new BridgeError("SERVICE_UNAVAILABLE", "Apple answered 503 Service Temporarily Unavailable", {
+    info: { status, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) },
+  });
+}
+
+function networkError(url: string, error: unknown): BridgeError {
+  const code = errorCode(error);
+  return new BridgeError("NETWORK", `connection to ${new URL(url).host} failed${code ? ` (${code})` : ""}`, {
+    cause: error,
+  });
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause === undefined || cause === error ? undefined : errorCode(cause);
+}
+
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function parseJsonBody(text: string, contentType: string | undefined): unknown {
+  if (text.trim() === "") return undefined;
+  const looksJson = contentType?.includes("json") === true || /^\s*[[{"]/.test(text) || text.trim() === "null";
+  if (!looksJson) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isMalformedJson(res: HttpResponse): boolean {
+  if (res.status < 200 || res.status >= 300) return false;
+  if (res.text.trim() === "") return false;
+  try {
+    JSON.parse(res.text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined || name.toLowerCase() === "set-cookie") continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+function toArray(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function pathOf(url: string): string {
+  return new URL(url).pathname;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

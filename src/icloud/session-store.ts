@@ -1,0 +1,133 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { BridgeError } from "../errors.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+
+const webserviceSchema = z.object({ url: z.string(), status: z.string().optional() }).loose();
+
+/** Everything the client persists for one account between runs. Secrets: never log any of it. */
+export const storedSessionSchema = z
+  .object({
+    version: z.literal(1),
+    username: z.string(),
+    client_id: z.string(),
+    session_token: z.string().optional(),
+    trust_token: z.string().optional(),
+    scnt: z.string().optional(),
+    session_id: z.string().optional(),
+    account_country: z.string().optional(),
+    auth_attributes: z.string().optional(),
+    dsid: z.string().optional(),
+    hsa_version: z.number().optional(),
+    webservices: z.record(z.string(), webserviceSchema).optional(),
+    /** tough-cookie's serialised jar, including the "expired" Apple cookies kept as session cookies. */
+    cookies: z.unknown().optional(),
+    srp_sign_ins: z.number().int().nonnegative().default(0),
+    /** Set after invalid-credentials / account-locked: no automatic SRP until credentials change or a forced sign-in. */
+    blocked: z
+      .object({
+        error: z.enum(["invalid-credentials", "account-locked"]),
+        since: z.string(),
+        /** scrypt fingerprint of the refused password, to notice a changed password. */
+        password_check: z.object({ salt: z.string(), hash: z.string() }).optional(),
+      })
+      .optional(),
+  })
+  .loose();
+
+export type StoredSession = z.infer<typeof storedSessionSchema>;
+
+/**
+ * One JSON file per account under a state directory (0700), written atomically
+ * (temp file + fsync + rename) with mode 0600.
+ */
+export class SessionStore {
+  readonly dir: string;
+  readonly #log: Logger;
+
+  constructor(dir: string, logger: Logger = silentLogger) {
+    this.dir = dir;
+    this.#log = logger;
+  }
+
+  /** The session file of an account: a hash of the lower-cased username, never outside `dir`. */
+  pathFor(username: string): string {
+    return join(this.dir, `${sessionFileName(username)}.session.json`);
+  }
+
+  async load(username: string): Promise<StoredSession | undefined> {
+    const path = this.pathFor(username);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new BridgeError("STORE_FAILED", "cannot read the session file", { cause: error, info: { username } });
+    }
+    await chmod(path, 0o600).catch(() => undefined);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      this.#log.warn("session file is corrupt (not JSON); starting without a stored session", { username });
+      return undefined;
+    }
+    const parsed = storedSessionSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.#log.warn("session file is invalid; starting without a stored session", { username });
+      return undefined;
+    }
+    if (parsed.data.username.toLowerCase() !== username.toLowerCase()) {
+      this.#log.warn("session file belongs to another account; ignoring it", { username });
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  async save(session: StoredSession): Promise<void> {
+    const path = this.pathFor(session.username);
+    const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      const handle = await open(tmp, "wx", 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(session, null, 2)}\n`, "utf8");
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, path);
+      await chmod(path, 0o600);
+      await syncDir(this.dir);
+    } catch (error) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new BridgeError("STORE_FAILED", "cannot write the session file", {
+        cause: error,
+        info: { username: session.username },
+      });
+    }
+  }
+
+  async remove(username: string): Promise<void> {
+    await rm(this.pathFor(username), { force: true });
+  }
+}
+
+export function sessionFileName(username: string): string {
+  return createHash("sha256").update(username.trim().toLowerCase(), "utf8").digest("hex").slice(0, 32);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic.
+  }
+}
