@@ -1,0 +1,73 @@
+import { createWriteStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { BridgeError } from "../../errors.ts";
+import type { ServiceTransport } from "../service-transport.ts";
+
+export type Fetcher = Pick<ServiceTransport, "download">;
+
+/** Thrown when the signed URL is no longer accepted (403/410): the caller asks CloudKit for a new one. */
+export class ExpiredUrlError extends Error {
+  override readonly name = "ExpiredUrlError";
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** First byte of a `Content-Range: bytes a-b/n` header. */
+function rangeStart(header: string | undefined): number | undefined {
+  const match = /^bytes (\d+)-/.exec(header ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Brings `part` to `size` bytes from `url`, resuming with `Range: bytes=N-` from what it already
+ * holds. Never deletes a partial file on interruption (abort, cut connection) so the next attempt
+ * resumes; restarts from zero only when the server ignores the range or the part is larger than the
+ * record says. Resolves when `part` holds exactly `size` bytes.
+ */
+export async function fetchToPart(
+  fetcher: Fetcher,
+  url: string,
+  part: string,
+  size: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  let offset = (await sizeOf(part)) ?? 0;
+  if (offset > size) {
+    await rm(part, { force: true });
+    offset = 0;
+  }
+  if (offset === size && (await sizeOf(part)) !== undefined) return;
+  const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+  const response = await fetcher.download(url, { headers, ...(signal === undefined ? {} : { signal }) });
+  const { status } = response;
+  let append = false;
+  if (status === 206 && rangeStart(response.headers["content-range"]) === offset) append = true;
+  else if (status === 416 && offset > 0) {
+    response.body.destroy();
+    await rm(part, { force: true });
+    throw new BridgeError("DOWNLOAD_FAILED", "download range not satisfiable; restarting the file");
+  } else if (status !== 200 && status !== 206) {
+    response.body.destroy();
+    if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
+    throw new BridgeError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
+  }
+  await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode: 0o644 }), {
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const written = (await sizeOf(part)) ?? 0;
+  if (written > size) {
+    await rm(part, { force: true });
+    throw new BridgeError("DOWNLOAD_FAILED", `download delivered ${written} bytes, the record says ${size}`);
+  }
+  if (written < size) {
+    throw new BridgeError("DOWNLOAD_FAILED", `download ended after ${written} of ${size} bytes; will resume`);
+  }
+}
