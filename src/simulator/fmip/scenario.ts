@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { durationSchema } from "./duration.ts";
+import { msOrDuration as durationSchema } from "../duration.ts";
 
 /**
  * The `findmy` scenario section of one account (snake_case). Everything has a default, and an empty
