@@ -1,0 +1,128 @@
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
+import { BridgeError } from "../errors.ts";
+import { ICloudSession } from "../icloud/session.ts";
+import { SessionStore } from "../icloud/session-store.ts";
+import { defaultStateDir } from "../icloud/state-dir.ts";
+import { createLogger } from "../logger.ts";
+import { type LoginIo, runInteractiveLogin } from "./login-flow.ts";
+
+export { defaultStateDir } from "../icloud/state-dir.ts";
+
+interface LoginFlags {
+  username: string;
+  endpoint?: string;
+  stateDir?: string;
+  china?: boolean;
+  passwordFile?: string;
+  verbose?: boolean;
+}
+
+/** `icloud2mqtt login`: interactive sign-in (2FA/2SV) that stores the session for the bridge. */
+export function registerLoginCommand(program: Command): void {
+  program
+    .command("login")
+    .description("Sign in to iCloud interactively (2FA code, SMS/voice, 2SV) and store the session")
+    .requiredOption("-u, --username <appleId>", "Apple ID")
+    .option("--endpoint <url>", "origin replacing every Apple host (e.g. the simulator)")
+    .option("--state-dir <dir>", "where sessions are stored (default $ICLOUD2MQTT_STATE_DIR or ~/.icloud2mqtt)")
+    .option("--china", "China mainland account (.com.cn hosts)")
+    .option("--password-file <file>", "read the password from this file (else $ICLOUD_PASSWORD, else a prompt)")
+    .option("-v, --verbose", "debug logging on stderr")
+    .action(async (flags: LoginFlags) => {
+      process.exitCode = await loginAction(flags);
+    });
+}
+
+async function loginAction(flags: LoginFlags): Promise<number> {
+  const io = terminalIo();
+  try {
+    const password = await readPassword(flags, io);
+    const logger = createLogger({
+      level: flags.verbose === true ? "debug" : "warn",
+      destination: process.stderr,
+      name: "login",
+    });
+    const stateDir = flags.stateDir ?? defaultStateDir();
+    const session = await ICloudSession.open({
+      username: flags.username,
+      password,
+      store: new SessionStore(stateDir, logger),
+      logger,
+      ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+      ...(flags.china === true ? { china: true } : {}),
+    });
+    const code = await runInteractiveLogin(session, io);
+    await session.flush();
+    if (code === 0) io.print(`Session stored in ${stateDir}.`);
+    return code;
+  } finally {
+    io.close();
+  }
+}
+
+async function readPassword(flags: LoginFlags, io: TerminalIo): Promise<string> {
+  if (flags.passwordFile !== undefined) {
+    const text = await readFile(flags.passwordFile, "utf8");
+    return text.replace(/\r?\n$/, "");
+  }
+  const fromEnv = process.env["ICLOUD_PASSWORD"];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const password = await io.askHidden(`Password for ${flags.username}: `);
+  if (password === "") throw new BridgeError("INVALID_INPUT", "no password given");
+  return password;
+}
+
+interface TerminalIo extends LoginIo {
+  askHidden(question: string): Promise<string>;
+  close(): void;
+}
+
+function terminalIo(): TerminalIo {
+  let rl: ReturnType<typeof createInterface> | undefined;
+  const lines = () => {
+    rl ??= createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+    return rl;
+  };
+  return {
+    ask: (question) => lines().question(question),
+    print: (line) => process.stdout.write(`${line}\n`),
+    askHidden: (question) => (process.stdin.isTTY === true ? hiddenPrompt(question) : lines().question(question)),
+    close: () => rl?.close(),
+  };
+}
+
+/** Reads a line from the terminal without echoing it. */
+function hiddenPrompt(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stdout.write(question);
+    let value = "";
+    const done = (error?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener("data", onData);
+      process.stdout.write("\n");
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") {
+          done();
+          return;
+        }
+        if (ch === "\u0003") {
+          done(new BridgeError("INVALID_INPUT", "cancelled"));
+          return;
+        }
+        if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on("data", onData);
+  });
+}
