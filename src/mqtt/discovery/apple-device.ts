@@ -1,0 +1,72 @@
+import type { FmipDevice } from "../../icloud/findmy/types.ts";
+import { objectSlug, type Topics } from "../topics.ts";
+import { binarySensor, booleanTemplate } from "./binary-sensor.ts";
+import { requestButton } from "./button.ts";
+import { accountAvailability, origin } from "./common.ts";
+import { deviceTracker } from "./device-tracker.ts";
+import { batterySensor, timestampSensor } from "./sensor.ts";
+import type { DeviceDiscovery, EntityContext } from "./types.ts";
+
+/** Discovery for one Find My device: tracker, battery, charging, last located, online, two buttons. */
+export function appleDeviceDiscovery(
+  topics: Topics,
+  version: string,
+  account: string,
+  device: Pick<FmipDevice, "id" | "name" | "model_name">,
+): DeviceDiscovery {
+  const nodeId = topics.deviceNodeId(account, device.id);
+  const stateTopic = topics.device(account, device.id);
+  const ctx: EntityContext = {
+    uniquePrefix: nodeId,
+    objectPrefix: objectSlug(device.name),
+    availability: accountAvailability(topics, account),
+  };
+  const request = { account, device: device.id };
+  return {
+    device: {
+      identifiers: [nodeId],
+      name: device.name,
+      manufacturer: "Apple",
+      model: device.model_name,
+      via_device: topics.accountNodeId(account),
+    },
+    origin: origin(version),
+    cmps: {
+      tracker: deviceTracker(ctx, { key: "tracker", name: null }, stateTopic),
+      battery: batterySensor(ctx, { key: "battery", name: "Battery" }, stateTopic, "{{ value_json.battery_percent }}"),
+      charging: binarySensor(
+        ctx,
+        { key: "charging", name: "Charging" },
+        "battery_charging",
+        stateTopic,
+        booleanTemplate("charging"),
+      ),
+      last_located: timestampSensor(
+        ctx,
+        { key: "last_located", name: "Last located", entityCategory: "diagnostic" },
+        stateTopic,
+        "{{ value_json.last_located }}",
+      ),
+      online: binarySensor(
+        ctx,
+        { key: "online", name: "Online", entityCategory: "diagnostic" },
+        "connectivity",
+        stateTopic,
+        booleanTemplate("online"),
+      ),
+      play_sound: requestButton(
+        ctx,
+        { key: "play_sound", name: "Play sound" },
+        topics.request("play_sound"),
+        request,
+        "identify",
+      ),
+      locate: requestButton(
+        ctx,
+        { key: "locate", name: "Locate", icon: "mdi:crosshairs-gps" },
+        topics.request("locate"),
+        request,
+      ),
+    },
+  };
+}

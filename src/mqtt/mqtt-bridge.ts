@@ -1,0 +1,312 @@
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { z } from "zod";
+import type { AccountState } from "../engine/account-state.ts";
+import type { AccountSummary, BridgeApi } from "../engine/api.ts";
+import type { FmipDevice } from "../icloud/findmy/types.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import { accountDiscovery } from "./discovery/account-device.ts";
+import { appleDeviceDiscovery } from "./discovery/apple-device.ts";
+import { bridgeDiscovery } from "./discovery/bridge-device.ts";
+import type { DeviceDiscovery } from "./discovery/types.ts";
+import * as msg from "./messages.ts";
+import { type MqttBridgeOptions, withDefaults } from "./options.ts";
+import { scrub } from "./redact.ts";
+import { errorResponse, okResponse, parseRequest, requestSecrets } from "./requests.ts";
+import { StaleSweep } from "./stale-sweep.ts";
+import { Topics } from "./topics.ts";
+
+export interface MqttBridgeConfig {
+  api: BridgeApi;
+  options: Partial<MqttBridgeOptions> & Pick<MqttBridgeOptions, "url">;
+  logger?: Logger;
+}
+
+const BirthSchema = z.enum(["online", "offline"]);
+
+/** The MQTT front-end: publishes the engine's state, answers requests, feeds HA discovery. */
+export class MqttBridge {
+  readonly #api: BridgeApi;
+  readonly #options: MqttBridgeOptions;
+  readonly #log: Logger;
+  readonly #topics: Topics;
+  /** Last payload per retained topic (publish on change). */
+  readonly #retained = new Map<string, string | Buffer>();
+  /** Discovery and device topics this run currently owns (the stale sweep keeps these). */
+  readonly #current = new Set<string>();
+  #client: MqttClient | undefined;
+  #sweep: StaleSweep | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #republishTimer: NodeJS.Timeout | undefined;
+  #connections = 0;
+
+  constructor(config: MqttBridgeConfig) {
+    this.#api = config.api;
+    this.#options = withDefaults(config.options);
+    this.#log = (config.logger ?? silentLogger).child({ module: "mqtt" });
+    this.#topics = new Topics(this.#options.baseTopic, this.#options.discoveryPrefix);
+    for (const account of this.#api.accounts()) {
+      if (account.id === "bridge") throw new Error("an account id 'bridge' clashes with the <base>/bridge topics");
+    }
+  }
+
+  get topics(): Topics {
+    return this.#topics;
+  }
+
+  /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
+  start(): Promise<void> {
+    const o = this.#options;
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId,
+      keepalive: o.keepalive,
+      rejectUnauthorized: o.rejectUnauthorized,
+      reconnectPeriod: 2_000,
+      resubscribe: false,
+      will: { topic: this.#topics.bridgeState, payload: Buffer.from(msg.OFFLINE), qos: 1, retain: true },
+      ...(o.username === undefined ? {} : { username: o.username }),
+      ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.ca === undefined ? {} : { ca: o.ca }),
+      ...(o.cert === undefined ? {} : { cert: o.cert }),
+      ...(o.key === undefined ? {} : { key: o.key }),
+    };
+    this.#log.info("connecting to MQTT", { url: o.url, clientId: o.clientId, username: o.username });
+    const client = mqtt.connect(o.url, clientOptions);
+    this.#client = client;
+    this.#listen();
+    return new Promise<void>((resolve, reject) => {
+      client.on("connect", () => {
+        this.#onConnect().then(resolve, (error: unknown) => this.#warn("publishing after connect failed", error));
+      });
+      client.on("error", (error) => {
+        this.#warn("MQTT error", error);
+        if (this.#connections === 0) {
+          client.end(true);
+          reject(error);
+        }
+      });
+      client.on("offline", () => this.#log.warn("MQTT connection lost; reconnecting"));
+      client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet.retain));
+    });
+  }
+
+  /** Publishes `offline`, waits for the broker to take it, then disconnects and drops bus listeners. */
+  async stop(): Promise<void> {
+    this.#api.bus.removeListeners(this);
+    clearTimeout(this.#sweepTimer);
+    clearTimeout(this.#republishTimer);
+    const client = this.#client;
+    this.#client = undefined;
+    if (client === undefined) return;
+    if (client.connected) {
+      await client
+        .publishAsync(this.#topics.bridgeState, msg.OFFLINE, { qos: 1, retain: true })
+        .catch((error: unknown) => this.#warn("publishing offline failed", error));
+      await client.endAsync();
+    } else {
+      await client.endAsync(true);
+    }
+  }
+
+  #listen(): void {
+    const bus = this.#api.bus;
+    bus.on(this, "account.state", (state) => this.#publishAccount(state));
+    bus.on(this, "mfa.required", ({ state }) => this.#publishAccount(state));
+    bus.on(this, "device.updated", ({ account, device }) => this.#publishDevice(account, device));
+    bus.on(this, "device.removed", ({ account, deviceId }) => this.#removeDevice(account, deviceId));
+    bus.on(this, "call.new", ({ account, call }) => {
+      this.#send(msg.lastCallMessage(this.#topics, account, call));
+      this.#send(msg.callEventMessage(this.#topics, account, call));
+    });
+    bus.on(this, "photo.new", ({ account, asset, thumbnail }) => {
+      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#send(m);
+      this.#send(msg.photoEventMessage(this.#topics, account, asset));
+    });
+    bus.on(this, "photo.count", ({ account, count }) =>
+      this.#send(msg.photoCountMessage(this.#topics, account, count)),
+    );
+    bus.on(this, "sync.failed", ({ account, code }) => this.#log.warn("sync failed", { account, code }));
+  }
+
+  async #onConnect(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return;
+    const first = this.#connections === 0;
+    this.#connections += 1;
+    this.#log.info("connected to MQTT", { reconnect: !first });
+    this.#publish(this.#topics.bridgeState, msg.ONLINE, true);
+    const filters = [this.#topics.requestFilter, this.#options.statusTopic];
+    if (first) {
+      this.#sweep = new StaleSweep(this.#topics);
+      filters.push(this.#topics.discoveryFilter, this.#topics.deviceFilter);
+    }
+    await client.subscribeAsync(filters, { qos: 1 });
+    // Every (re)connect re-sends everything retained: the broker may have restarted without persistence.
+    this.#publishAll(true);
+    if (first) this.#sweepTimer = setTimeout(() => this.#finishSweep(), this.#options.staleSweepMs);
+  }
+
+  #onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    if (this.#sweep?.matches(topic)) {
+      if (retained) this.#sweep.record(topic, payload);
+      return;
+    }
+    if (topic === this.#options.statusTopic) {
+      const birth = BirthSchema.safeParse(payload.toString("utf8").trim());
+      if (birth.success && birth.data === "online") this.#scheduleRepublish();
+      return;
+    }
+    const command = this.#topics.commandOf(topic);
+    if (command !== undefined) void this.#handleRequest(command, payload);
+  }
+
+  async #handleRequest(command: string, payload: Buffer): Promise<void> {
+    const request = parseRequest(command, payload);
+    let response: ReturnType<typeof okResponse> | ReturnType<typeof errorResponse>;
+    if (!request.ok) {
+      this.#log.warn("rejected MQTT request", { command, error: request.error.message });
+      response = errorResponse(request.error, request.transaction);
+    } else {
+      this.#log.info("MQTT request", { command, account: request.input.account });
+      try {
+        response = okResponse(await this.#api.execute(request.command, request.input), request.transaction);
+      } catch (error) {
+        response = errorResponse(error, request.transaction);
+        response.error = scrub(response.error, requestSecrets(request.input));
+        this.#log.warn("MQTT request failed", { command, code: response.data.code });
+      }
+    }
+    this.#publish(this.#topics.response(command), JSON.stringify(response), false);
+  }
+
+  #finishSweep(): void {
+    const client = this.#client;
+    const sweep = this.#sweep;
+    this.#sweep = undefined;
+    if (client === undefined || sweep === undefined) return;
+    client
+      .unsubscribeAsync([this.#topics.discoveryFilter, this.#topics.deviceFilter])
+      .catch((error: unknown) => this.#warn("unsubscribe failed", error));
+    for (const topic of sweep.stale(this.#current)) {
+      this.#log.info("removing stale retained topic", { topic });
+      this.#clear(topic);
+    }
+  }
+
+  #scheduleRepublish(): void {
+    clearTimeout(this.#republishTimer);
+    const delay = this.#options.republishDelayMs;
+    const jitter = Math.random() * Math.min(delay * 0.1, 5_000);
+    this.#republishTimer = setTimeout(() => {
+      this.#log.info("Home Assistant is online; re-publishing state");
+      this.#publish(this.#topics.bridgeState, msg.ONLINE, true);
+      this.#publishStates(true);
+    }, delay + jitter);
+  }
+
+  #accounts(): AccountSummary[] {
+    return this.#api.accounts();
+  }
+
+  #publishAll(force: boolean): void {
+    const accounts = this.#accounts();
+    this.#send(
+      {
+        topic: this.#topics.bridgeInfo,
+        payload: JSON.stringify(msg.bridgeInfo(this.#api.version, accounts)),
+        retain: true,
+      },
+      force,
+    );
+    if (this.#options.discovery) {
+      this.#sendDiscovery(this.#topics.bridgeNodeId(), bridgeDiscovery(this.#topics, this.#api.version), force);
+      for (const account of accounts) this.#sendAccountDiscovery(account, force);
+    }
+    this.#publishStates(force);
+  }
+
+  #publishStates(force: boolean): void {
+    for (const account of this.#accounts()) {
+      try {
+        const snapshot = this.#api.snapshot(account.id);
+        for (const device of snapshot.devices) this.#sendDeviceDiscovery(account.id, device, false);
+        for (const m of msg.snapshotMessages(this.#topics, account.id, snapshot)) this.#send(m, force);
+      } catch (error) {
+        this.#warn("reading the account snapshot failed", error, { account: account.id });
+      }
+    }
+  }
+
+  #publishAccount(state: AccountState): void {
+    const summary = this.#accounts().find((a) => a.id === state.account);
+    if (summary !== undefined) this.#sendAccountDiscovery(summary, false);
+    for (const m of msg.accountMessages(this.#topics, state)) this.#send(m);
+  }
+
+  #publishDevice(account: string, device: FmipDevice): void {
+    this.#sendDeviceDiscovery(account, device, false);
+    const message = msg.deviceMessage(this.#topics, account, device);
+    this.#current.add(message.topic);
+    this.#send(message);
+  }
+
+  #removeDevice(account: string, deviceId: string): void {
+    this.#clear(this.#topics.discoveryConfig(this.#topics.deviceNodeId(account, deviceId)));
+    this.#clear(this.#topics.device(account, deviceId));
+  }
+
+  #sendAccountDiscovery(account: AccountSummary, force: boolean): void {
+    if (!this.#options.discovery) return;
+    this.#sendDiscovery(
+      this.#topics.accountNodeId(account.id),
+      accountDiscovery(this.#topics, this.#api.version, account),
+      force,
+    );
+  }
+
+  #sendDeviceDiscovery(account: string, device: FmipDevice, force: boolean): void {
+    this.#current.add(this.#topics.device(account, device.id));
+    if (!this.#options.discovery) return;
+    const nodeId = this.#topics.deviceNodeId(account, device.id);
+    this.#sendDiscovery(nodeId, appleDeviceDiscovery(this.#topics, this.#api.version, account, device), force);
+  }
+
+  #sendDiscovery(nodeId: string, payload: DeviceDiscovery, force: boolean): void {
+    const topic = this.#topics.discoveryConfig(nodeId);
+    this.#current.add(topic);
+    this.#send({ topic, payload: JSON.stringify(payload), retain: true }, force);
+  }
+
+  /** Retained messages go out only when their payload changed (or `force`); events always. */
+  #send(message: msg.OutMessage, force = false): void {
+    if (message.retain) {
+      const last = this.#retained.get(message.topic);
+      if (!force && last !== undefined && samePayload(last, message.payload)) return;
+      this.#retained.set(message.topic, message.payload);
+    }
+    this.#publish(message.topic, message.payload, message.retain);
+  }
+
+  /** Deletes a retained message (empty retained payload). */
+  #clear(topic: string): void {
+    this.#retained.delete(topic);
+    this.#current.delete(topic);
+    this.#publish(topic, "", true);
+  }
+
+  #publish(topic: string, payload: string | Buffer, retain: boolean): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    client
+      .publishAsync(topic, payload, { qos: 1, retain })
+      .catch((error: unknown) => this.#warn("publish failed", error, { topic }));
+  }
+
+  #warn(message: string, error: unknown, context: Record<string, unknown> = {}): void {
+    this.#log.warn(message, { ...context, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function samePayload(a: string | Buffer, b: string | Buffer): boolean {
+  if (typeof a === "string" && typeof b === "string") return a === b;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
