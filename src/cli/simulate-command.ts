@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { createLogger } from "../logger.ts";
+import { startSimulator } from "../simulator/server.ts";
+import { loadServiceModules } from "../simulator/service-modules.ts";
+
+interface SimulateOptions {
+  scenario: string;
+  port: string;
+  host: string;
+  tls?: boolean;
+}
+
+/**
+ * `icloud2mqtt simulate --scenario FILE [--port N] [--host H] [--tls]`: runs the iCloud simulator
+ * until SIGINT/SIGTERM. Random 2FA codes are logged each time a device or phone shows one.
+ */
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command("simulate")
+    .description("Run the local iCloud simulator (Apple sign-in, setup, Find My, photos, call history)")
+    .requiredOption("--scenario <file>", "scenario file (YAML or JSON)")
+    .option("--port <n>", "port to listen on (0 = any free port)", "0")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--tls", "serve HTTPS with a self-signed certificate")
+    .action(async (options: SimulateOptions) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${options.port}`);
+      const logger = createLogger({ name: "simulator" });
+      const services = await loadServiceModules(logger);
+      const handle = await startSimulator({
+        scenario: options.scenario,
+        port,
+        host: options.host,
+        tls: options.tls === true,
+        logger,
+        services,
+      });
+      logger.info(`simulator ready at ${handle.url}`, { services: services.length });
+      if (handle.tls) process.stdout.write(`Trust this certificate to use the simulator over HTTPS:\n${handle.tls.ca}`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          logger.info(`stopping simulator (${signal})`);
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+      await handle.close();
+    });
+}

@@ -1,0 +1,81 @@
+import type { ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ActiveFault, FaultSpec } from "./fault-spec.ts";
+
+export type { ActiveFault, FaultSpec } from "./fault-spec.ts";
+
+/** Run-time fault list: scenario faults first, then admin-added ones; first match wins. */
+export class FaultStore {
+  readonly #faults: ActiveFault[] = [];
+  #nextId = 1;
+
+  add(spec: FaultSpec): ActiveFault {
+    const fault: ActiveFault = { ...spec, id: this.#nextId++, remaining: spec.times ?? null, hits: 0 };
+    this.#faults.push(fault);
+    return fault;
+  }
+
+  clear(): void {
+    this.#faults.length = 0;
+  }
+
+  list(): ActiveFault[] {
+    return this.#faults.map((fault) => ({ ...fault }));
+  }
+
+  /** The fault that hits this request (consuming one of its `times`), if any. */
+  take(routeId: string): ActiveFault | undefined {
+    const index = this.#faults.findIndex((fault) => fault.endpoint === routeId || fault.endpoint === "*");
+    const fault = this.#faults[index];
+    if (!fault) return undefined;
+    fault.hits += 1;
+    if (fault.remaining !== null) {
+      fault.remaining -= 1;
+      if (fault.remaining <= 0) this.#faults.splice(index, 1);
+    }
+    return { ...fault };
+  }
+}
+
+/**
+ * Answers the request with the fault, or (latency) waits and returns "continue" so the route
+ * answers normally. Returns the status written, `continue`, or `reset` when the socket was cut.
+ */
+export async function applyFault(fault: ActiveFault, res: ServerResponse): Promise<number | "continue" | "reset"> {
+  switch (fault.kind) {
+    case "latency":
+      await sleep(fault.delay_ms ?? 1000);
+      return "continue";
+    case "reset":
+      res.socket?.destroy();
+      return "reset";
+    case "unavailable":
+      return send(res, 503, "text/plain", "Service Temporarily Unavailable");
+    case "rate_limit":
+      res.setHeader("Retry-After", String(fault.retry_after ?? 60));
+      return send(res, 429, "text/plain", "Too Many Requests");
+    case "malformed":
+      return send(res, 200, "application/json;charset=UTF-8", '{"success": tru');
+    case "truncated": {
+      const body = '{"truncated": "this body is cut short by the simulator"}';
+      res.writeHead(200, {
+        "Content-Type": "application/json;charset=UTF-8",
+        "Content-Length": String(body.length + 64),
+      });
+      res.write(body.slice(0, 20), () => res.socket?.destroy());
+      return 200;
+    }
+    case "status": {
+      const status = fault.status ?? 500;
+      if (fault.body === undefined) return send(res, status, "text/plain", "");
+      if (typeof fault.body === "string") return send(res, status, "text/plain", fault.body);
+      return send(res, status, "application/json;charset=UTF-8", JSON.stringify(fault.body));
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): number {
+  res.writeHead(status, { "Content-Type": type, "Content-Length": String(Buffer.byteLength(body)) });
+  res.end(body);
+  return status;
+}

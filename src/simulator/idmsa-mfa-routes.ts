@@ -1,0 +1,189 @@
+import { z } from "zod";
+import type { AccountState } from "./accounts-state.ts";
+import {
+  authOptionsJson,
+  authPageHtml,
+  phoneJson,
+  phoneNumberVerification,
+  SECURITY_CODE_STATE,
+  twoFactorState,
+} from "./auth-options.ts";
+import { type CoreEnv, header, parseBody } from "./core-env.ts";
+import { idmsaHeaders, noAuthContext, requestAuthSession, WRONG_CODE_BODY, withSrpSession } from "./idmsa-common.ts";
+import { IDMSA, repairNeeded } from "./idmsa-signin-routes.ts";
+import type { Route, SimResponse } from "./router.ts";
+import { newGrantCode } from "./tokens.ts";
+import type { AuthSession } from "./world.ts";
+
+const CodeBody = z.object({ securityCode: z.object({ code: z.string().min(1) }) });
+const PhoneRef = z.object({ id: z.number().int(), nonFTEU: z.boolean().optional() });
+const PhoneRequestBody = z.object({ phoneNumber: PhoneRef, mode: z.enum(["sms", "voice"]).default("sms") });
+const PhoneCodeBody = z.object({
+  phoneNumber: PhoneRef,
+  securityCode: z.object({ code: z.string().min(1) }),
+  mode: z.enum(["sms", "voice"]).default("sms"),
+});
+
+type Session = AuthSession & { account: AccountState };
+
+/** The HSA2 second-factor routes of idmsa, repair and trust. All need the auth context from signin. */
+export function idmsaMfaRoutes(env: CoreEnv): Route[] {
+  const hsa2Only = (session: Session, run: () => SimResponse): SimResponse =>
+    session.account.config.mfa.kind === "hsa2" ? run() : { status: 404, headers: idmsaHeaders(env, session) };
+  const badRequest = (session: Session): SimResponse => ({ status: 400, headers: idmsaHeaders(env, session) });
+  const wrongCode = (session: Session): SimResponse => ({
+    status: 400,
+    headers: idmsaHeaders(env, session, { "X-Apple-I-Ercd": "-21669" }),
+    json: WRONG_CODE_BODY,
+  });
+  /** A verified code: the auth session may now ask for trust; a 2FA-complete session token is issued. */
+  const codeAccepted = (session: Session, status: number, json?: unknown): SimResponse => {
+    session.codeVerified = true;
+    session.mfaDone = true;
+    const token = env.world.issueSessionToken(session.account, { mfaDone: true });
+    return {
+      status,
+      headers: idmsaHeaders(env, session, {
+        "X-Apple-Session-Token": token.value,
+        "X-Apple-OAuth-Grant-Code": newGrantCode(),
+        "X-Apple-Auth-Attributes": session.authAttributes,
+      }),
+      ...(json === undefined ? {} : { json }),
+    };
+  };
+
+  return [
+    {
+      id: "idmsa.auth",
+      method: "GET",
+      path: IDMSA,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            const accept = header(req, "accept") ?? "";
+            if (accept.includes("application/json") && !accept.includes("text/html")) {
+              return { status: 200, headers: idmsaHeaders(env, session), json: authOptionsJson(session.account) };
+            }
+            const headers = idmsaHeaders(env, session, { "Content-Type": "text/html;charset=UTF-8" });
+            return { status: 200, headers, body: authPageHtml(session.account) };
+          }),
+        ),
+    },
+    {
+      id: "idmsa.trusteddevice.trigger",
+      method: "PUT",
+      path: `${IDMSA}/verify/trusteddevice/securitycode`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            env.world.accounts.sendCode(session.account, "device", "device");
+            return { status: 202, headers: idmsaHeaders(env, session), json: twoFactorState(session.account) };
+          }),
+        ),
+    },
+    {
+      // Older "resend to devices" call (ips); same effect as the PUT above.
+      id: "idmsa.trusteddevice.resend",
+      method: ["PUT", "GET"],
+      path: `${IDMSA}/verify/trusteddevice`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            env.world.accounts.sendCode(session.account, "device", "device");
+            return { status: 202, headers: idmsaHeaders(env, session), json: twoFactorState(session.account) };
+          }),
+        ),
+    },
+    {
+      id: "idmsa.trusteddevice.verify",
+      method: "POST",
+      path: `${IDMSA}/verify/trusteddevice/securitycode`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            const body = parseBody(req, CodeBody);
+            if (!body) return badRequest(session);
+            if (!env.world.accounts.checkCode(session.account, "device", body.securityCode.code))
+              return wrongCode(session);
+            return codeAccepted(session, 204);
+          }),
+        ),
+    },
+    {
+      id: "idmsa.phone.request",
+      method: ["PUT", "POST"],
+      path: `${IDMSA}/verify/phone`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            const body = parseBody(req, PhoneRequestBody);
+            const phone = session.account.config.mfa.trusted_phone_numbers.find((p) => p.id === body?.phoneNumber.id);
+            if (!body || !phone) return badRequest(session);
+            env.world.accounts.sendCode(session.account, `phone:${phone.id}`, body.mode);
+            const json = { ...phoneNumberVerification(session.account, phone.id), mode: body.mode };
+            return { status: 200, headers: idmsaHeaders(env, session), json };
+          }),
+        ),
+    },
+    {
+      id: "idmsa.phone.verify",
+      method: "POST",
+      path: `${IDMSA}/verify/phone/securitycode`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            const body = parseBody(req, PhoneCodeBody);
+            const phone = session.account.config.mfa.trusted_phone_numbers.find((p) => p.id === body?.phoneNumber.id);
+            if (!body || !phone) return badRequest(session);
+            const code = body.securityCode.code;
+            if (!env.world.accounts.checkCode(session.account, `phone:${phone.id}`, code)) return wrongCode(session);
+            if (session.account.config.repair_needed) {
+              session.codeVerified = true;
+              session.mfaDone = true;
+              return repairNeeded(env, session, session.account, true);
+            }
+            return codeAccepted(session, 200, {
+              trustedPhoneNumber: phoneJson(phone),
+              securityCode: { code, valid: true, ...SECURITY_CODE_STATE },
+              mode: body.mode,
+              type: "verification",
+              authenticationType: "hsa2",
+              hsa2Account: true,
+            });
+          }),
+        ),
+    },
+    {
+      id: "idmsa.repair.complete",
+      method: "POST",
+      path: `${IDMSA}/repair/complete`,
+      handle: (req) => {
+        const session = requestAuthSession(env, req);
+        if (!session?.srpVerified || !session.account || !session.repairPending) return noAuthContext();
+        session.repairPending = false;
+        const token = env.world.issueSessionToken(session.account, { mfaDone: session.mfaDone });
+        return { status: 204, headers: idmsaHeaders(env, session, { "X-Apple-Session-Token": token.value }) };
+      },
+    },
+    {
+      id: "idmsa.trust",
+      method: "GET",
+      path: `${IDMSA}/2sv/trust`,
+      handle: (req) =>
+        withSrpSession(env, req, (session) =>
+          hsa2Only(session, () => {
+            if (!session.codeVerified) return noAuthContext();
+            const trust = env.world.issueTrustToken(session.account);
+            const token = env.world.issueSessionToken(session.account, { mfaDone: true });
+            return {
+              status: 204,
+              headers: idmsaHeaders(env, session, {
+                "X-Apple-TwoSV-Trust-Token": trust.value,
+                "X-Apple-Session-Token": token.value,
+              }),
+            };
+          }),
+        ),
+    },
+  ];
+}

@@ -1,0 +1,285 @@
+import type { Logger } from "../logger.ts";
+import { type AccountState, AccountsState } from "./accounts-state.ts";
+import type { SimClock } from "./context.ts";
+import type { Scenario } from "./scenario.ts";
+import type { SrpServerSession } from "./srp-server.ts";
+import {
+  newAuthAttributes,
+  newAuthSessionId,
+  newChallengeId,
+  newClientId,
+  newScnt,
+  newSessionToken,
+  newTrustToken,
+  newWebSessionId,
+  newWebToken,
+} from "./tokens.ts";
+
+/** An idmsa auth context (X-Apple-ID-Session-Id + the latest scnt). Idle ones die after an hour. */
+export const AUTH_SESSION_IDLE_MS = 60 * 60_000;
+/** A signin/init challenge must be answered within this time. */
+export const SRP_EXCHANGE_MS = 5 * 60_000;
+
+export interface AuthSession {
+  id: string;
+  scnt: string;
+  authAttributes: string;
+  lastSeen: number;
+  account?: AccountState;
+  /** SRP proof accepted; MFA endpoints open. */
+  srpVerified: boolean;
+  /** A 2FA code was verified in this session (2sv/trust needs it). */
+  codeVerified: boolean;
+  /** Second factor satisfied in this sign-in (code, trust token, or none needed). */
+  mfaDone: boolean;
+  repairPending: boolean;
+}
+
+export interface PendingSrp {
+  c: string;
+  authSessionId: string;
+  accountName: string;
+  account?: AccountState;
+  server: SrpServerSession;
+  expiresAt: number;
+}
+
+/** An X-Apple-Session-Token (`dsWebAuthToken`). */
+export interface SessionToken {
+  value: string;
+  account: AccountState;
+  expiresAt: number;
+  /** 2FA done (code verified or trusted via trust token) or not needed for this account. */
+  mfaDone: boolean;
+  repairPending: boolean;
+  /** Web session created by accountLogin with this token; the token lives as long as it does. */
+  webSessionId?: string;
+}
+
+export interface TrustToken {
+  value: string;
+  account: AccountState;
+  expiresAt: number;
+}
+
+export interface WebSession {
+  id: string;
+  account: AccountState;
+  expiresAt: number;
+  /** 2FA (or repair) still outstanding: accountLogin answered with hsaChallengeRequired; services refuse it. */
+  restricted: boolean;
+  /** Second factor done for the token that opened it (trust is checked per request). */
+  mfaDone: boolean;
+  repairPending: boolean;
+  extendedLogin: boolean;
+  /** Value of the (already expired) X-APPLE-WEBAUTH-HSA-LOGIN cookie; validate wants it back. */
+  hsaLogin: string;
+  clientId: string;
+}
+
+interface ValidateToken {
+  webSessionId: string;
+  expiresAt: number;
+}
+
+/** All mutable simulator state, on the injectable clock. */
+export class World {
+  readonly clock: SimClock;
+  readonly accounts: AccountsState;
+  readonly #authSessions = new Map<string, AuthSession>();
+  readonly #pendingSrp = new Map<string, PendingSrp>();
+  readonly #sessionTokens = new Map<string, SessionToken>();
+  readonly #trustTokens = new Map<string, TrustToken>();
+  readonly #webSessions = new Map<string, WebSession>();
+  readonly #validateTokens = new Map<string, ValidateToken>();
+  #challengeCounter = 0;
+
+  constructor(scenario: Scenario, clock: SimClock, log: Logger) {
+    this.clock = clock;
+    this.accounts = new AccountsState(scenario, clock, log);
+  }
+
+  // --- idmsa auth sessions ---------------------------------------------------------------
+
+  newAuthSession(): AuthSession {
+    const session: AuthSession = {
+      id: newAuthSessionId(),
+      scnt: newScnt(),
+      authAttributes: newAuthAttributes(),
+      lastSeen: this.clock.now(),
+      srpVerified: false,
+      codeVerified: false,
+      mfaDone: false,
+      repairPending: false,
+    };
+    this.#authSessions.set(session.id, session);
+    return session;
+  }
+
+  /** The live auth session named by these headers, only when `scnt` is the latest one issued. */
+  findAuthSession(sessionId: string | undefined, scnt: string | undefined): AuthSession | undefined {
+    if (!sessionId || !scnt) return undefined;
+    const session = this.#authSessions.get(sessionId);
+    if (!session || session.scnt !== scnt) return undefined;
+    if (session.lastSeen + AUTH_SESSION_IDLE_MS <= this.clock.now()) {
+      this.#authSessions.delete(sessionId);
+      return undefined;
+    }
+    return session;
+  }
+
+  /** Marks use and rotates scnt; the caller sends the new one back. */
+  touchAuthSession(session: AuthSession): void {
+    session.lastSeen = this.clock.now();
+    session.scnt = newScnt();
+  }
+
+  // --- SRP exchanges -----------------------------------------------------------------------
+
+  addPendingSrp(entry: Omit<PendingSrp, "c" | "expiresAt">): PendingSrp {
+    this.#challengeCounter += 1;
+    const pending: PendingSrp = {
+      ...entry,
+      c: newChallengeId(this.#challengeCounter),
+      expiresAt: this.clock.now() + SRP_EXCHANGE_MS,
+    };
+    this.#pendingSrp.set(pending.c, pending);
+    return pending;
+  }
+
+  /** Removes and returns the exchange for `c` (each challenge answers one proof). */
+  takePendingSrp(c: string): PendingSrp | undefined {
+    const pending = this.#pendingSrp.get(c);
+    this.#pendingSrp.delete(c);
+    if (!pending || pending.expiresAt <= this.clock.now()) return undefined;
+    return pending;
+  }
+
+  authSessionById(id: string): AuthSession | undefined {
+    return this.#authSessions.get(id);
+  }
+
+  // --- session and trust tokens ------------------------------------------------------------
+
+  issueSessionToken(account: AccountState, flags: { mfaDone: boolean; repairPending?: boolean }): SessionToken {
+    const token: SessionToken = {
+      value: newSessionToken(),
+      account,
+      expiresAt: this.clock.now() + account.config.lifetimes.session_token,
+      mfaDone: flags.mfaDone,
+      repairPending: flags.repairPending ?? false,
+    };
+    this.#sessionTokens.set(token.value, token);
+    return token;
+  }
+
+  /**
+   * A session token is usable for accountLogin until its own lifetime (`session_token`) ends, and
+   * after that for as long as the web session it created lives (`web_session`, extended login).
+   */
+  findSessionToken(value: string): SessionToken | undefined {
+    const token = this.#sessionTokens.get(value);
+    if (!token) return undefined;
+    if (token.expiresAt > this.clock.now()) return token;
+    if (token.webSessionId && this.findWebSession(token.webSessionId)) return token;
+    return undefined;
+  }
+
+  issueTrustToken(account: AccountState): TrustToken {
+    const token: TrustToken = {
+      value: newTrustToken(),
+      account,
+      expiresAt: this.clock.now() + account.config.lifetimes.trust_token,
+    };
+    this.#trustTokens.set(token.value, token);
+    account.stats.trust_tokens_issued += 1;
+    return token;
+  }
+
+  revokeTrustToken(value: string): void {
+    this.#trustTokens.delete(value);
+  }
+
+  /** Ends the web session and the session tokens bound to it. */
+  endWebSession(id: string): void {
+    this.#webSessions.delete(id);
+    for (const token of this.#sessionTokens.values()) {
+      if (token.webSessionId !== id) continue;
+      delete token.webSessionId;
+      token.expiresAt = Math.min(token.expiresAt, this.clock.now() - 1);
+    }
+  }
+
+  findTrustToken(value: string, account: AccountState): TrustToken | undefined {
+    const token = this.#trustTokens.get(value);
+    if (!token || token.account !== account || token.expiresAt <= this.clock.now()) return undefined;
+    return token;
+  }
+
+  // --- web sessions (setup cookies) -----------------------------------------------------------
+
+  newWebSession(account: AccountState): WebSession {
+    const session: WebSession = {
+      id: newWebSessionId(),
+      account,
+      expiresAt: this.clock.now() + account.config.lifetimes.web_session,
+      restricted: true,
+      mfaDone: false,
+      repairPending: false,
+      extendedLogin: false,
+      hsaLogin: newWebToken(),
+      clientId: newClientId(),
+    };
+    this.#webSessions.set(session.id, session);
+    return session;
+  }
+
+  findWebSession(id: string | undefined): WebSession | undefined {
+    if (!id) return undefined;
+    const session = this.#webSessions.get(id);
+    if (!session || session.expiresAt <= this.clock.now()) return undefined;
+    return session;
+  }
+
+  issueValidateToken(session: WebSession): { value: string; expiresAt: number } {
+    const value = newWebToken();
+    const expiresAt = this.clock.now() + session.account.config.lifetimes.validate_token;
+    this.#validateTokens.set(value, { webSessionId: session.id, expiresAt });
+    return { value, expiresAt };
+  }
+
+  /** The web session an unexpired X-APPLE-WEBAUTH-TOKEN value belongs to. */
+  webSessionByValidateToken(value: string | undefined): WebSession | undefined {
+    if (!value) return undefined;
+    const entry = this.#validateTokens.get(value) ?? this.#validateTokens.get(unquote(value));
+    if (!entry || entry.expiresAt <= this.clock.now()) return undefined;
+    return this.findWebSession(entry.webSessionId);
+  }
+
+  webSessionsOf(account: AccountState): WebSession[] {
+    return [...this.#webSessions.values()].filter((session) => session.account === account);
+  }
+
+  /** Admin: ends one kind of credential of an account now. */
+  expire(account: AccountState, what: "validate_token" | "web_session" | "trust" | "session_token"): void {
+    const past = this.clock.now() - 1;
+    const mine = new Set(this.webSessionsOf(account).map((session) => session.id));
+    if (what === "validate_token") {
+      for (const entry of this.#validateTokens.values()) if (mine.has(entry.webSessionId)) entry.expiresAt = past;
+    } else if (what === "web_session") {
+      for (const session of this.webSessionsOf(account)) session.expiresAt = past;
+    } else if (what === "trust") {
+      for (const token of this.#trustTokens.values()) if (token.account === account) token.expiresAt = past;
+    } else {
+      for (const token of this.#sessionTokens.values()) {
+        if (token.account !== account) continue;
+        token.expiresAt = past;
+        delete token.webSessionId;
+      }
+    }
+  }
+}
+
+export function unquote(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
