@@ -159,26 +159,28 @@ export class Downloader {
     for (const candidate of candidates) {
       const target = resolveInside(this.#root, path.relative(this.#root, dir), candidate);
       if (this.#reserved.has(target)) continue;
+      // Reserved before the first await, so two items with the same name cannot both pick it.
+      this.#reserved.add(target);
       const existing = await sizeOf(target);
       if (existing === file.size) {
         // Same name and size: this file is already there (index lost or written before the crash).
+        this.#reserved.delete(target);
         return this.#finish(item, file, target, 0);
       }
-      const isLast = candidate === candidates[candidates.length - 1];
-      if (existing === undefined || isLast) {
+      if (existing === undefined || candidate === candidates[candidates.length - 1]) {
         chosen = target;
         break;
       }
+      this.#reserved.delete(target);
     }
     if (chosen === undefined) throw new BridgeError("DOWNLOAD_FAILED", "no free file name for the asset");
     const partOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.part`);
-    for (const candidate of candidates) {
-      // A part this asset left under a name it no longer gets (another file took the name meanwhile).
-      const other = path.join(dir, candidate);
-      if (other !== chosen && !this.#reserved.has(other)) await rm(partOf(other), { force: true });
-    }
-    this.#reserved.add(chosen);
     try {
+      for (const candidate of candidates) {
+        // A part this asset left under a name it no longer gets (another file took the name meanwhile).
+        const other = path.join(dir, candidate);
+        if (other !== chosen && !this.#reserved.has(other)) await rm(partOf(other), { force: true });
+      }
       const part = partOf(chosen);
       for (let attempt = 1; ; attempt++) {
         try {

@@ -20,6 +20,12 @@ async function sizeOf(file: string): Promise<number | undefined> {
   }
 }
 
+/** Drops an unwanted response body without an unhandled 'error' from the destroyed stream. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
 /** First byte of a `Content-Range: bytes a-b/n` header. */
 function rangeStart(header: string | undefined): number | undefined {
   const match = /^bytes (\d+)-/.exec(header ?? "");
@@ -51,11 +57,11 @@ export async function fetchToPart(
   let append = false;
   if (status === 206 && rangeStart(response.headers["content-range"]) === offset) append = true;
   else if (status === 416 && offset > 0) {
-    response.body.destroy();
+    discard(response.body);
     await rm(part, { force: true });
     throw new BridgeError("DOWNLOAD_FAILED", "download range not satisfiable; restarting the file");
   } else if (status !== 200 && status !== 206) {
-    response.body.destroy();
+    discard(response.body);
     if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
     throw new BridgeError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
   }
