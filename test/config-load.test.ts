@@ -107,6 +107,7 @@ describe("environment overrides", () => {
         ICLOUD2MQTT_ACCOUNTS__1__ID: "john",
         ICLOUD2MQTT_ACCOUNTS__1__USERNAME: "john@example.com",
         ICLOUD2MQTT_PUSH__SUBJECT: "null",
+        ICLOUD2MQTT_HTTP__PORT: "",
       },
     });
     expect(config.log_level).toBe("debug");
@@ -117,6 +118,17 @@ describe("environment overrides", () => {
     expect(config.accounts[0]?.findmy.home).toEqual({ latitude: 52.5, longitude: 4.9, radius: 100 });
     expect(config.accounts[1]).toMatchObject({ id: "john", username: "john@example.com" });
     expect(config.push.subject).toBeNull();
+    expect(config.http.port).toBe(8723);
+  });
+
+  it("keeps string values verbatim where YAML would change them", async () => {
+    const file = await write("config.yaml", minimal);
+    const load = async (password: string) =>
+      (await loadConfig({ file, env: { ...env, ICLOUD2MQTT_ACCOUNTS__0__PASSWORD: password } })).accounts[0]?.password;
+    for (const password of ["#secret", "pass #1", "~", "true", "[a, b]", "{x: 1}", "'quoted'", "0x10"]) {
+      expect(await load(password)).toBe(password);
+    }
+    expect(await load("null")).toBeNull();
   });
 
   it("sets ICLOUD2MQTT_STATE_DIR relative to cwd, not the config file", async () => {

@@ -4,8 +4,9 @@ import { configJsonSchema, type JsonSchema, schemaAt, schemaTypes } from "./json
 /**
  * Environment overrides: `ICLOUD2MQTT_<PATH>` with `__` between levels and numbers as array indexes,
  * e.g. `ICLOUD2MQTT_MQTT__URL`, `ICLOUD2MQTT_ACCOUNTS__0__PASSWORD`, `ICLOUD2MQTT_LOG_LEVEL`.
- * Values are YAML scalars (`true`, `60`, `null`, even `[a, b]`), except that a value is kept as the
- * raw string when the key takes a string and not the parsed type (so a password `123456` stays a string).
+ * Values are YAML (`true`, `60`, `null`, even `[a, b]`), except that a value is kept verbatim when the key
+ * takes a string and not the parsed type: a password `123456`, `#secret` or `pass #1` stays as written.
+ * Only the exact value `null` sets a key to null; an empty variable is ignored.
  */
 
 export const ENV_PREFIX = "ICLOUD2MQTT_";
@@ -36,7 +37,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): { overrides: EnvOverride[]
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   for (const variable of names) {
     const raw = env[variable];
-    if (raw === undefined) continue;
+    if (raw === undefined || raw === "") continue; // `VAR=` in compose files means "not set"
     const path: ConfigPath = variable
       .slice(ENV_PREFIX.length)
       .split("__")
@@ -90,15 +91,19 @@ export function applyEnvOverrides(raw: Record<string, unknown>, overrides: reado
 }
 
 function envValue(raw: string, node: JsonSchema): unknown {
+  const accepted = schemaTypes(node);
+  const takesString = accepted.has("string");
+  if (raw.trim() === "null") return null;
   let parsed: unknown;
   try {
     parsed = parseYaml(raw);
   } catch {
     return raw;
   }
-  const accepted = schemaTypes(node);
+  // YAML would turn `#secret` or `~` into null and cut `pass #1` at the comment: strings stay verbatim.
+  if (takesString && (typeof parsed === "string" || parsed === null)) return raw;
   if (accepted.size === 0 || accepts(accepted, parsed)) return parsed;
-  return accepted.has("string") ? raw : parsed;
+  return takesString ? raw : parsed;
 }
 
 function accepts(types: Set<string>, value: unknown): boolean {

@@ -8,7 +8,15 @@ import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fie
  * Secrets may come from files (`*_file`) or environment variables (see load.ts).
  */
 
-export { ACCOUNT_ID_PATTERN, type AccountConfig, AccountSchema, PHOTO_STRUCTURE_TOKENS } from "./account-schema.ts";
+export {
+  ACCOUNT_ID_PATTERN,
+  type AccountConfig,
+  AccountSchema,
+  type CallsConfig,
+  type FindMyConfig,
+  PHOTO_STRUCTURE_TOKENS,
+  type PhotosConfig,
+} from "./account-schema.ts";
 export { parseDuration, parseSchedule, type Schedule } from "./duration.ts";
 
 export const CONFIG_VERSION = 1;
