@@ -1,0 +1,105 @@
+import { z } from "zod";
+
+/** Parses "500ms", "30s", "5m", "1h", "2d" into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "ms" | "s" | "m" | "h" | "d"];
+  const ms = Number(match[1]) * unit;
+  return ms > 0 ? ms : undefined;
+}
+
+const duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration like "30s", "5m", "1h"' });
+const ratio = z.number().min(0).max(1);
+const sizeRange = z
+  .object({ min: z.number().int().min(1), max: z.number().int().min(1) })
+  .refine((r) => r.min <= r.max, { message: "min must be <= max" });
+
+const libraryFields = {
+  count: z.number().int().min(0).max(200_000).default(50),
+  seed: z.number().int().default(1),
+  live_photo_ratio: ratio.default(0.25),
+  video_ratio: ratio.default(0.1),
+  raw_ratio: ratio.default(0.02),
+  png_ratio: ratio.default(0.05),
+  favorite_ratio: ratio.default(0.05),
+  /** Share of masters whose `filenameEnc` is typed STRING instead of ENCRYPTED_BYTES. */
+  string_filename_ratio: ratio.default(0.02),
+  hidden_count: z.number().int().min(0).default(0),
+  deleted_count: z.number().int().min(0).default(0),
+  /** Capture dates spread over this many days before the library's creation. */
+  span_days: z
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(3 * 365),
+  original_size: sizeRange.default({ min: 150_000, max: 3_000_000 }),
+  hostile_filenames: z.boolean().default(false),
+};
+
+export const sharedLibrarySchema = z.object({
+  count: z.number().int().min(0).max(200_000).default(20),
+  seed: z.number().int().optional(),
+  /** Owned by this account: the zone is in the private database; otherwise in the shared one. */
+  owned: z.boolean().default(true),
+});
+
+export const photosScenarioSchema = z
+  .object({
+    ...libraryFields,
+    /** false = iCloud Photos never set up: no zones, queries answer ZONE_NOT_FOUND. */
+    enabled: z.boolean().default(true),
+    shared_library: sharedLibrarySchema.optional(),
+    /** A new photo appears in PrimarySync each time the simulator clock passes this interval. */
+    new_photo_every: duration.optional(),
+    indexing: z.enum(["FINISHED", "RUNNING"]).default("FINISHED"),
+    indexing_progress: z.number().int().min(0).max(100).default(42),
+  })
+  .strict();
+
+export type PhotosScenario = z.infer<typeof photosScenarioSchema>;
+export type SharedLibraryScenario = z.infer<typeof sharedLibrarySchema>;
+
+/** The generator's view of one zone's library options. */
+export interface LibraryOptions {
+  count: number;
+  seed: number;
+  liveRatio: number;
+  videoRatio: number;
+  rawRatio: number;
+  pngRatio: number;
+  favoriteRatio: number;
+  stringFilenameRatio: number;
+  hiddenCount: number;
+  deletedCount: number;
+  spanDays: number;
+  sizeMin: number;
+  sizeMax: number;
+  hostileFilenames: boolean;
+}
+
+export function libraryOptions(s: PhotosScenario, override?: { count: number; seed: number }): LibraryOptions {
+  return {
+    count: override?.count ?? s.count,
+    seed: override?.seed ?? s.seed,
+    liveRatio: s.live_photo_ratio,
+    videoRatio: s.video_ratio,
+    rawRatio: s.raw_ratio,
+    pngRatio: s.png_ratio,
+    favoriteRatio: s.favorite_ratio,
+    stringFilenameRatio: s.string_filename_ratio,
+    hiddenCount: override ? 0 : s.hidden_count,
+    deletedCount: override ? 0 : s.deleted_count,
+    spanDays: s.span_days,
+    sizeMin: s.original_size.min,
+    sizeMax: s.original_size.max,
+    hostileFilenames: s.hostile_filenames,
+  };
+}
+
+export function parsePhotosScenario(raw: unknown): PhotosScenario {
+  return photosScenarioSchema.parse(raw ?? {});
+}
