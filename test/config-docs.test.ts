@@ -86,6 +86,12 @@ describe("JSON Schema", () => {
     expect(schema["additionalProperties"]).toBe(false);
   });
 
+  it("also generates draft-7 for Homebridge's form generator", () => {
+    const draft7 = configJsonSchema({ target: "draft-7" });
+    expect(draft7["$schema"]).toBe("http://json-schema.org/draft-07/schema#");
+    expect(draft7["properties"]).toEqual(schema["properties"]);
+  });
+
   it("returns a fresh copy each call", () => {
     const first = configJsonSchema();
     first["title"] = "changed";
@@ -94,12 +100,12 @@ describe("JSON Schema", () => {
 });
 
 describe("redaction and config check", () => {
-  const secrets = { account: "apple-pw-4711", mqtt: "mqtt-pw-4712", token: "http-token-4713" };
+  const secrets = { account: "apple-pw-4711", mqtt: "mqtt-pw-4712", token: "http-token-4713", url: "url-pw-4714" };
 
   async function configWithSecrets() {
     const raw = {
       accounts: [{ id: "jane", username: "jane@example.com", password: secrets.account }],
-      mqtt: { password: secrets.mqtt, username: "bridge" },
+      mqtt: { password: secrets.mqtt, username: "bridge", url: "mqtts://bridge:url-pw-4714@broker:8883" },
       http: { auth_token: secrets.token },
     };
     return (await resolveConfig(raw, { env, cwd: "/" })).config;
@@ -112,6 +118,7 @@ describe("redaction and config check", () => {
     expect(redacted.mqtt.password).toBe(REDACTED);
     expect(redacted.http.auth_token).toBe(REDACTED);
     expect(redacted.mqtt.username).toBe("bridge");
+    expect(redacted.mqtt.url).toBe(`mqtts://bridge:${REDACTED}@broker:8883`);
     expect(config.mqtt.password).toBe(secrets.mqtt);
     const dump = `${JSON.stringify(redacted)}\n${dumpConfig(config)}`;
     for (const secret of Object.values(secrets)) expect(dump).not.toContain(secret);

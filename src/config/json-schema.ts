@@ -15,11 +15,14 @@ let cached: JsonSchema | undefined;
  * carry `default`; every key carries `description`. Cross-field checks are not expressible and stay in zod.
  * Returns a fresh copy each call.
  */
-export function configJsonSchema(): JsonSchema {
-  cached ??= {
-    ...z.toJSONSchema(ConfigSchema, { io: "input", target: "draft-2020-12", unrepresentable: "any" }),
+export function configJsonSchema(options: { target?: "draft-2020-12" | "draft-7" } = {}): JsonSchema {
+  const target = options.target ?? "draft-2020-12";
+  const generate = () => ({
+    ...z.toJSONSchema(ConfigSchema, { io: "input", target, unrepresentable: "any" }),
     title: "icloud2mqtt configuration",
-  };
+  });
+  if (target !== "draft-2020-12") return generate();
+  cached ??= generate();
   return structuredClone(cached);
 }
 
@@ -85,12 +88,18 @@ export function schemaLeafPaths(node: JsonSchema = configJsonSchema(), prefix = 
 export const REDACTED = "[redacted]";
 const SECRET_KEYS = new Set(["password", "auth_token", "token", "secret"]);
 
-/** A deep copy with every secret (password, auth_token) replaced by "[redacted]". Safe to log or publish. */
+/**
+ * A deep copy with every secret (password, auth_token, and the password in `scheme://user:password@host`
+ * URLs) replaced by "[redacted]". Safe to log or publish.
+ */
 export function redactConfig<T>(config: T): T {
   return redact(config) as T;
 }
 
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i;
+
 function redact(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(URL_PASSWORD, `$1:${REDACTED}@`);
   if (Array.isArray(value)) return value.map(redact);
   if (typeof value !== "object" || value === null) return value;
   const out: Record<string, unknown> = {};

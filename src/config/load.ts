@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { BridgeError } from "../errors.ts";
@@ -170,8 +170,7 @@ function envIssue(problem: EnvProblem): ConfigIssue {
 
 function expandHome(path: string, env: NodeJS.ProcessEnv): string {
   if (path !== "~" && !path.startsWith("~/")) return path;
-  const home = env["HOME"] || homedir();
-  return isAbsolute(path) ? path : join(home, path.slice(1));
+  return join(env["HOME"] || homedir(), path.slice(1));
 }
 
 function errorCode(error: unknown): string {
