@@ -4,6 +4,7 @@
  * cookies. Expired `e` → 410 Gone (what clients see from Apple, e.g. icloudpd#1025); bad
  * signature → 403; unknown resource → 404; Range → 206, unsatisfiable → 416.
  */
+import { Readable } from "node:stream";
 import type { Route, SimRequest, SimResponse } from "../router.ts";
 import { resourceSize, resourceStream } from "./content.ts";
 import { checkDownloadUrl } from "./download-url.ts";
@@ -62,7 +63,8 @@ export function downloadRoute(sim: PhotosSimulator): Route {
       headers["content-length"] = String(end - start + 1);
       const status = range ? 206 : 200;
       if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
-      if (req.method === "HEAD") return { status, headers, body: "" };
+      // HEAD: an empty stream keeps our Content-Length (the core would otherwise send 0).
+      if (req.method === "HEAD") return { status, headers, stream: Readable.from([]) };
       return { status, headers, stream: resourceStream(zone, target.idx, target.resource, start, end) };
     },
   };
