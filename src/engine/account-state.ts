@@ -7,7 +7,9 @@ export const SessionViewSchema = z.object({
   error_info: z
     .object({
       choices: z.array(z.string()).optional(),
-      trusted_phone_numbers: z.array(z.object({ id: z.number(), number: z.string(), push_mode: z.string() })).optional(),
+      trusted_phone_numbers: z
+        .array(z.object({ id: z.number(), number: z.string(), push_mode: z.string() }))
+        .optional(),
       retry_after: z.number().optional(),
     })
     .nullable(),

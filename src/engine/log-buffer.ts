@@ -29,7 +29,10 @@ export class LogBuffer {
   /** Lines at `minLevel` or more severe; the bridge's own lines (account null) are always included. */
   list(account: string | undefined, minLevel: LogEntry["level"]): LogEntry[] {
     const min = LEVELS[minLevel];
-    const own = account === undefined ? [...this.#entries.values()].flat() : [...(this.#entries.get(account) ?? []), ...(this.#entries.get(null) ?? [])];
+    const own =
+      account === undefined
+        ? [...this.#entries.values()].flat()
+        : [...(this.#entries.get(account) ?? []), ...(this.#entries.get(null) ?? [])];
     return own.filter((entry) => LEVELS[entry.level] >= min).sort((a, b) => a.time - b.time);
   }
 }

@@ -16,15 +16,26 @@ export const EngineStateSchema = z.object({
       sync: z.unknown().nullable(),
       latest: z.unknown().nullable(),
       count: z.number().nullable(),
+      /** Newest `date_uploaded` announced; older items that change are not "new". */
+      watermark: z.string().nullable().default(null),
+      /** Recently announced asset ids, so a crash between announcing and saving never repeats one. */
+      announced: z.array(z.string()).default([]),
     })
-    .default({ sync: null, latest: null, count: null }),
-  calls: z.object({ cursor: z.string().nullable(), last: z.unknown().nullable() }).default({ cursor: null, last: null }),
+    .default({ sync: null, latest: null, count: null, watermark: null, announced: [] }),
+  calls: z
+    .object({ cursor: z.string().nullable(), last: z.unknown().nullable() })
+    .default({ cursor: null, last: null }),
   devices: z.record(z.string(), z.unknown()).default({}),
 });
 export type EngineState = z.infer<typeof EngineStateSchema>;
 
 export function emptyEngineState(): EngineState {
-  return { version: 1, photos: { sync: null, latest: null, count: null }, calls: { cursor: null, last: null }, devices: {} };
+  return {
+    version: 1,
+    photos: { sync: null, latest: null, count: null, watermark: null, announced: [] },
+    calls: { cursor: null, last: null },
+    devices: {},
+  };
 }
 
 export class EngineStateStore {
@@ -37,7 +48,8 @@ export class EngineStateStore {
   }
 
   #path(account: string): string {
-    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(account)) throw new BridgeError("INVALID_INPUT", `invalid account id ${account}`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(account))
+      throw new BridgeError("INVALID_INPUT", `invalid account id ${account}`);
     return join(this.#dir, `${account}.json`);
   }
 

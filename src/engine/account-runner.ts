@@ -1,0 +1,358 @@
+import type { AccountConfig } from "../config/account-schema.ts";
+import { parseDuration, parseSchedule } from "../config/duration.ts";
+import { BridgeError, toBridgeError } from "../errors.ts";
+import type { CallkitCall } from "../icloud/calls/types.ts";
+import type { FmipDevice } from "../icloud/findmy/types.ts";
+import type { IcplAsset } from "../icloud/photos/types.ts";
+import { ICloudSession } from "../icloud/session.ts";
+import type { SessionStore } from "../icloud/session-store.ts";
+import type { SessionSnapshot } from "../icloud/session-types.ts";
+import type { Logger } from "../logger.ts";
+import type { AccountState } from "./account-state.ts";
+import { initialStatus, render, type ServiceKey, type StatusFields } from "./account-status.ts";
+import type { AccountSnapshot } from "./api.ts";
+import { CallsJob } from "./calls-job.ts";
+import type { DataType } from "./commands.ts";
+import type { EventBus } from "./event-bus.ts";
+import type { BridgeEvents } from "./events.ts";
+import { FindMyJob } from "./findmy-job.ts";
+import { PhotosJob } from "./photos-job.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { EngineState, EngineStateStore } from "./state-store.ts";
+
+export interface RunnerDeps {
+  config: AccountConfig;
+  stateDir: string;
+  bus: EventBus<BridgeEvents>;
+  log: Logger;
+  store: EngineStateStore;
+  sessionStore: SessionStore;
+  scheduler: Scheduler;
+  /** Clears the account's log lines when a new run starts. */
+  clearLog: () => void;
+}
+
+const SERVICE_OF: Record<DataType, ServiceKey> = {
+  "fmip.devices": "findmy",
+  "icpl.photos": "photos",
+  "callkit.calls": "calls",
+};
+const RETRY_MIN_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+
+/**
+ * One iCloud account: keeps its session alive, runs its service jobs on their schedules, turns
+ * results into bus events, and executes commands. `blocked` means waiting for a code or choice;
+ * it stays blocked after a wrong code (the user retries) until `mfa_timeout` passes.
+ */
+export class AccountRunner {
+  readonly id: string;
+  readonly session: ICloudSession;
+  readonly #d: RunnerDeps;
+  readonly #fields: StatusFields;
+  #state!: EngineState;
+  #findmy: FindMyJob | undefined;
+  #photos: PhotosJob | undefined;
+  #calls: CallsJob | undefined;
+  #latestThumbnail: Buffer | null = null;
+  #mfaTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelay = RETRY_MIN_MS;
+  #running = 0;
+  #stopped = false;
+
+  constructor(deps: RunnerDeps) {
+    this.#d = deps;
+    this.id = deps.config.id;
+    const c = deps.config;
+    this.#fields = initialStatus({ findmy: c.findmy.enabled, photos: c.photos.enabled, calls: c.calls.enabled });
+    this.session = new ICloudSession({
+      username: c.username,
+      ...(c.password === null ? {} : { password: c.password }),
+      store: deps.sessionStore,
+      logger: deps.log,
+      ...(c.endpoint === null ? {} : { endpoint: c.endpoint }),
+      china: c.region === "china",
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#state = await this.#d.store.load(this.id);
+    this.#latestThumbnail = null;
+    await this.session.load();
+    this.session.onChange((snapshot) => this.#onSession(snapshot));
+    const c = this.#d.config;
+    const transport = this.session;
+    const log = this.#d.log;
+    if (c.findmy.enabled) {
+      this.#findmy = new FindMyJob(transport, c.findmy, log);
+      this.#schedule("findmy", c.findmy.schedule, () => this.#refreshDevices());
+      if (c.findmy.locate !== "none") this.#schedule("locate", c.findmy.locate_schedule, () => this.#locate());
+    }
+    if (c.photos.enabled) {
+      this.#photos = new PhotosJob(transport, c.photos, { stateDir: this.#d.stateDir, account: this.id, log });
+      this.#schedule("photos", c.photos.schedule, () => this.#pollPhotos());
+    }
+    if (c.calls.enabled) {
+      this.#calls = new CallsJob(transport, c.calls, log);
+      this.#schedule("calls", c.calls.schedule, () => this.#pollCalls());
+    }
+    this.#publish();
+    void this.authenticate("sync");
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#mfaTimer);
+    clearTimeout(this.#retryTimer);
+    this.#calls?.close();
+    await this.#photos?.close();
+    await this.session.flush();
+  }
+
+  get state(): AccountState {
+    return render(this.id, this.#fields, this.session.snapshot());
+  }
+
+  snapshot(): AccountSnapshot {
+    const latest = this.#state?.photos.latest as IcplAsset | null | undefined;
+    return {
+      state: this.state,
+      devices: Object.values(this.#state?.devices ?? {}) as FmipDevice[],
+      lastCall: (this.#state?.calls.last ?? null) as CallkitCall | null,
+      latestPhoto: latest ? { asset: latest, thumbnail: this.#latestThumbnail } : null,
+      photoCount: this.#state?.photos.count ?? null,
+    };
+  }
+
+  /** Signs in (validate → stored tokens → SRP), then runs every service once when active. */
+  async authenticate(trigger: "sync" | "auth", force = false): Promise<SessionSnapshot> {
+    clearTimeout(this.#retryTimer);
+    this.#d.clearLog();
+    this.#update({
+      state: "running",
+      prevTrigger: trigger,
+      prevError: null,
+      progressMsg: "Signing in to iCloud...",
+      progress: 5,
+    });
+    const snapshot = force ? await this.session.reauthenticate({ force: true }) : await this.session.signIn();
+    this.#afterAuth(snapshot);
+    if (snapshot.state === "active") await this.sync();
+    return snapshot;
+  }
+
+  async submitCode(code: string): Promise<SessionSnapshot> {
+    if (this.session.snapshot().awaiting !== "code")
+      throw new BridgeError("INVALID_STATE", "no verification code is expected at this time");
+    this.#update({ progressMsg: "Verifying the code...", progress: 30 });
+    const snapshot = await this.session.submitCode(code);
+    this.#afterAuth(snapshot);
+    if (snapshot.state === "active") void this.sync();
+    else if (snapshot.error === "code-invalid")
+      throw new BridgeError("CODE_INVALID", snapshot.message ?? "the code was not accepted");
+    return snapshot;
+  }
+
+  async requestCode(method: "device" | "sms" | "voice", phoneNumberId?: number): Promise<SessionSnapshot> {
+    const awaiting = this.session.snapshot().awaiting;
+    if (awaiting === null) throw new BridgeError("INVALID_STATE", "no verification code is expected at this time");
+    const snapshot = await this.session.requestCode({
+      method,
+      ...(phoneNumberId === undefined ? {} : { phoneNumberId }),
+    });
+    this.#afterAuth(snapshot);
+    return snapshot;
+  }
+
+  async submitChoice(choice: string): Promise<SessionSnapshot> {
+    if (this.session.snapshot().awaiting !== "choice")
+      throw new BridgeError("INVALID_STATE", "no choice is expected at this time");
+    const snapshot = await this.session.submitChoice(choice);
+    this.#afterAuth(snapshot);
+    return snapshot;
+  }
+
+  /** Runs the given services (all enabled ones by default) now; resolves when they finished. */
+  async sync(dataTypes?: readonly DataType[]): Promise<void> {
+    const services = (dataTypes ?? ["fmip.devices", "icpl.photos", "callkit.calls"]).map((t) => SERVICE_OF[t]);
+    const jobs: Promise<void>[] = [];
+    for (const service of new Set(services)) {
+      if (!this.#fields.services[service].enabled) continue;
+      jobs.push(this.#d.scheduler.trigger(`${this.id}/${service}`));
+    }
+    await Promise.all(jobs);
+  }
+
+  async locate(device?: string): Promise<FmipDevice[]> {
+    const job = this.#requireFindMy();
+    return this.#emitDevices(await job.locate(this.#state, device));
+  }
+
+  findMy(device: string): { service: FindMyJob["service"]; id: string } {
+    const job = this.#requireFindMy();
+    return { service: job.service, id: job.resolve(this.#state, device) };
+  }
+
+  #requireFindMy(): FindMyJob {
+    if (!this.#findmy) throw new BridgeError("SERVICE_NOT_AVAILABLE", "Find My is disabled for this account");
+    if (this.session.state !== "active") throw new BridgeError("NOT_SIGNED_IN", "the iCloud session is not active");
+    return this.#findmy;
+  }
+
+  #schedule(service: ServiceKey | "locate", value: string | number, run: () => Promise<void>): void {
+    const schedule = parseSchedule(value);
+    this.#d.scheduler.add(`${this.id}/${service}`, schedule, () => this.#runService(service, run));
+  }
+
+  async #runService(service: ServiceKey | "locate", run: () => Promise<void>): Promise<void> {
+    if (this.#stopped || this.session.state !== "active") return;
+    const key: ServiceKey = service === "locate" ? "findmy" : service;
+    this.#running += 1;
+    if (this.#running === 1) this.#d.clearLog();
+    this.#update({
+      state: this.#fields.state === "blocked" ? "blocked" : "running",
+      prevTrigger: "sync",
+      progressMsg: `Syncing ${key}...`,
+    });
+    try {
+      await run();
+      this.#fields.services[key] = {
+        ...this.#fields.services[key],
+        available: true,
+        message: null,
+        last_sync: new Date().toISOString(),
+      };
+    } catch (error) {
+      const failure = toBridgeError(error);
+      this.#fields.services[key] = {
+        ...this.#fields.services[key],
+        available: failure.code !== "SERVICE_NOT_AVAILABLE",
+        message: failure.message,
+      };
+      if (failure.code !== "SERVICE_NOT_AVAILABLE" && this.session.state === "active") {
+        this.#fields.prevError = { code: failure.sessionError, message: failure.message };
+        this.#d.bus.emit("sync.failed", { account: this.id, code: failure.sessionError, message: failure.message });
+      }
+      this.#d.log.warn(`${key} sync failed: ${failure.message}`, { code: failure.code });
+    } finally {
+      this.#running -= 1;
+      this.#fields.services[key].next_sync = iso(this.#d.scheduler.nextRun(`${this.id}/${key}`));
+      if (this.#running === 0 && this.#fields.state === "running")
+        this.#update({ state: "ready", progressMsg: null, progress: 100 });
+      else this.#publish();
+      await this.#d.store.save(this.id, this.#state).catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
+    }
+  }
+
+  async #refreshDevices(): Promise<void> {
+    if (this.#findmy) this.#emitDevices(await this.#findmy.refresh(this.#state));
+  }
+
+  async #locate(): Promise<void> {
+    if (this.#findmy) this.#emitDevices(await this.#findmy.locate(this.#state));
+  }
+
+  #emitDevices(changes: { updated: FmipDevice[]; removed: string[] }): FmipDevice[] {
+    for (const device of changes.updated) this.#d.bus.emit("device.updated", { account: this.id, device });
+    for (const deviceId of changes.removed) this.#d.bus.emit("device.removed", { account: this.id, deviceId });
+    return changes.updated;
+  }
+
+  async #pollPhotos(): Promise<void> {
+    if (!this.#photos) return;
+    const before = this.#state.photos.count;
+    const result = await this.#photos.poll(this.#state);
+    result.commit();
+    await this.#d.store.save(this.id, this.#state);
+    if (result.latest) this.#latestThumbnail = result.latest.thumbnail ?? this.#latestThumbnail;
+    for (const asset of result.fresh) {
+      const thumbnail = asset.id === result.latest?.asset.id ? result.latest.thumbnail : null;
+      this.#d.bus.emit("photo.new", { account: this.id, asset, thumbnail });
+    }
+    if (result.count !== null && result.count !== before)
+      this.#d.bus.emit("photo.count", { account: this.id, count: result.count });
+  }
+
+  async #pollCalls(): Promise<void> {
+    if (!this.#calls) return;
+    const result = await this.#calls.poll(this.#state);
+    this.#state.calls = { cursor: result.cursor, last: result.last };
+    await this.#d.store.save(this.id, this.#state);
+    for (const call of result.calls) this.#d.bus.emit("call.new", { account: this.id, call });
+  }
+
+  #onSession(snapshot: SessionSnapshot): void {
+    if (this.#stopped) return;
+    if (snapshot.state === "failed" && snapshot.awaiting !== null && this.#fields.state !== "blocked")
+      this.#afterAuth(snapshot);
+    else this.#publish();
+  }
+
+  #afterAuth(snapshot: SessionSnapshot): void {
+    if (snapshot.state === "active") {
+      clearTimeout(this.#mfaTimer);
+      this.#mfaTimer = undefined;
+      this.#retryDelay = RETRY_MIN_MS;
+      this.#update({ state: "ready", progressMsg: null, progress: 100, prevError: null });
+      return;
+    }
+    const error = snapshot.error ?? "service-unavailable";
+    const message = snapshot.message ?? error;
+    if (snapshot.awaiting !== null) {
+      const wasBlocked = this.#fields.state === "blocked";
+      this.#update({
+        state: "blocked",
+        progressMsg: snapshot.awaiting === "choice" ? "Waiting for a choice of device..." : "Waiting for MFA code...",
+        progress: 25,
+        prevError: error === "code-invalid" ? { code: error, message } : this.#fields.prevError,
+      });
+      if (!wasBlocked) {
+        this.#armMfaTimeout();
+        this.#d.bus.emit("mfa.required", { account: this.id, state: this.state });
+      }
+      return;
+    }
+    clearTimeout(this.#mfaTimer);
+    this.#update({ state: "ready", progressMsg: null, prevError: { code: error, message } });
+    this.#d.log.warn(`sign-in failed: ${message}`, { error });
+    if (error === "rate-limited" || error === "service-unavailable" || error === "session-expired")
+      this.#armRetry(snapshot.error_info?.retry_after);
+  }
+
+  #armMfaTimeout(): void {
+    clearTimeout(this.#mfaTimer);
+    const ms = parseDuration(this.#d.config.mfa_timeout);
+    this.#mfaTimer = setTimeout(() => {
+      if (this.#fields.state !== "blocked") return;
+      const message = `no verification code was entered within ${this.#d.config.mfa_timeout}; use re-authenticate to start again`;
+      this.#d.log.warn(message);
+      this.#update({ state: "ready", progressMsg: null, prevError: { code: "mfa-timeout", message } });
+      this.#d.bus.emit("sync.failed", { account: this.id, code: "mfa-timeout", message });
+    }, ms);
+    this.#mfaTimer.unref?.();
+  }
+
+  #armRetry(retryAfter: number | undefined): void {
+    const jitter = Math.random() * 0.2 * this.#retryDelay;
+    const delay = Math.max((retryAfter ?? 0) * 1000, this.#retryDelay + jitter);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
+    this.#d.log.info(`retrying the sign-in in ${Math.round(delay / 1000)} s`);
+    this.#retryTimer = setTimeout(() => void this.authenticate("auth").catch(() => undefined), delay);
+    this.#retryTimer.unref?.();
+  }
+
+  #update(changes: Partial<StatusFields>): void {
+    Object.assign(this.#fields, changes, { timestamp: Date.now() });
+    this.#fields.nextSync = this.#d.scheduler.nextRunOf(`${this.id}/`);
+    this.#publish();
+  }
+
+  #publish(): void {
+    this.#d.bus.emit("account.state", this.state);
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,82 @@
+import type { FindMyConfig } from "../config/account-schema.ts";
+import { FindMyService } from "../icloud/findmy/find-my-service.ts";
+import type { FmipDevice } from "../icloud/findmy/types.ts";
+import type { ServiceTransport } from "../icloud/service-transport.ts";
+import type { Logger } from "../logger.ts";
+import type { EngineState } from "./state-store.ts";
+
+export interface DeviceChanges {
+  updated: FmipDevice[];
+  removed: string[];
+}
+
+/**
+ * Find My for one account. `refresh()` never wakes a device; `locate()` only wakes the devices
+ * the user enabled (or the one asked for). Devices are reported only when their JSON changed,
+ * and removed only after missing from two successful refreshes in a row (family members'
+ * devices can be briefly absent while Apple is still loading them).
+ */
+export class FindMyJob {
+  readonly #service: FindMyService;
+  readonly #config: FindMyConfig;
+  readonly #missing = new Map<string, number>();
+
+  constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger) {
+    this.#config = config;
+    this.#service = new FindMyService(transport, { locate: config.locate, family: config.family, logger: log });
+  }
+
+  get service(): FindMyService {
+    return this.#service;
+  }
+
+  async refresh(state: EngineState): Promise<DeviceChanges> {
+    return this.#diff(state, await this.#service.devices(), true);
+  }
+
+  /** Locates `device` (id or name), or the configured devices; other devices are left alone. */
+  async locate(state: EngineState, device?: string): Promise<DeviceChanges> {
+    const targets = device === undefined ? undefined : [this.resolve(state, device)];
+    if (targets === undefined && this.#config.locate === "none") return { updated: [], removed: [] };
+    return this.#diff(state, await this.#service.locate(targets), false);
+  }
+
+  /** A device id from an id or a (case-insensitive) name known from the last refresh. */
+  resolve(state: EngineState, device: string): string {
+    if (Object.hasOwn(state.devices, device)) return device;
+    const lower = device.toLowerCase();
+    for (const [id, value] of Object.entries(state.devices)) {
+      const name = (value as { name?: unknown }).name;
+      if (typeof name === "string" && name.toLowerCase() === lower) return id;
+    }
+    return device;
+  }
+
+  #diff(state: EngineState, devices: FmipDevice[], complete: boolean): DeviceChanges {
+    const updated: FmipDevice[] = [];
+    const seen = new Set<string>();
+    for (const device of devices) {
+      seen.add(device.id);
+      this.#missing.delete(device.id);
+      const previous = state.devices[device.id];
+      if (previous === undefined || JSON.stringify(previous) !== JSON.stringify(device)) {
+        state.devices[device.id] = device;
+        updated.push(device);
+      }
+    }
+    const removed: string[] = [];
+    if (complete) {
+      for (const id of Object.keys(state.devices)) {
+        if (seen.has(id)) continue;
+        const misses = (this.#missing.get(id) ?? 0) + 1;
+        this.#missing.set(id, misses);
+        if (misses >= 2) {
+          delete state.devices[id];
+          this.#missing.delete(id);
+          removed.push(id);
+        }
+      }
+    }
+    return { updated, removed };
+  }
+}
