@@ -23,14 +23,11 @@ function stable(value: unknown): string {
     }
     return v;
   };
-  return `${JSON.stringify(sort(v(value)), null, 2)}\n`;
-  function v(x: unknown): unknown {
-    return JSON.parse(JSON.stringify(x));
-  }
+  return `${JSON.stringify(sort(JSON.parse(JSON.stringify(value))), null, 2)}\n`;
 }
 
 /** Compares with test/golden/mqtt/<name>.json; `UPDATE_GOLDEN=1` rewrites the file instead. */
-export function expectGolden(name: string, value: unknown): void {
+function expectGolden(name: string, value: unknown): void {
   const file = join(GOLDEN_DIR, `${name}.json`);
   const actual = stable(value);
   if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(file)) {
