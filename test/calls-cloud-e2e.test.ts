@@ -193,6 +193,19 @@ describe("call history from the simulated callhistory webservice", () => {
     expect((await source.newCalls(result.cursor)).calls).toEqual([]);
   });
 
+  it("re-validates an expired web session (421) and carries on", async () => {
+    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const { cursor } = await source.newCalls((await source.newCalls(undefined)).cursor);
+    sim.clock.advance(2 * 3_600_000); // past the validate token's 1 h lifetime; 12 more scheduled calls
+    const before = sim.requests().length;
+    const result = await source.newCalls(cursor);
+    const seen = sim.requests().slice(before);
+    expect(seen.find((r) => r.route === "calls.changes")?.status).toBe(421);
+    expect(seen.some((r) => r.route === "setup.validate")).toBe(true);
+    expect(result.calls).toHaveLength(12);
+    expect((await source.newCalls(result.cursor)).calls).toEqual([]);
+  });
+
   it("says clearly that an account without the callhistory webservice has no call history", async () => {
     const transport = await session("nocalls@example.com");
     expect(transport.serviceUrl("callhistory")).toBeUndefined();

@@ -288,6 +288,22 @@ describe("MacCallHistorySource errors", () => {
     await expect(new MacCallHistorySource(path).calls()).rejects.toMatchObject({ code: "CONFIG_INVALID" });
   });
 
+  it("reads a WAL-mode database while macOS holds a write transaction open", async () => {
+    const path = createDb();
+    const writer = new DatabaseSync(path);
+    writer.exec("PRAGMA journal_mode=WAL");
+    insert(path, [{ id: "committed", date: at(0) }]);
+    writer.exec("BEGIN IMMEDIATE; INSERT INTO ZCALLRECORD (ZUNIQUE_ID, ZADDRESS, ZDATE) VALUES ('pending', 'x', 1);");
+    try {
+      expect((await new MacCallHistorySource(path, { busyTimeoutMs: 50 }).calls()).map((call) => call.id)).toEqual([
+        "committed",
+      ]);
+    } finally {
+      writer.exec("COMMIT");
+      writer.close();
+    }
+  });
+
   it("reports a locked database as retryable, without crashing", async () => {
     const path = createDb();
     insert(path, [{ date: at(0) }]);
