@@ -41,11 +41,13 @@ export class FindMyService {
   readonly #log: Logger;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxLoadingRefreshes: number;
+  readonly #family: boolean;
   #known: FmipDevice[] = [];
 
   constructor(transport: ServiceTransport, options: FindMyServiceOptions = {}) {
     this.#log = (options.logger ?? silentLogger).child({ service: "findmy" });
-    this.#client = new FmipClient(transport, options.family ?? true, this.#log);
+    this.#family = options.family ?? true;
+    this.#client = new FmipClient(transport, this.#family, this.#log);
     this.#locate = options.locate ?? "none";
     this.#sleep = options.sleep ?? realSleep;
     this.#maxLoadingRefreshes = options.maxLoadingRefreshes ?? 3;
@@ -54,7 +56,8 @@ export class FindMyService {
   /** The device list without waking any device; waits (bounded) for family members still LOADING. */
   async devices(): Promise<FmipDevice[]> {
     let answer = await this.#client.refresh();
-    for (let round = 0; round < this.#maxLoadingRefreshes && loadingMembers(answer) > 0; round += 1) {
+    const rounds = this.#family ? this.#maxLoadingRefreshes : 0;
+    for (let round = 0; round < rounds && loadingMembers(answer) > 0; round += 1) {
       this.#log.debug("family devices still loading; refreshing again", { members: loadingMembers(answer) });
       await this.#sleep(this.#interval());
       answer = await this.#client.refresh();
