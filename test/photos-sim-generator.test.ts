@@ -88,7 +88,7 @@ describe("photo library generator", () => {
         fileChecksum: string;
       };
       expect(original.size).toBeGreaterThanOrEqual(150_000);
-      expect(original.downloadURL).toContain("/${f}?");
+      expect(original.downloadURL).toContain(`/${"$"}{f}?`);
       uti.add(String(master.fields?.itemType?.value));
       if (master.fields?.resOriginalVidComplRes) live++;
       if (asset.fields?.isHidden?.value === 1) hidden++;
