@@ -1,31 +1,47 @@
 import { fileURLToPath } from "node:url";
+import { type Dispatcher, fetch, type RequestInit } from "undici";
 import { SrpClient } from "../src/icloud/srp.ts";
 
 export const TEST_SCENARIO = fileURLToPath(new URL("../src/simulator/scenarios/test.yaml", import.meta.url));
+
+/** Walks a dotted path (`a.b.0.c`) through parsed JSON. */
+export function dig(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
 
 /** A tiny independent client: keeps scnt/session id like real clients and a naive cookie jar. */
 export class TestClient {
   readonly origin: string;
   readonly session: Record<string, string> = {};
   readonly cookies = new Map<string, { value: string; expires?: string }>();
-  readonly dispatcher: unknown;
+  readonly dispatcher: Dispatcher | undefined;
 
-  constructor(origin: string, dispatcher?: unknown) {
+  constructor(origin: string, dispatcher?: Dispatcher) {
     this.origin = origin;
     this.dispatcher = dispatcher;
   }
 
-  async request(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string> } = {}) {
+  async request(
+    method: string,
+    path: string,
+    options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
     if (this.session["scnt"]) headers["scnt"] = this.session["scnt"];
     if (this.session["sessionId"]) headers["X-Apple-ID-Session-Id"] = this.session["sessionId"];
-    if (this.cookies.size > 0) headers["Cookie"] = [...this.cookies].map(([name, c]) => `${name}=${c.value}`).join("; ");
+    if (this.cookies.size > 0)
+      headers["Cookie"] = [...this.cookies].map(([name, c]) => `${name}=${c.value}`).join("; ");
     let body: string | undefined = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
       headers["Content-Type"] = "application/json";
     }
-    const init: RequestInit & { dispatcher?: unknown } = { method, headers };
+    const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body;
     if (this.dispatcher) init.dispatcher = this.dispatcher;
     const response = await fetch(`${this.origin}${path}`, init);
@@ -60,7 +76,13 @@ export class TestClient {
       json: { a: srp.publicKey, accountName, protocols },
     });
     if (init.status !== 200) return init;
-    const challenge = init.json as { salt: string; b: string; c: string; iteration: number; protocol: "s2k" | "s2k_fo" };
+    const challenge = init.json as {
+      salt: string;
+      b: string;
+      c: string;
+      iteration: number;
+      protocol: "s2k" | "s2k_fo";
+    };
     const proof = srp.computeProof(password, challenge);
     return this.request("POST", "/appleauth/auth/signin/complete?isRememberMeEnabled=true", {
       json: {

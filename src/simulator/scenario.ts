@@ -31,10 +31,11 @@ const Mfa = z.object({
 });
 
 const Lifetimes = z.object({
-  trust_token: secondsOrDuration.default(30 * 86_400),
-  web_session: secondsOrDuration.default(30 * 86_400),
-  validate_token: secondsOrDuration.default(3_600),
-  session_token: secondsOrDuration.default(600),
+  // zod 4 defaults are output values, so these are milliseconds.
+  trust_token: secondsOrDuration.default(30 * 86_400_000),
+  web_session: secondsOrDuration.default(30 * 86_400_000),
+  validate_token: secondsOrDuration.default(3_600_000),
+  session_token: secondsOrDuration.default(600_000),
 });
 
 const AccountSchema = z.object({
