@@ -18,7 +18,12 @@ type Json = Record<string, unknown>;
 function fakeContext(accounts: SimServiceAccount[]) {
   let now = NOW;
   const ctx: SimServiceContext = {
-    clock: { now: () => now, advance: (ms) => void (now += ms) },
+    clock: {
+      now: () => now,
+      advance: (ms) => {
+        now += ms;
+      },
+    },
     origin: () => "http://sim.test",
     log: silentLogger,
     authenticate: (req) =>
@@ -179,10 +184,8 @@ describe("photos CloudKit routes (direct)", () => {
         },
       ],
     });
-    const counts = ((batch.json.batch as Json[])[0]?.records as Rec[]).map((r) => [
-      r.recordName,
-      r.fields?.itemCount?.value,
-    ]);
+    const countRecords = ((batch.json.batch as Json[])[0]?.records ?? []) as Rec[];
+    const counts = countRecords.map((r) => [r.recordName, r.fields?.itemCount?.value]);
     expect(counts).toEqual([
       ["CPLAssetByAssetDateWithoutHiddenOrDeleted", 45],
       ["CPLAssetByAddedDate", 45],
