@@ -29,7 +29,7 @@ export async function srpSignIn(ctx: AuthContext, password: string): Promise<Srp
   if (!challenge.success) throw badBody("signin/init", init);
   const proof = client.computeProof(password, challenge.data);
   ctx.data.srp_sign_ins += 1;
-  ctx.log.info("signing in with SRP", { username: accountName, srp_sign_ins: ctx.data.srp_sign_ins });
+  ctx.log.info("signing in with SRP", { srp_sign_ins: ctx.data.srp_sign_ins });
   const complete = await idmsaCall(ctx, "POST", "/signin/complete", {
     query: { isRememberMeEnabled: "true" },
     body: {

@@ -1,0 +1,190 @@
+import { z } from "zod";
+import { BridgeError } from "../errors.ts";
+import type { TwoSvDevice } from "./apple-schemas.ts";
+import type { AuthContext } from "./auth-context.ts";
+import {
+  fetchAuthOptions,
+  fetchTrust,
+  listTwoSvDevices,
+  requestPhoneCode,
+  sendTwoSvCode,
+  submitHsa2Code,
+  triggerDeviceCode,
+  validateTwoSvCode,
+} from "./auth-steps.ts";
+import { phoneChoice, twoSvChoice } from "./session-snapshot.ts";
+import type { CodeMethod, TrustedPhoneNumber } from "./session-types.ts";
+
+type Hsa2Pending = {
+  kind: "hsa2";
+  method: CodeMethod;
+  phoneId?: number;
+  phones: TrustedPhoneNumber[];
+  choosing?: "sms" | "voice";
+};
+type TwoSvPending = { kind: "2sv"; devices: TwoSvDevice[]; chosen?: TwoSvDevice };
+
+const hsa2CodeSchema = z.string().regex(/^\d{6}$/);
+const twoSvCodeSchema = z.string().regex(/^\d{4,8}$/);
+const requestCodeSchema = z.object({
+  method: z.enum(["device", "sms", "voice"]),
+  phoneNumberId: z.number().int().optional(),
+});
+
+/**
+ * The human-in-the-loop part of a sign-in (HSA2 codes by device/SMS/voice, legacy 2SV device
+ * choice + code). Steps that leave the user something to do throw CODE_REQUIRED / CHOICE_REQUIRED.
+ */
+export class MfaFlow {
+  readonly #ctx: AuthContext;
+  #pending: Hsa2Pending | TwoSvPending | undefined;
+
+  constructor(ctx: AuthContext) {
+    this.#ctx = ctx;
+  }
+
+  reset(): void {
+    this.#pending = undefined;
+  }
+
+  awaiting(): "code" | "choice" | null {
+    const p = this.#pending;
+    if (p === undefined) return null;
+    if (p.kind === "2sv") return p.chosen === undefined ? "choice" : "code";
+    return p.choosing === undefined ? "code" : "choice";
+  }
+
+  /** After a 409: read the phones, make the devices show a code (SMS to the first phone if that fails). */
+  async startHsa2(): Promise<never> {
+    const options = await fetchAuthOptions(this.#ctx);
+    if (options.securityKey)
+      throw new BridgeError("SECURITY_KEY_REQUIRED", "This account uses security keys, which the bridge cannot use");
+    const phones = options.trustedPhoneNumbers;
+    if (await triggerDeviceCode(this.#ctx)) {
+      this.#pending = { kind: "hsa2", method: "device", phones };
+      throw this.#codeError("CODE_REQUIRED", "Enter the code shown on a trusted device");
+    }
+    const phone = phones[0];
+    if (phone === undefined)
+      throw new BridgeError("UNEXPECTED_RESPONSE", "no trusted device or phone number can receive a code");
+    const pending: Hsa2Pending = { kind: "hsa2", method: "sms", phones };
+    this.#pending = pending;
+    return this.#sendPhoneCode(pending, phone, "sms");
+  }
+
+  /** accountLogin asked for legacy 2SV: list the devices to choose from. */
+  async startTwoSv(): Promise<never> {
+    const devices = await listTwoSvDevices(this.#ctx);
+    this.#pending = { kind: "2sv", devices };
+    throw this.#choiceError(devices.map(twoSvChoice));
+  }
+
+  async requestCode(options: { method: CodeMethod; phoneNumberId?: number }): Promise<never> {
+    const pending = this.#pending;
+    if (pending?.kind !== "hsa2")
+      throw new BridgeError("INVALID_STATE", "codes can only be requested during a two-factor sign-in");
+    const parsed = requestCodeSchema.safeParse(options);
+    if (!parsed.success) throw new BridgeError("INVALID_INPUT", "method must be device, sms or voice");
+    const { method, phoneNumberId } = parsed.data;
+    if (method === "device") {
+      if (!(await triggerDeviceCode(this.#ctx)))
+        throw new BridgeError("UNEXPECTED_RESPONSE", "Apple refused to send a code to the devices");
+      Object.assign(pending, { method, phoneId: undefined, choosing: undefined });
+      throw this.#codeError("CODE_REQUIRED", "Enter the code shown on a trusted device");
+    }
+    if (pending.phones.length === 0) pending.phones = (await fetchAuthOptions(this.#ctx)).trustedPhoneNumbers;
+    const phones = pending.phones;
+    const phone =
+      phoneNumberId !== undefined
+        ? phones.find((p) => p.id === phoneNumberId)
+        : phones.length === 1
+          ? phones[0]
+          : undefined;
+    if (phoneNumberId !== undefined && phone === undefined)
+      throw new BridgeError("INVALID_INPUT", "unknown trusted phone number id");
+    if (phone === undefined) {
+      if (phones.length === 0) throw new BridgeError("INVALID_STATE", "the account has no trusted phone number");
+      pending.choosing = method;
+      throw this.#choiceError(phones.map((p) => phoneChoice(p, method)));
+    }
+    return this.#sendPhoneCode(pending, phone, method);
+  }
+
+  async submitChoice(choice: string | number): Promise<never> {
+    const pending = this.#pending;
+    const wanted = String(choice).trim();
+    if (pending?.kind === "2sv") {
+      const device = pending.devices.find((d) => twoSvChoice(d) === wanted || d.deviceId === wanted);
+      if (device === undefined) throw new BridgeError("INVALID_INPUT", "unknown choice");
+      await sendTwoSvCode(this.#ctx, device);
+      pending.chosen = device;
+      throw this.#codeError("CODE_REQUIRED", "Enter the code sent to the chosen device");
+    }
+    if (pending?.kind === "hsa2" && pending.choosing !== undefined) {
+      const mode = pending.choosing;
+      const phone = pending.phones.find((p) => phoneChoice(p, mode) === wanted || String(p.id) === wanted);
+      if (phone === undefined) throw new BridgeError("INVALID_INPUT", "unknown choice");
+      return this.#sendPhoneCode(pending, phone, mode);
+    }
+    throw new BridgeError("INVALID_STATE", "no choice is expected now");
+  }
+
+  /** Checks the input (INVALID_STATE / INVALID_INPUT) before any network call. */
+  checkCode(code: string): string {
+    const pending = this.#pending;
+    if (pending === undefined || this.awaiting() !== "code")
+      throw new BridgeError("INVALID_STATE", "no verification code is expected now");
+    const parsed = (pending.kind === "hsa2" ? hsa2CodeSchema : twoSvCodeSchema).safeParse(
+      typeof code === "string" ? code.trim() : code,
+    );
+    if (!parsed.success)
+      throw new BridgeError("INVALID_INPUT", "the verification code must be a string of digits (6 for two-factor)");
+    return parsed.data;
+  }
+
+  /** Verifies a code (CODE_INVALID keeps the flow open); on success stores the trust token. */
+  async verify(code: string): Promise<void> {
+    const pending = this.#pending;
+    if (pending === undefined) throw new BridgeError("INVALID_STATE", "no verification code is expected now");
+    let ok: boolean;
+    if (pending.kind === "2sv") {
+      if (pending.chosen === undefined) throw new BridgeError("INVALID_STATE", "choose a device first");
+      ok = await validateTwoSvCode(this.#ctx, pending.chosen, code);
+    } else {
+      const via =
+        pending.method === "device"
+          ? { method: "device" as const }
+          : { method: pending.method, phoneId: pending.phoneId ?? 0 };
+      ok = await submitHsa2Code(this.#ctx, code, via);
+    }
+    if (!ok) throw this.#codeError("CODE_INVALID", "Incorrect verification code");
+    this.#ctx.log.info("verification code accepted");
+    this.#pending = undefined;
+    if (pending.kind === "hsa2") await fetchTrust(this.#ctx);
+  }
+
+  async #sendPhoneCode(pending: Hsa2Pending, phone: TrustedPhoneNumber, mode: "sms" | "voice"): Promise<never> {
+    await requestPhoneCode(this.#ctx, phone.id, mode);
+    Object.assign(pending, { method: mode, phoneId: phone.id, choosing: undefined });
+    throw this.#codeError(
+      "CODE_REQUIRED",
+      mode === "sms" ? "Enter the code sent by SMS" : "Enter the code read out by the voice call",
+    );
+  }
+
+  #codeError(code: "CODE_REQUIRED" | "CODE_INVALID", message: string): BridgeError {
+    const pending = this.#pending;
+    const info: Record<string, unknown> = {};
+    if (pending?.kind === "hsa2")
+      Object.assign(info, { method: pending.method, trusted_phone_numbers: pending.phones });
+    if (pending?.kind === "2sv") info["method"] = "2sv";
+    return new BridgeError(code, message, { info });
+  }
+
+  #choiceError(choices: string[]): BridgeError {
+    const pending = this.#pending;
+    const info: Record<string, unknown> = { choices };
+    if (pending?.kind === "hsa2") info["trusted_phone_numbers"] = pending.phones;
+    return new BridgeError("CHOICE_REQUIRED", "Choose where to send the verification code", { info });
+  }
+}
