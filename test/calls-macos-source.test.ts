@@ -233,6 +233,28 @@ describe("MacCallHistorySource cursor", () => {
     expect(seen).toHaveLength(28);
   });
 
+  it("skips an unreadable row without stalling or losing the rows after it", async () => {
+    const path = createDb();
+    insert(path, [{ id: "known", date: at(0) }]);
+    const source = new MacCallHistorySource(path, { batchSize: 2 });
+    let { cursor } = await source.newCalls(undefined);
+    insert(path, [{ id: "a", date: at(1) }]);
+    const db = new DatabaseSync(path);
+    db.exec("INSERT INTO ZCALLRECORD (ZUNIQUE_ID, ZADDRESS, ZDATE) VALUES ('no-date', 'x', NULL)");
+    db.close();
+    insert(path, [
+      { id: "b", date: at(2) },
+      { id: "c", date: at(3) },
+    ]);
+    const seen: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const result = await source.newCalls(cursor);
+      seen.push(...result.calls.map((call) => call.id));
+      cursor = result.cursor;
+    }
+    expect(seen).toEqual(["a", "b", "c"]);
+  });
+
   it("after the store was recreated returns only calls newer than the last one seen", async () => {
     const path = createDb("a.storedata", "STORE-A");
     insert(path, [

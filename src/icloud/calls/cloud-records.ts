@@ -67,7 +67,6 @@ const ZoneChangesSchema = z
     retryAfter: z.number().optional(),
   })
   .loose();
-export type ZoneChanges = z.infer<typeof ZoneChangesSchema>;
 
 export const ChangesResponseSchema = z.object({ zones: z.array(ZoneChangesSchema).min(1) }).loose();
 

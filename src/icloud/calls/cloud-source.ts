@@ -9,7 +9,6 @@ import {
   QueryResponseSchema,
   ServerErrorSchema,
   type WireRecord,
-  type ZoneChanges,
 } from "./cloud-records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
@@ -49,7 +48,10 @@ interface Feed {
 
 /**
  * Call history from the `callhistory` webservice (offered by the simulator only). New calls come from
- * `changes/zone` with the stored sync token; the cursor only moves when every page was read.
+ * `changes/zone` with the stored sync token; the cursor only moves when every page was read. Call
+ * records are never modified, so each appears once in the change feed: a resumed feed repeats nothing.
+ * When the service rejects the stored token, the zone is read again from its start and only calls
+ * newer than the newest one seen are returned (a call synced late with an older date is then lost).
  */
 export class CloudCallHistorySource implements CallHistorySource {
   readonly kind = "cloud";
@@ -126,15 +128,13 @@ export class CloudCallHistorySource implements CallHistorySource {
         zones: [{ zoneID: ZONE, ...(current === undefined ? {} : { syncToken: current }) }],
         resultsLimit: PAGE_SIZE,
       });
-      const zone = response.zones[0] as ZoneChanges;
+      const [zone] = response.zones;
+      if (zone === undefined) throw new BridgeError("UNEXPECTED_RESPONSE", "changes/zone answered no zone");
       if (zone.serverErrorCode === "BAD_REQUEST" && pages === 0 && token !== undefined) return undefined;
       if (zone.serverErrorCode !== undefined) throw serverError(zone);
       if (zone.syncToken === undefined)
         throw new BridgeError("UNEXPECTED_RESPONSE", "changes/zone answered no sync token");
-      for (const call of this.#toCalls(zone.records)) {
-        byId.delete(call.id);
-        byId.set(call.id, call);
-      }
+      for (const call of this.#toCalls(zone.records)) byId.set(call.id, call);
       current = zone.syncToken;
       if (!zone.moreComing) break;
     }

@@ -40,6 +40,14 @@ const CursorSchema = z.object({
 });
 type MacCursor = z.infer<typeof CursorSchema>;
 
+/** Rows of one SELECT: the readable ones, how many were read, and the last row's primary key. */
+interface Selected {
+  rows: CallRecordRow[];
+  read: number;
+  lastPk: number | undefined;
+}
+
+const PkSchema = CallRecordRowSchema.pick({ Z_PK: true });
 const SqliteErrorSchema = z.object({ code: z.literal("ERR_SQLITE_ERROR"), errcode: z.number() });
 const ColumnInfoSchema = z.object({ name: z.string() });
 const ScalarSchema = z.object({ v: z.union([z.number(), z.bigint().transform(Number), z.string(), z.null()]) });
@@ -73,11 +81,11 @@ export class MacCallHistorySource implements CallHistorySource {
   async calls(options: CallListOptions = {}): Promise<CallkitCall[]> {
     const limit = options.limit ?? DEFAULT_CALL_LIMIT;
     return this.#read((select) => {
-      const rows =
+      const { rows } =
         options.since === undefined
           ? select("ORDER BY ZDATE DESC, Z_PK DESC LIMIT ?", limit)
           : select("WHERE ZDATE > ? ORDER BY ZDATE DESC, Z_PK DESC LIMIT ?", toCoreDataSeconds(options.since), limit);
-      return this.#toCalls(rows);
+      return rows.map(callFromRow);
     });
   }
 
@@ -86,36 +94,32 @@ export class MacCallHistorySource implements CallHistorySource {
     return this.#read((select, db) => {
       const store = storeUuid(db);
       const maxPk = Number(scalar(db, "SELECT MAX(Z_PK) AS v FROM ZCALLRECORD") ?? 0);
-      const maxDate = Number(scalar(db, "SELECT MAX(ZDATE) AS v FROM ZCALLRECORD") ?? 0);
       if (previous === undefined) {
-        const rows = select("ORDER BY ZDATE DESC, Z_PK DESC LIMIT ?", INITIAL_HISTORY_LIMIT).reverse();
-        return { calls: this.#toCalls(rows), cursor: encodeCursor({ k: "macos", pk: maxPk, date: maxDate, store }) };
+        const maxDate = Number(scalar(db, "SELECT MAX(ZDATE) AS v FROM ZCALLRECORD") ?? 0);
+        const rows = select("ORDER BY ZDATE DESC, Z_PK DESC LIMIT ?", INITIAL_HISTORY_LIMIT).rows.reverse();
+        return { calls: rows.map(callFromRow), cursor: encodeCursor({ k: "macos", pk: maxPk, date: maxDate, store }) };
       }
       const sameStore = maxPk >= previous.pk && (previous.store === null || store === null || previous.store === store);
       if (!sameStore)
         this.#log.warn("CallHistory database was replaced; returning only calls newer than the last seen");
-      const rows = sameStore
+      const { rows, read, lastPk } = sameStore
         ? select("WHERE Z_PK > ? ORDER BY Z_PK LIMIT ?", previous.pk, this.#batchSize)
         : select("WHERE ZDATE > ? ORDER BY Z_PK LIMIT ?", previous.date, this.#batchSize);
-      const last = rows.at(-1);
       const next: MacCursor = {
         k: "macos",
-        pk: rows.length === this.#batchSize && last ? last.Z_PK : maxPk,
+        // A full batch may have more behind it: continue after the last row read (even an unreadable one).
+        pk: read === this.#batchSize && lastPk !== undefined ? lastPk : maxPk,
         date: Math.max(previous.date, ...rows.map((row) => row.ZDATE)),
         store,
       };
-      const calls = this.#toCalls(rows).sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
+      const calls = rows.map(callFromRow).sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
       this.#log.debug("read new calls", { count: calls.length });
       return { calls, cursor: encodeCursor(next) };
     });
   }
 
-  #toCalls(rows: readonly CallRecordRow[]): CallkitCall[] {
-    return rows.map(callFromRow);
-  }
-
   /** Opens the database read-only inside one read transaction (a consistent snapshot), runs `work`, closes. */
-  #read<T>(work: (select: (tail: string, ...params: number[]) => CallRecordRow[], db: DatabaseSync) => T): T {
+  #read<T>(work: (select: (tail: string, ...params: number[]) => Selected, db: DatabaseSync) => T): T {
     this.#checkFile();
     let db: DatabaseSync | undefined;
     try {
@@ -134,7 +138,7 @@ export class MacCallHistorySource implements CallHistorySource {
       const projection = ["Z_PK", ...CALL_RECORD_COLUMNS.map((name) => projectColumn(name, columns.has(name)))].join(
         ", ",
       );
-      const select = (tail: string, ...params: number[]): CallRecordRow[] =>
+      const select = (tail: string, ...params: number[]): Selected =>
         this.#parseRows(opened.prepare(`SELECT ${projection} FROM ZCALLRECORD ${tail}`).all(...params));
       const result = work(select, opened);
       opened.exec("COMMIT");
@@ -146,17 +150,18 @@ export class MacCallHistorySource implements CallHistorySource {
     }
   }
 
-  #parseRows(rows: readonly unknown[]): CallRecordRow[] {
-    const parsed: CallRecordRow[] = [];
-    for (const row of rows) {
+  #parseRows(raw: readonly unknown[]): Selected {
+    const rows: CallRecordRow[] = [];
+    for (const row of raw) {
       const result = CallRecordRowSchema.safeParse(row);
-      if (result.success) parsed.push(result.data);
+      if (result.success) rows.push(result.data);
       else
         this.#log.warn("skipping unreadable ZCALLRECORD row", {
           issues: result.error.issues.map((i) => i.path.join(".")),
         });
     }
-    return parsed;
+    const lastPk = PkSchema.safeParse(raw.at(-1));
+    return { rows, read: raw.length, lastPk: lastPk.success ? lastPk.data.Z_PK : undefined };
   }
 
   #checkFile(): void {
