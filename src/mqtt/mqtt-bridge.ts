@@ -1,17 +1,19 @@
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
 import type { AccountSummary, BridgeApi } from "../engine/api.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { clientOptionsFor } from "./client-options.ts";
 import { accountDiscovery } from "./discovery/account-device.ts";
 import { appleDeviceDiscovery } from "./discovery/apple-device.ts";
 import { bridgeDiscovery } from "./discovery/bridge-device.ts";
 import type { DeviceDiscovery } from "./discovery/types.ts";
 import * as msg from "./messages.ts";
 import { type MqttBridgeOptions, withDefaults } from "./options.ts";
-import { scrub } from "./redact.ts";
-import { errorResponse, okResponse, parseRequest, requestSecrets } from "./requests.ts";
+import { Publisher } from "./publisher.ts";
+import { safeUrl } from "./redact.ts";
+import { handleRequest } from "./request-handler.ts";
 import { StaleSweep } from "./stale-sweep.ts";
 import { Topics } from "./topics.ts";
 
@@ -29,10 +31,7 @@ export class MqttBridge {
   readonly #options: MqttBridgeOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
-  /** Last payload per retained topic (publish on change). */
-  readonly #retained = new Map<string, string | Buffer>();
-  /** Discovery and device topics this run currently owns (the stale sweep keeps these). */
-  readonly #current = new Set<string>();
+  readonly #out: Publisher;
   #client: MqttClient | undefined;
   #sweep: StaleSweep | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -44,6 +43,7 @@ export class MqttBridge {
     this.#options = withDefaults(config.options);
     this.#log = (config.logger ?? silentLogger).child({ module: "mqtt" });
     this.#topics = new Topics(this.#options.baseTopic, this.#options.discoveryPrefix);
+    this.#out = new Publisher(this.#log);
     for (const account of this.#api.accounts()) {
       if (account.id === "bridge") throw new Error("an account id 'bridge' clashes with the <base>/bridge topics");
     }
@@ -56,22 +56,11 @@ export class MqttBridge {
   /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
   start(): Promise<void> {
     const o = this.#options;
-    const clientOptions: IClientOptions = {
-      clientId: o.clientId,
-      keepalive: o.keepalive,
-      rejectUnauthorized: o.rejectUnauthorized,
-      reconnectPeriod: 2_000,
-      resubscribe: false,
-      will: { topic: this.#topics.bridgeState, payload: Buffer.from(msg.OFFLINE), qos: 1, retain: true },
-      ...(o.username === undefined ? {} : { username: o.username }),
-      ...(o.password === undefined ? {} : { password: o.password }),
-      ...(o.ca === undefined ? {} : { ca: o.ca }),
-      ...(o.cert === undefined ? {} : { cert: o.cert }),
-      ...(o.key === undefined ? {} : { key: o.key }),
-    };
-    this.#log.info("connecting to MQTT", { url: o.url, clientId: o.clientId, username: o.username });
+    const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
+    this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
     const client = mqtt.connect(o.url, clientOptions);
     this.#client = client;
+    this.#out.client = client;
     this.#listen();
     return new Promise<void>((resolve, reject) => {
       client.on("connect", () => {
@@ -96,6 +85,7 @@ export class MqttBridge {
     clearTimeout(this.#republishTimer);
     const client = this.#client;
     this.#client = undefined;
+    this.#out.client = undefined;
     if (client === undefined) return;
     if (client.connected) {
       await client
@@ -114,15 +104,15 @@ export class MqttBridge {
     bus.on(this, "device.updated", ({ account, device }) => this.#publishDevice(account, device));
     bus.on(this, "device.removed", ({ account, deviceId }) => this.#removeDevice(account, deviceId));
     bus.on(this, "call.new", ({ account, call }) => {
-      this.#send(msg.lastCallMessage(this.#topics, account, call));
-      this.#send(msg.callEventMessage(this.#topics, account, call));
+      this.#out.send(msg.lastCallMessage(this.#topics, account, call));
+      this.#out.send(msg.callEventMessage(this.#topics, account, call));
     });
     bus.on(this, "photo.new", ({ account, asset, thumbnail }) => {
-      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#send(m);
-      this.#send(msg.photoEventMessage(this.#topics, account, asset));
+      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#out.send(m);
+      this.#out.send(msg.photoEventMessage(this.#topics, account, asset));
     });
     bus.on(this, "photo.count", ({ account, count }) =>
-      this.#send(msg.photoCountMessage(this.#topics, account, count)),
+      this.#out.send(msg.photoCountMessage(this.#topics, account, count)),
     );
     bus.on(this, "sync.failed", ({ account, code }) => this.#log.warn("sync failed", { account, code }));
   }
@@ -133,7 +123,7 @@ export class MqttBridge {
     const first = this.#connections === 0;
     this.#connections += 1;
     this.#log.info("connected to MQTT", { reconnect: !first });
-    this.#publish(this.#topics.bridgeState, msg.ONLINE, true);
+    this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
     const filters = [this.#topics.requestFilter, this.#options.statusTopic];
     if (first) {
       this.#sweep = new StaleSweep(this.#topics);
@@ -160,22 +150,8 @@ export class MqttBridge {
   }
 
   async #handleRequest(command: string, payload: Buffer): Promise<void> {
-    const request = parseRequest(command, payload);
-    let response: ReturnType<typeof okResponse> | ReturnType<typeof errorResponse>;
-    if (!request.ok) {
-      this.#log.warn("rejected MQTT request", { command, error: request.error.message });
-      response = errorResponse(request.error, request.transaction);
-    } else {
-      this.#log.info("MQTT request", { command, account: request.input.account });
-      try {
-        response = okResponse(await this.#api.execute(request.command, request.input), request.transaction);
-      } catch (error) {
-        response = errorResponse(error, request.transaction);
-        response.error = scrub(response.error, requestSecrets(request.input));
-        this.#log.warn("MQTT request failed", { command, code: response.data.code });
-      }
-    }
-    this.#publish(this.#topics.response(command), JSON.stringify(response), false);
+    const response = await handleRequest(this.#api, command, payload, this.#log);
+    this.#out.publish(this.#topics.response(command), JSON.stringify(response), false);
   }
 
   #finishSweep(): void {
@@ -186,9 +162,9 @@ export class MqttBridge {
     client
       .unsubscribeAsync([this.#topics.discoveryFilter, this.#topics.deviceFilter])
       .catch((error: unknown) => this.#warn("unsubscribe failed", error));
-    for (const topic of sweep.stale(this.#current)) {
+    for (const topic of sweep.stale(this.#out.owned)) {
       this.#log.info("removing stale retained topic", { topic });
-      this.#clear(topic);
+      this.#out.clear(topic);
     }
   }
 
@@ -198,18 +174,14 @@ export class MqttBridge {
     const jitter = Math.random() * Math.min(delay * 0.1, 5_000);
     this.#republishTimer = setTimeout(() => {
       this.#log.info("Home Assistant is online; re-publishing state");
-      this.#publish(this.#topics.bridgeState, msg.ONLINE, true);
+      this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
       this.#publishStates(true);
     }, delay + jitter);
   }
 
-  #accounts(): AccountSummary[] {
-    return this.#api.accounts();
-  }
-
   #publishAll(force: boolean): void {
-    const accounts = this.#accounts();
-    this.#send(
+    const accounts = this.#api.accounts();
+    this.#out.send(
       {
         topic: this.#topics.bridgeInfo,
         payload: JSON.stringify(msg.bridgeInfo(this.#api.version, accounts)),
@@ -225,11 +197,11 @@ export class MqttBridge {
   }
 
   #publishStates(force: boolean): void {
-    for (const account of this.#accounts()) {
+    for (const account of this.#api.accounts()) {
       try {
         const snapshot = this.#api.snapshot(account.id);
         for (const device of snapshot.devices) this.#sendDeviceDiscovery(account.id, device, false);
-        for (const m of msg.snapshotMessages(this.#topics, account.id, snapshot)) this.#send(m, force);
+        for (const m of msg.snapshotMessages(this.#topics, account.id, snapshot)) this.#out.send(m, force);
       } catch (error) {
         this.#warn("reading the account snapshot failed", error, { account: account.id });
       }
@@ -237,21 +209,21 @@ export class MqttBridge {
   }
 
   #publishAccount(state: AccountState): void {
-    const summary = this.#accounts().find((a) => a.id === state.account);
+    const summary = this.#api.accounts().find((a) => a.id === state.account);
     if (summary !== undefined) this.#sendAccountDiscovery(summary, false);
-    for (const m of msg.accountMessages(this.#topics, state)) this.#send(m);
+    for (const m of msg.accountMessages(this.#topics, state)) this.#out.send(m);
   }
 
   #publishDevice(account: string, device: FmipDevice): void {
     this.#sendDeviceDiscovery(account, device, false);
     const message = msg.deviceMessage(this.#topics, account, device);
-    this.#current.add(message.topic);
-    this.#send(message);
+    this.#out.owned.add(message.topic);
+    this.#out.send(message);
   }
 
   #removeDevice(account: string, deviceId: string): void {
-    this.#clear(this.#topics.discoveryConfig(this.#topics.deviceNodeId(account, deviceId)));
-    this.#clear(this.#topics.device(account, deviceId));
+    this.#out.clear(this.#topics.discoveryConfig(this.#topics.deviceNodeId(account, deviceId)));
+    this.#out.clear(this.#topics.device(account, deviceId));
   }
 
   #sendAccountDiscovery(account: AccountSummary, force: boolean): void {
@@ -264,7 +236,7 @@ export class MqttBridge {
   }
 
   #sendDeviceDiscovery(account: string, device: FmipDevice, force: boolean): void {
-    this.#current.add(this.#topics.device(account, device.id));
+    this.#out.owned.add(this.#topics.device(account, device.id));
     if (!this.#options.discovery) return;
     const nodeId = this.#topics.deviceNodeId(account, device.id);
     this.#sendDiscovery(nodeId, appleDeviceDiscovery(this.#topics, this.#api.version, account, device), force);
@@ -272,41 +244,11 @@ export class MqttBridge {
 
   #sendDiscovery(nodeId: string, payload: DeviceDiscovery, force: boolean): void {
     const topic = this.#topics.discoveryConfig(nodeId);
-    this.#current.add(topic);
-    this.#send({ topic, payload: JSON.stringify(payload), retain: true }, force);
-  }
-
-  /** Retained messages go out only when their payload changed (or `force`); events always. */
-  #send(message: msg.OutMessage, force = false): void {
-    if (message.retain) {
-      const last = this.#retained.get(message.topic);
-      if (!force && last !== undefined && samePayload(last, message.payload)) return;
-      this.#retained.set(message.topic, message.payload);
-    }
-    this.#publish(message.topic, message.payload, message.retain);
-  }
-
-  /** Deletes a retained message (empty retained payload). */
-  #clear(topic: string): void {
-    this.#retained.delete(topic);
-    this.#current.delete(topic);
-    this.#publish(topic, "", true);
-  }
-
-  #publish(topic: string, payload: string | Buffer, retain: boolean): void {
-    const client = this.#client;
-    if (client === undefined) return;
-    client
-      .publishAsync(topic, payload, { qos: 1, retain })
-      .catch((error: unknown) => this.#warn("publish failed", error, { topic }));
+    this.#out.owned.add(topic);
+    this.#out.send({ topic, payload: JSON.stringify(payload), retain: true }, force);
   }
 
   #warn(message: string, error: unknown, context: Record<string, unknown> = {}): void {
     this.#log.warn(message, { ...context, error: error instanceof Error ? error.message : String(error) });
   }
-}
-
-function samePayload(a: string | Buffer, b: string | Buffer): boolean {
-  if (typeof a === "string" && typeof b === "string") return a === b;
-  return Buffer.from(a).equals(Buffer.from(b));
 }

@@ -17,3 +17,15 @@ export function scrub(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+/** A broker URL without user info (`mqtt://user:pw@host` → `mqtt://host`), for logs. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "<unparseable url>";
+  }
+}

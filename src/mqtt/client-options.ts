@@ -1,0 +1,21 @@
+import type { IClientOptions } from "mqtt";
+import { OFFLINE } from "./messages.ts";
+import type { MqttBridgeOptions } from "./options.ts";
+
+/** mqtt.js options: the retained QoS 1 last will `{"state":"offline"}`, credentials and TLS when set. */
+export function clientOptionsFor(o: MqttBridgeOptions, willTopic: string): IClientOptions {
+  return {
+    clientId: o.clientId,
+    keepalive: o.keepalive,
+    rejectUnauthorized: o.rejectUnauthorized,
+    reconnectPeriod: 2_000,
+    // The bridge subscribes again itself on every connect.
+    resubscribe: false,
+    will: { topic: willTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
+    ...(o.username === undefined ? {} : { username: o.username }),
+    ...(o.password === undefined ? {} : { password: o.password }),
+    ...(o.ca === undefined ? {} : { ca: o.ca }),
+    ...(o.cert === undefined ? {} : { cert: o.cert }),
+    ...(o.key === undefined ? {} : { key: o.key }),
+  };
+}
