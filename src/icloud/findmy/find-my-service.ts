@@ -72,7 +72,7 @@ export class FindMyService {
   async locate(deviceIds?: readonly string[], options: LocateOptions = {}): Promise<FmipDevice[]> {
     const wanted = deviceIds ?? this.#locate;
     if (wanted === "none" || wanted.length === 0) return this.devices();
-    if (this.#known.length === 0) await this.devices();
+    if (wanted !== "all" && this.#known.length === 0) await this.devices();
     const requests = this.#requests(wanted);
     if (requests.length === 0) return this.#known;
     let answer: AppleFindMyResponse | undefined;

@@ -1,3 +1,4 @@
 export type { FindMyAction, FindMyActionKind, FindMyProbe } from "./account.ts";
+export { defaultFindMyScenario } from "./default-household.ts";
 export { createFindMyRoutes, findMyProbe } from "./routes.ts";
-export { defaultFindMyScenario, type FindMyScenarioInput, findMyScenarioSchema } from "./scenario.ts";
+export { type FindMyScenarioInput, findMyScenarioSchema } from "./scenario.ts";
