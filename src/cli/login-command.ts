@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline/promises";
+import { createInterface, type Interface } from "node:readline";
 import type { Command } from "commander";
 import { BridgeError } from "../errors.ts";
 import { ICloudSession } from "../icloud/session.ts";
@@ -40,7 +40,7 @@ async function loginAction(flags: LoginFlags): Promise<number> {
   try {
     const password = await readPassword(flags, io);
     const logger = createLogger({
-      level: flags.verbose === true ? "debug" : "warn",
+      level: flags.verbose === true ? "debug" : "error",
       destination: process.stderr,
       name: "login",
     });
@@ -80,15 +80,21 @@ interface TerminalIo extends LoginIo {
 }
 
 function terminalIo(): TerminalIo {
-  let rl: ReturnType<typeof createInterface> | undefined;
-  const lines = () => {
-    rl ??= createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
-    return rl;
+  let rl: Interface | undefined;
+  let lines: AsyncIterator<string> | undefined;
+  const nextLine = async (question: string): Promise<string> => {
+    process.stdout.write(question);
+    rl ??= createInterface({ input: process.stdin, terminal: false });
+    lines ??= rl[Symbol.asyncIterator]();
+    const next = await lines.next();
+    if (next.done === true) throw new BridgeError("INVALID_INPUT", "input closed before the login finished");
+    return next.value;
   };
   return {
-    ask: (question) => lines().question(question),
+    ask: nextLine,
     print: (line) => process.stdout.write(`${line}\n`),
-    askHidden: (question) => (process.stdin.isTTY === true ? hiddenPrompt(question) : lines().question(question)),
+    askHidden: (question) =>
+      process.stdin.isTTY === true && rl === undefined ? hiddenPrompt(question) : nextLine(question),
     close: () => rl?.close(),
   };
 }

@@ -2,6 +2,10 @@
 import { Command } from "commander";
 import { isBridgeError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { registerDemoCommand } from "./demo-command.ts";
+import { registerLoginCommand } from "./login-command.ts";
+import { registerRunCommand } from "./run-command.ts";
+import { registerSimulateCommand } from "./simulate-command.ts";
 
 const program = new Command()
   .name("icloud2mqtt")
@@ -9,12 +13,10 @@ const program = new Command()
   .version(VERSION)
   .showHelpAfterError();
 
-const { registerSimulateCommand } = await import("./simulate-command.ts");
-const { registerLoginCommand } = await import("./login-command.ts");
-const { registerDemoCommand } = await import("./demo-command.ts");
-registerSimulateCommand(program);
-registerLoginCommand(program);
+registerRunCommand(program);
 registerDemoCommand(program);
+registerLoginCommand(program);
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

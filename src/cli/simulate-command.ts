@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createLogger } from "../logger.ts";
 import { startSimulator } from "../simulator/server.ts";
-import { loadServiceModules } from "../simulator/service-modules.ts";
+import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 
 interface SimulateOptions {
   scenario: string;
@@ -26,7 +26,7 @@ export function registerSimulateCommand(program: Command): void {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${options.port}`);
       const logger = createLogger({ name: "simulator" });
-      const services = await loadServiceModules(logger);
+      const services = [...SIMULATOR_SERVICES];
       const handle = await startSimulator({
         scenario: options.scenario,
         port,
@@ -36,7 +36,10 @@ export function registerSimulateCommand(program: Command): void {
         services,
       });
       logger.info(`simulator ready at ${handle.url}`, { services: services.length });
-      if (handle.tls) process.stdout.write(`Trust this certificate to use the simulator over HTTPS:\n${handle.tls.ca}`);
+      if (handle.tls) {
+        const pem = handle.tls.ca.endsWith("\n") ? handle.tls.ca : `${handle.tls.ca}\n`;
+        process.stdout.write(`Trust this certificate to use the simulator over HTTPS:\n${pem}`);
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           logger.info(`stopping simulator (${signal})`);

@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { startBridge } from "../bridge.ts";
+import { checkConfig, formatConfigCheck } from "../config/check.ts";
+import { configJsonSchema } from "../config/json-schema.ts";
+import { loadConfigDetailed } from "../config/load.ts";
+import { BridgeError } from "../errors.ts";
+import { createLogger } from "../logger.ts";
+import { waitForSignal } from "./wait-for-signal.ts";
+
+interface RunOptions {
+  config?: string;
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const loaded = await loadConfigDetailed(options.config === undefined ? {} : { file: options.config });
+  const logger = createLogger({ level: loaded.config.log_level });
+  for (const warning of loaded.warnings) logger.warn(warning.message, { key: warning.path });
+  if (loaded.config.accounts.length === 0) {
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      "no accounts configured: pass --config FILE (see config.example.yaml), or try `icloud2mqtt demo`",
+    );
+  }
+  const bridge = await startBridge({ config: loaded.config, logger });
+  if (bridge.httpUrl) logger.info(`web UI and HTTP API at ${bridge.httpUrl}`);
+  const signal = await waitForSignal();
+  logger.info(`stopping (${signal})`);
+  await bridge.stop();
+}
+
+/** `icloud2mqtt run --config FILE` (also the default command) and `icloud2mqtt config check|schema`. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run", { isDefault: true })
+    .description("Run the bridge (default command)")
+    .option("-c, --config <file>", "configuration file (YAML); also $ICLOUD2MQTT_CONFIG")
+    .action(run);
+
+  const config = program.command("config").description("Inspect the configuration");
+  config
+    .command("check")
+    .description("Validate a configuration file and print it with secrets redacted")
+    .option("-c, --config <file>", "configuration file (YAML)")
+    .action(async (options: RunOptions) => {
+      const result = await checkConfig(options.config === undefined ? {} : { file: options.config });
+      process.stdout.write(`${formatConfigCheck(result, { dump: true })}\n`);
+      if (!result.ok) process.exitCode = 1;
+    });
+  config
+    .command("schema")
+    .description("Print the configuration's JSON Schema (for editors)")
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    });
+}
