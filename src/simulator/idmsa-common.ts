@@ -26,7 +26,7 @@ export const WRONG_CODE_BODY = {
  */
 export function requestAuthSession(env: CoreEnv, req: SimRequest): AuthSession | undefined {
   const id = header(req, "x-apple-id-session-id") ?? req.cookies.get("aasp");
-  return env.world.findAuthSession(id, header(req, "scnt"));
+  return env.world.auth.find(id, header(req, "scnt"));
 }
 
 /**
@@ -38,7 +38,7 @@ export function idmsaHeaders(
   session: AuthSession,
   extra: Record<string, string> = {},
 ): Record<string, string | string[]> {
-  env.world.touchAuthSession(session);
+  env.world.auth.touch(session);
   const headers: Record<string, string | string[]> = {
     scnt: session.scnt,
     "X-Apple-ID-Session-Id": session.id,

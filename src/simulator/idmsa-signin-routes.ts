@@ -35,7 +35,7 @@ export function idmsaSigninRoutes(env: CoreEnv): Route[] {
       method: "GET",
       path: `${IDMSA}/authorize/signin`,
       handle: () => {
-        const session = env.world.newAuthSession();
+        const session = env.world.auth.create();
         const headers = idmsaHeaders(env, session, { "X-Apple-Auth-Attributes": session.authAttributes });
         headers["Content-Type"] = "text/html;charset=UTF-8";
         return {
@@ -69,15 +69,18 @@ function sessionForInit(env: CoreEnv, req: SimRequest): AuthSession {
     existing.codeVerified = false;
     existing.mfaDone = false;
     existing.repairPending = false;
+    delete existing.account;
     return existing;
   }
-  return env.world.newAuthSession();
+  return env.world.auth.create();
 }
 
 function signinInit(env: CoreEnv, req: SimRequest): SimResponse {
-  const body = parseBody(req, InitBody);
-  if (!body || !BASE64.test(body.a)) return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
   const session = sessionForInit(env, req);
+  const body = parseBody(req, InitBody);
+  if (!body || !BASE64.test(body.a)) {
+    return { status: 400, headers: idmsaHeaders(env, session), json: serviceErrors("-20000", "Invalid request.") };
+  }
   const account = env.world.accounts.byAppleId(body.accountName);
   if (account) account.stats.signin_init += 1;
   // Unknown accounts get a believable challenge and fail at complete (no account enumeration).
@@ -91,8 +94,8 @@ function signinInit(env: CoreEnv, req: SimRequest): SimResponse {
   } catch {
     return { status: 400, headers: idmsaHeaders(env, session), json: serviceErrors("-20000", "Invalid request.") };
   }
-  session.account = account;
-  const pending = env.world.addPendingSrp({
+  // The account (and its country header) is only tied to the session once the proof is accepted.
+  const pending = env.world.auth.addPendingSrp({
     authSessionId: session.id,
     accountName: body.accountName,
     account,
@@ -117,8 +120,8 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   if (!body || !BASE64.test(body.m1) || !BASE64.test(body.m2)) {
     return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
   }
-  const pending = env.world.takePendingSrp(body.c);
-  const session = pending ? env.world.authSessionById(pending.authSessionId) : undefined;
+  const pending = env.world.auth.takePendingSrp(body.c);
+  const session = pending ? env.world.auth.byId(pending.authSessionId) : undefined;
   if (!pending || !session || pending.accountName !== body.accountName) {
     return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
   }

@@ -30,6 +30,14 @@ const Mfa = z.object({
   devices_2sv: z.array(Device2sv).default([]),
 });
 
+/**
+ * Credential lifetimes (seconds or "30d"/"15m"/"1h"):
+ * - trust_token: X-Apple-TwoSV-Trust-Token and the X-APPLE-WEBAUTH-HSA-TRUST cookie; skips 2FA at signin/complete.
+ * - web_session: X-APPLE-DS-WEB-SESSION-TOKEN / X-APPLE-WEBAUTH-USER, fixed from the first accountLogin.
+ * - validate_token: each X-APPLE-WEBAUTH-TOKEN; validate and service calls are refused (421) after it.
+ * - session_token: an X-Apple-Session-Token opens a web session with accountLogin within this time;
+ *   once it has opened one, accountLogin with it keeps working while that web session lives.
+ */
 const Lifetimes = z.object({
   // zod 4 defaults are output values, so these are milliseconds.
   trust_token: secondsOrDuration.default(30 * 86_400_000),

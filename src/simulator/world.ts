@@ -1,48 +1,9 @@
 import type { Logger } from "../logger.ts";
 import { type AccountState, AccountsState } from "./accounts-state.ts";
+import { AuthSessions } from "./auth-sessions.ts";
 import type { SimClock } from "./context.ts";
 import type { Scenario } from "./scenario.ts";
-import type { SrpServerSession } from "./srp-server.ts";
-import {
-  newAuthAttributes,
-  newAuthSessionId,
-  newChallengeId,
-  newClientId,
-  newScnt,
-  newSessionToken,
-  newTrustToken,
-  newWebSessionId,
-  newWebToken,
-} from "./tokens.ts";
-
-/** An idmsa auth context (X-Apple-ID-Session-Id + the latest scnt). Idle ones die after an hour. */
-export const AUTH_SESSION_IDLE_MS = 60 * 60_000;
-/** A signin/init challenge must be answered within this time. */
-export const SRP_EXCHANGE_MS = 5 * 60_000;
-
-export interface AuthSession {
-  id: string;
-  scnt: string;
-  authAttributes: string;
-  lastSeen: number;
-  account?: AccountState;
-  /** SRP proof accepted; MFA endpoints open. */
-  srpVerified: boolean;
-  /** A 2FA code was verified in this session (2sv/trust needs it). */
-  codeVerified: boolean;
-  /** Second factor satisfied in this sign-in (code, trust token, or none needed). */
-  mfaDone: boolean;
-  repairPending: boolean;
-}
-
-export interface PendingSrp {
-  c: string;
-  authSessionId: string;
-  accountName: string;
-  account?: AccountState;
-  server: SrpServerSession;
-  expiresAt: number;
-}
+import { newClientId, newSessionToken, newTrustToken, newWebSessionId, newWebToken } from "./tokens.ts";
 
 /** An X-Apple-Session-Token (`dsWebAuthToken`). */
 export interface SessionToken {
@@ -83,80 +44,22 @@ interface ValidateToken {
 }
 
 /** All mutable simulator state, on the injectable clock. */
+export type { AuthSession, PendingSrp } from "./auth-sessions.ts";
+
 export class World {
   readonly clock: SimClock;
   readonly accounts: AccountsState;
-  readonly #authSessions = new Map<string, AuthSession>();
-  readonly #pendingSrp = new Map<string, PendingSrp>();
+  /** idmsa auth contexts and pending SRP exchanges. */
+  readonly auth: AuthSessions;
   readonly #sessionTokens = new Map<string, SessionToken>();
   readonly #trustTokens = new Map<string, TrustToken>();
   readonly #webSessions = new Map<string, WebSession>();
   readonly #validateTokens = new Map<string, ValidateToken>();
-  #challengeCounter = 0;
 
   constructor(scenario: Scenario, clock: SimClock, log: Logger) {
     this.clock = clock;
     this.accounts = new AccountsState(scenario, clock, log);
-  }
-
-  // --- idmsa auth sessions ---------------------------------------------------------------
-
-  newAuthSession(): AuthSession {
-    const session: AuthSession = {
-      id: newAuthSessionId(),
-      scnt: newScnt(),
-      authAttributes: newAuthAttributes(),
-      lastSeen: this.clock.now(),
-      srpVerified: false,
-      codeVerified: false,
-      mfaDone: false,
-      repairPending: false,
-    };
-    this.#authSessions.set(session.id, session);
-    return session;
-  }
-
-  /** The live auth session named by these headers, only when `scnt` is the latest one issued. */
-  findAuthSession(sessionId: string | undefined, scnt: string | undefined): AuthSession | undefined {
-    if (!sessionId || !scnt) return undefined;
-    const session = this.#authSessions.get(sessionId);
-    if (!session || session.scnt !== scnt) return undefined;
-    if (session.lastSeen + AUTH_SESSION_IDLE_MS <= this.clock.now()) {
-      this.#authSessions.delete(sessionId);
-      return undefined;
-    }
-    return session;
-  }
-
-  /** Marks use and rotates scnt; the caller sends the new one back. */
-  touchAuthSession(session: AuthSession): void {
-    session.lastSeen = this.clock.now();
-    session.scnt = newScnt();
-  }
-
-  // --- SRP exchanges -----------------------------------------------------------------------
-
-  addPendingSrp(entry: Omit<PendingSrp, "c" | "expiresAt">): PendingSrp {
-    this.#challengeCounter += 1;
-    const pending: PendingSrp = {
-      ...entry,
-      c: newChallengeId(this.#challengeCounter),
-      expiresAt: this.clock.now() + SRP_EXCHANGE_MS,
-    };
-    this.#pendingSrp.set(pending.c, pending);
-    return pending;
-  }
-
-  /** Removes and returns the exchange for `c` (each challenge answers one proof). */
-  takePendingSrp(c: string): PendingSrp | undefined {
-    const pending = this.#pendingSrp.get(c);
-    this.#pendingSrp.delete(c);
-    if (!pending || pending.expiresAt <= this.clock.now()) return undefined;
-    return pending;
-  }
-
-  authSessionById(id: string): AuthSession | undefined {
-    return this.#authSessions.get(id);
+    this.auth = new AuthSessions(clock);
   }
 
   // --- session and trust tokens ------------------------------------------------------------
