@@ -55,6 +55,7 @@ export class MqttBridge {
 
   /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
   start(): Promise<void> {
+    if (this.#client !== undefined) return Promise.reject(new Error("MqttBridge already started"));
     const o = this.#options;
     const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
     this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
