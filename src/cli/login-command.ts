@@ -4,11 +4,11 @@ import type { Command } from "commander";
 import { BridgeError } from "../errors.ts";
 import { ICloudSession } from "../icloud/session.ts";
 import { SessionStore } from "../icloud/session-store.ts";
-import { defaultStateDir } from "../icloud/state-dir.ts";
+import { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
 import { createLogger } from "../logger.ts";
 import { type LoginIo, runInteractiveLogin } from "./login-flow.ts";
 
-export { defaultStateDir } from "../icloud/state-dir.ts";
+export { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
 
 interface LoginFlags {
   username: string;
@@ -48,14 +48,14 @@ async function loginAction(flags: LoginFlags): Promise<number> {
     const session = await ICloudSession.open({
       username: flags.username,
       password,
-      store: new SessionStore(stateDir, logger),
+      store: new SessionStore(sessionsDir(stateDir), logger),
       logger,
       ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
       ...(flags.china === true ? { china: true } : {}),
     });
     const code = await runInteractiveLogin(session, io);
     await session.flush();
-    if (code === 0) io.print(`Session stored in ${stateDir}.`);
+    if (code === 0) io.print(`Session stored in ${sessionsDir(stateDir)}.`);
     return code;
   } finally {
     io.close();

@@ -7,3 +7,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (fromEnv !== undefined && fromEnv.trim() !== "") return resolve(fromEnv);
   return join(homedir(), ".icloud2mqtt");
 }
+
+/** Where session files live inside a state directory (the engine and `login` must agree). */
+export function sessionsDir(stateDir: string): string {
+  return join(stateDir, "sessions");
+}
