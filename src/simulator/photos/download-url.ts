@@ -16,6 +16,16 @@ function sign(token: string, o: string, e: string): string {
   return createHmac("sha256", SECRET).update(`${token}\n${o}\n${e}`).digest("base64url").slice(0, 27);
 }
 
+let lastRequestId = { key: "", value: "" };
+
+/** A request id per account and second, like the `r` parameter of CloudKit download URLs. */
+function requestId(dsid: string, seconds: number): string {
+  const key = `${dsid}:${seconds}`;
+  if (lastRequestId.key !== key) lastRequestId = { key, value: derivedUuid(hashString(dsid), seconds).toLowerCase() };
+  return lastRequestId.value;
+}
+
+/** `precomputed` saves recomputing the token and wrapping key when the caller has them. */
 export function buildDownloadUrl(
   origin: string,
   dsid: string,
@@ -23,12 +33,13 @@ export function buildDownloadUrl(
   idx: number,
   resource: number,
   nowMs: number,
+  precomputed?: { token: string; wrappingKey: string },
 ): string {
-  const token = downloadToken(z, idx, resource);
+  const token = precomputed?.token ?? downloadToken(z, idx, resource);
   const o = Buffer.from(`${dsid}:${z.zoneIndex}`).toString("base64url");
   const e = String(Math.floor(nowMs / 1000) + DOWNLOAD_URL_TTL_S);
-  const k = Buffer.from(wrappingKey(z, idx, resource), "base64").toString("base64url");
-  const r = derivedUuid(hashString(dsid), Math.floor(nowMs / 1000)).toLowerCase();
+  const k = Buffer.from(precomputed?.wrappingKey ?? wrappingKey(z, idx, resource), "base64").toString("base64url");
+  const r = requestId(dsid, Math.floor(nowMs / 1000));
   const a = Buffer.from(token.slice(0, 12)).toString("base64url");
   const query = `o=${o}&v=1&x=3&a=${a}&e=${e}&fl=&r=${r}-1&k=${k}&ckc=com.apple.photos.cloud&ckz=${encodeURIComponent(z.zone.zoneName)}&y=1&p=61&s=${sign(token, o, e)}`;
   return `${origin}/B/${token}/\${f}?${query}`;

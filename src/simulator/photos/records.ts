@@ -52,10 +52,17 @@ export interface RecordContext {
   desiredKeys?: readonly string[] | undefined;
 }
 
+const deviceIds = new WeakMap<ZoneLibrary, string>();
+
 function deviceId(z: ZoneLibrary): string {
-  let out = "";
-  for (let i = 0; i < 8; i++) out += hex(mix(z.key, 0xde70 + i), 8);
-  return out.toUpperCase();
+  let id = deviceIds.get(z);
+  if (id === undefined) {
+    id = "";
+    for (let i = 0; i < 8; i++) id += hex(mix(z.key, 0xde70 + i), 8);
+    id = id.toUpperCase();
+    deviceIds.set(z, id);
+  }
+  return id;
 }
 
 function project(fields: Record<string, Field>, keys: readonly string[] | undefined): Record<string, Field> {
@@ -96,17 +103,24 @@ export function tombstone(z: ZoneLibrary, recordName: string): CkRecord {
   return { recordName, deleted: true, zoneID: { ...z.zone } };
 }
 
-function assetId(z: ZoneLibrary, idx: number, resource: number, ctx: RecordContext): Field {
-  return {
-    type: "ASSETID",
-    value: {
-      fileChecksum: fileChecksumBytes(z, idx, resource).toString("base64"),
-      size: resourceSize(z, idx, resource),
-      wrappingKey: wrappingKey(z, idx, resource),
-      referenceChecksum: referenceChecksumBytes(z, idx, resource).toString("base64"),
-      downloadURL: buildDownloadUrl(ctx.origin, ctx.dsid, z, idx, resource, ctx.now),
-    },
+/** The resource's ASSETID field and its fingerprint (the file checksum). */
+function assetId(z: ZoneLibrary, idx: number, resource: number, ctx: RecordContext): [Field, Field] {
+  const file = fileChecksumBytes(z, idx, resource);
+  const reference = referenceChecksumBytes(z, idx, resource);
+  const key = wrappingKey(z, idx, resource);
+  const token = Buffer.concat([file, reference]).toString("base64url");
+  const fileChecksum = file.toString("base64");
+  const value = {
+    fileChecksum,
+    size: resourceSize(z, idx, resource),
+    wrappingKey: key,
+    referenceChecksum: reference.toString("base64"),
+    downloadURL: buildDownloadUrl(ctx.origin, ctx.dsid, z, idx, resource, ctx.now, { token, wrappingKey: key }),
   };
+  return [
+    { type: "ASSETID", value },
+    { value: fileChecksum, type: "STRING" },
+  ];
 }
 
 function dimensions(z: ZoneLibrary, idx: number): { width: number; height: number } {
@@ -136,26 +150,22 @@ export function masterRecord(z: ZoneLibrary, idx: number, ctx: RecordContext): C
         : { value: Buffer.from(file, "utf8").toString("base64"), type: "ENCRYPTED_BYTES" };
   }
   const { width, height } = dimensions(z, idx);
-  const fingerprint = (resource: number): Field => str(fileChecksumBytes(z, idx, resource).toString("base64"));
   fields.itemType = str(type.uti);
-  fields.resOriginalRes = assetId(z, idx, RES_ORIGINAL, ctx);
+  [fields.resOriginalRes, fields.resOriginalFingerprint] = assetId(z, idx, RES_ORIGINAL, ctx);
   fields.resOriginalFileType = str(type.uti);
   fields.resOriginalWidth = int(width);
   fields.resOriginalHeight = int(height);
-  fields.resOriginalFingerprint = fingerprint(RES_ORIGINAL);
   const thumb = thumbnailDimensions(z, idx);
-  fields.resJPEGThumbRes = assetId(z, idx, RES_THUMB, ctx);
+  [fields.resJPEGThumbRes, fields.resJPEGThumbFingerprint] = assetId(z, idx, RES_THUMB, ctx);
   fields.resJPEGThumbFileType = str("public.jpeg");
   fields.resJPEGThumbWidth = int(thumb.width);
   fields.resJPEGThumbHeight = int(thumb.height);
-  fields.resJPEGThumbFingerprint = fingerprint(RES_THUMB);
   if (flags & FLAG_LIVE) {
     const portrait = (flags & FLAG_PORTRAIT) !== 0;
-    fields.resOriginalVidComplRes = assetId(z, idx, RES_VID_COMPL, ctx);
+    [fields.resOriginalVidComplRes, fields.resOriginalVidComplFingerprint] = assetId(z, idx, RES_VID_COMPL, ctx);
     fields.resOriginalVidComplFileType = str("com.apple.quicktime-movie");
     fields.resOriginalVidComplWidth = int(portrait ? 1080 : 1440);
     fields.resOriginalVidComplHeight = int(portrait ? 1440 : 1080);
-    fields.resOriginalVidComplFingerprint = fingerprint(RES_VID_COMPL);
   }
   fields.originalOrientation = int(1);
   fields.dataClassType = int(type.video ? 2 : 1);
