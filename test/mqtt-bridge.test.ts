@@ -195,6 +195,10 @@ for (const spec of BROKERS) {
         true,
       );
       await seed.publish(`${BASE}/acct1/devices/gone`, "{}", true);
+      // Another icloud2mqtt instance with base topic "other": not ours to delete.
+      const sibling = "homeassistant/device/other_device_acct1_x/config";
+      const siblingShape = { origin: { name: "icloud2mqtt" }, device: { identifiers: ["other_device_acct1_x"] } };
+      await seed.publish(sibling, JSON.stringify(siblingShape), true);
 
       const engine = new FakeEngine();
       const bridge = track(bridgeFor(engine, broker.url));
@@ -207,6 +211,7 @@ for (const spec of BROKERS) {
       await sleep(200);
       const topics = check.messages.map((m) => m.topic);
       expect(topics).toContain(foreign);
+      expect(topics).toContain(sibling);
       expect(topics).not.toContain(leftover);
       expect(topics).toEqual(
         expect.arrayContaining([
