@@ -29,11 +29,20 @@ async function enumerateChild(): Promise<void> {
   const photos = new PhotosService(session);
   const rssBefore = process.memoryUsage().rss;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   let assets = 0;
   for await (const _ of photos.enumerate({ index: "asset_date" })) assets++;
   const ms = Math.round(performance.now() - start);
+  const used = process.cpuUsage(cpu);
   const peak = process.resourceUsage().maxRSS * 1024;
-  const result = { assets, ms, requests: photos.requestCount, peak_rss_mb: mb(peak), rss_before_mb: mb(rssBefore) };
+  const result = {
+    assets,
+    ms,
+    client_cpu_ms: Math.round((used.user + used.system) / 1000),
+    requests: photos.requestCount,
+    peak_rss_mb: mb(peak),
+    rss_before_mb: mb(rssBefore),
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

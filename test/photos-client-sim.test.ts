@@ -149,6 +149,27 @@ describe("PhotosService against the simulator", () => {
     expect((await photos.newAssets(changes.nextState)).assets).toEqual([]);
   });
 
+  it("follows a Shared Library in the shared database", async () => {
+    world = await photosWorld({ count: 10, seed: 10, shared_library: { count: 15, owned: false } });
+    const { photos, state } = await baseline(world);
+    const shared = state.zones.find((z) => z.zoneID.zoneName.startsWith("SharedSync-"));
+    expect(shared?.database).toBe("shared");
+    const [added] = world.control.addPhotos(world.dsid, 1, shared!.zoneID.zoneName);
+    const changes = await photos.newAssets(state);
+    expect(changes.assets.map((a) => [a.asset.id, a.asset.zone, a.zone.database])).toEqual([
+      [added?.assetRecordName, shared?.zoneID.zoneName, "shared"],
+    ]);
+  });
+
+  it("reports the whole library on a first run with firstRun: all", async () => {
+    world = await photosWorld({ count: 130, seed: 11 });
+    const photos = new PhotosService(world.session, { firstRun: "all" });
+    const first = await photos.newAssets(undefined);
+    const visible = world.control.visiblePhotos(world.dsid).map((p) => p.assetRecordName);
+    expect(new Set(first.assets.filter((a) => !a.asset.hidden).map((a) => a.asset.id))).toEqual(new Set(visible));
+    expect((await photos.newAssets(first.nextState)).assets).toEqual([]);
+  });
+
   it("waits for indexing", async () => {
     world = await photosWorld({ count: 5, indexing: "RUNNING", indexing_progress: 42 });
     const status = await new PhotosService(world.session).checkIndexing();
