@@ -55,6 +55,16 @@ describe("sign-in ladder against the simulator", () => {
     expect(sim.stats("zero@example.com").srp_signins).toBe(1);
   });
 
+  it("a code entered after the sign-in context expired asks to start again", async () => {
+    sim = await simulator([account("slow@example.com", { mfa: { kind: "hsa2", code: "123456" } })]);
+    const session = await openSession(sim, "slow@example.com");
+    await session.signIn();
+    sim.clock.advance(2 * 3_600_000);
+    expect(await session.submitCode("123456")).toMatchObject({ state: "failed", error: "session-expired" });
+    expect((await session.signIn()).error).toBe("code-required");
+    expect((await session.submitCode("123456")).state).toBe("active");
+  });
+
   it("sends SMS to a chosen number and voice to a given number", async () => {
     sim = await simulator([account("phone@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })]);
     const session = await openSession(sim, "phone@example.com");

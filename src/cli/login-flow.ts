@@ -32,6 +32,10 @@ export async function runInteractiveLogin(
       case "code-invalid":
         snap = await askCode(session, io, snap);
         break;
+      case "session-expired":
+        io.print("The sign-in timed out at Apple; starting again.");
+        snap = await session.signIn({ force: options.force ?? true });
+        break;
       case "choice-required":
         snap = await askChoice(session, io, snap);
         break;

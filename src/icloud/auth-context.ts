@@ -137,6 +137,11 @@ export function unexpected(step: string, res: HttpResponse): BridgeError {
     return new BridgeError("ACCOUNT_LOCKED", "This Apple Account has been locked for security reasons", {
       info: { status: res.status },
     });
+  if (res.status === 401) {
+    return new BridgeError("SESSION_EXPIRED", `${step}: Apple no longer knows this sign-in; start it again`, {
+      info: { status: 401 },
+    });
+  }
   if (res.status === 429)
     return new BridgeError("RATE_LIMITED", `${step}: rate limited by Apple`, { info: { status: res.status } });
   if (res.status === 503)
