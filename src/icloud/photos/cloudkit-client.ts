@@ -15,7 +15,7 @@ export const WEB_ACCESS_FIX =
 /** Zone- and response-level codes after which a retry later may succeed (the token must not move). */
 export const RETRYABLE_CODES = new Set(["RETRY_LATER", "TRY_AGAIN_LATER", "THROTTLED", "CAS_OP_LOCK"]);
 
-/** Maps a CloudKit `serverErrorCode` to the bridge's error, or undefined for codes callers handle. */
+/** Maps a CloudKit `serverErrorCode` (response, zone or record level) to the bridge's error. */
 export function serverError(code: string, reason: string | undefined, status?: number): BridgeError {
   const info = { server_error_code: code, ...(status === undefined ? {} : { status }) };
   if (code === "ACCESS_DENIED") return new BridgeError("WEB_ACCESS_DISABLED", WEB_ACCESS_FIX, { info });

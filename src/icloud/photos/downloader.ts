@@ -134,7 +134,7 @@ export class Downloader {
         }
       }
       await this.#o.index.recordAsset(assetId);
-      this.#log.info("downloaded", { asset: assetId, files: result.files });
+      this.#log.debug("downloaded", { asset: assetId, files: result.files });
       return result;
     } catch (error) {
       if (signal?.aborted) throw error;

@@ -9,7 +9,7 @@ import {
   ZonesListResponseSchema,
 } from "./cloudkit-schemas.ts";
 import { type EnumerateOptions, enumerateZone } from "./enumerate.ts";
-import { type ChangeCheck, type PhotoChanges, readChanges } from "./photos-changes.ts";
+import { type ChangeCheck, type PhotoChanges, type ReadChangesOptions, readChanges } from "./photos-changes.ts";
 import { numberField, RecordPairer, stringField, toPhotoItem } from "./records.ts";
 import { isLibraryZone, type PhotosSyncState, zoneKey } from "./sync-state.ts";
 import type { PhotoDatabase, PhotoItem, PhotoZone } from "./types.ts";
@@ -170,29 +170,21 @@ export class PhotosService {
     check?: ChangeCheck,
     signal?: AbortSignal,
   ): Promise<PhotoChanges> {
-    if (state === undefined) {
-      const baseline = await this.baseline(signal);
-      if (this.#firstRun === "baseline") return { assets: [], deleted: [], resync: false, nextState: baseline };
-      const fromStart: PhotosSyncState = { ...baseline, zones: [] };
-      const zones = baseline.zones.map((zone) => ({ database: zone.database, zoneID: zone.zoneID }));
-      return readChanges(
-        this.#client,
-        fromStart,
-        { changed: true, zones, databaseTokens: baseline.databases },
-        {
-          log: this.#log,
-          newZone: "all",
-          zoneTokens: (database) => this.#listZones(database, signal),
-          ...(signal === undefined ? {} : { signal }),
-        },
-      );
-    }
-    return readChanges(this.#client, state, check ?? (await this.hasChanges(state, signal)), {
+    const options = (newZone: "baseline" | "all"): ReadChangesOptions => ({
       log: this.#log,
-      newZone: this.#firstRun,
+      newZone,
       zoneTokens: (database) => this.#listZones(database, signal),
       ...(signal === undefined ? {} : { signal }),
     });
+    if (state !== undefined) {
+      return readChanges(this.#client, state, check ?? (await this.hasChanges(state, signal)), options(this.#firstRun));
+    }
+    const baseline = await this.baseline(signal);
+    if (this.#firstRun === "baseline") return { assets: [], deleted: [], resync: false, nextState: baseline };
+    // `all`: every followed zone is read from the start of its change feed.
+    const zones = baseline.zones.map((zone) => ({ database: zone.database, zoneID: zone.zoneID }));
+    const everything: ChangeCheck = { changed: true, zones, databaseTokens: baseline.databases };
+    return readChanges(this.#client, { ...baseline, zones: [] }, everything, options("all"));
   }
 
   /** Number of items in the zone's index (`HyperionIndexCountLookup`). */
