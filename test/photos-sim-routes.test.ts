@@ -320,4 +320,37 @@ describe("photos CloudKit routes (direct)", () => {
     const list = await call("records/query", listQuery(ALL, 0, "ASCENDING"));
     expect((list.json.records as Rec[]).length).toBe(10);
   });
+
+  it("rejects an invalid photos section when the routes are created", () => {
+    const ctx = fakeContext([account("1001", { count: -1 })]);
+    expect(() => createPhotosRoutes(ctx)).toThrow(/photos\.count/);
+    expect(() => createPhotosRoutes(fakeContext([account("1001", { nope: 1 })]))).toThrow(/1001@example.com/);
+  });
+
+  it("offers zod-validated control routes under /__sim/photos", async () => {
+    const { routes, sim } = setup({ count: 2 });
+    const post = async (path: string, body: unknown) => {
+      const found = matchRoute(routes, "POST", path);
+      if (!found) throw new Error(`no route ${path}`);
+      const url = new URL(`http://sim.test${path}`);
+      const req: SimRequest = {
+        method: "POST",
+        url,
+        headers: {},
+        body: Buffer.from(JSON.stringify(body)),
+        cookies: new Map(),
+        params: found.params,
+      };
+      return found.route.handle(req);
+    };
+    const added = await post("/__sim/photos/add", { dsid: "1001", count: 2 });
+    expect(added.status).toBe(200);
+    expect(sim.visiblePhotos("1001")).toHaveLength(4);
+    expect((await post("/__sim/photos/add", { dsid: "1001", count: "x" })).status).toBe(400);
+    const name = sim.visiblePhotos("1001")[0]?.assetRecordName;
+    expect((await post("/__sim/photos/change", { dsid: "1001", recordName: name, change: "delete" })).json).toEqual({
+      changed: true,
+    });
+    expect(sim.visiblePhotos("1001")).toHaveLength(3);
+  });
 });

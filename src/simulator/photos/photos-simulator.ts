@@ -28,8 +28,14 @@ export class PhotosSimulator {
     if (!library) {
       const account = this.ctx.accounts().find((a) => a.dsid === dsid);
       if (!account) return undefined;
+      const started = performance.now();
       library = new AccountLibrary(dsid, parsePhotosScenario(account.services.photos), this.ctx.clock.now());
       this.#libraries.set(dsid, library);
+      this.ctx.log.debug("photo library generated", {
+        dsid,
+        zones: library.zones.map((z) => `${z.database}/${z.library.zone.zoneName}:${z.library.count}`),
+        ms: Math.round(performance.now() - started),
+      });
     }
     library.tick(this.ctx.clock.now());
     return library;
