@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import { bridgeDiscovery } from "../src/mqtt/discovery/bridge-device.ts";
 import { Topics } from "../src/mqtt/topics.ts";
 import { device, FakeEngine } from "./mqtt-support.ts";
 
+const BIOME = fileURLToPath(new URL("../node_modules/@biomejs/biome/bin/biome", import.meta.url));
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), "golden", "mqtt");
 
 /** JSON with keys sorted at every level, two-space indent, trailing newline. */
@@ -26,7 +28,10 @@ function stable(value: unknown): string {
   return `${JSON.stringify(sort(JSON.parse(JSON.stringify(value))), null, 2)}\n`;
 }
 
-/** Compares with test/golden/mqtt/<name>.json; `UPDATE_GOLDEN=1` rewrites the file instead. */
+/**
+ * Compares with test/golden/mqtt/<name>.json, keys and key order included (whitespace is left to
+ * the formatter); `UPDATE_GOLDEN=1` rewrites the file instead.
+ */
 function expectGolden(name: string, value: unknown): void {
   const file = join(GOLDEN_DIR, `${name}.json`);
   const actual = stable(value);
@@ -35,8 +40,12 @@ function expectGolden(name: string, value: unknown): void {
       throw new Error(`missing golden ${file}`);
     mkdirSync(GOLDEN_DIR, { recursive: true });
     writeFileSync(file, actual);
+    // Keep the files as the formatter wants them, so `biome check .` stays clean.
+    execFileSync(process.execPath, [BIOME, "format", "--write", file], { stdio: "ignore" });
   }
-  expect(actual).toBe(readFileSync(file, "utf8"));
+  const golden: unknown = JSON.parse(readFileSync(file, "utf8"));
+  expect(JSON.parse(actual)).toEqual(golden);
+  expect(JSON.stringify(JSON.parse(actual))).toBe(JSON.stringify(golden));
 }
 
 const topics = new Topics("icloud2mqtt", "homeassistant");
