@@ -265,6 +265,27 @@ describe("Downloader against a local file server", () => {
     expect(await readFile(path.join(library, "IMG_EXP.HEIC"))).toEqual(bytesOf("/exp/original", 1234));
   });
 
+  it("never logs download URLs or their keys", async () => {
+    const lines: string[] = [];
+    const capture = {
+      debug: (msg: string, ctx?: Record<string, unknown>) => lines.push(msg + JSON.stringify(ctx ?? {})),
+      info: (msg: string, ctx?: Record<string, unknown>) => lines.push(msg + JSON.stringify(ctx ?? {})),
+      warn: (msg: string, ctx?: Record<string, unknown>) => lines.push(msg + JSON.stringify(ctx ?? {})),
+      error: (msg: string, ctx?: Record<string, unknown>) => lines.push(msg + JSON.stringify(ctx ?? {})),
+      child: () => capture,
+    };
+    server.expired.add("/gone/original");
+    server.cutAfter.set("/ok/original", 10);
+    const { dl, index } = await downloader({ folderStructure: "none", logger: capture });
+    const results = [await dl.download(item("gone", "A.HEIC")), await dl.download(item("ok", "B.HEIC"))];
+    await index.close();
+    expect(results.map((r) => r.status)).toEqual(["failed", "downloaded"]);
+    expect(lines.length).toBeGreaterThan(0);
+    const text = lines.join("\n") + JSON.stringify(results);
+    expect(text).not.toContain("secret");
+    expect(text).not.toContain(server.url);
+  });
+
   it("refuses a file whose size does not match the record, and fetches live videos and thumbnails on request", async () => {
     const wrong = item("pad", "IMG_PAD.HEIC", { original: 100 });
     server.padding.set("/pad/original", 7);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RecordSchema } from "../src/icloud/photos/cloudkit-schemas.ts";
 import { isoWithOffset, RecordPairer, toPhotoItem } from "../src/icloud/photos/records.ts";
+import { isLibraryZone, PhotosSyncStateSchema, zoneKey } from "../src/icloud/photos/sync-state.ts";
 import { IcplAssetSchema, type PhotoZone } from "../src/icloud/photos/types.ts";
 
 const zone: PhotoZone = { database: "private", zoneID: { zoneName: "PrimarySync", ownerRecordName: "_abc" } };
@@ -133,5 +134,26 @@ describe("RecordPairer", () => {
     const pairs = pairer.add(master("M1", "a.heic"));
     expect(pairs.map(([, a]) => a.recordName)).toEqual(["A1"]);
     expect(pairer.orphanAssets().map((a) => a.recordName)).toEqual(["A9"]);
+  });
+});
+
+describe("sync state", () => {
+  it("round-trips through JSON and refuses empty tokens (an empty token means 'caught up' to CloudKit)", () => {
+    const state = {
+      version: 1,
+      databases: { private: "db-1" },
+      zones: [{ database: "private", zoneID: { zoneName: "PrimarySync", ownerRecordName: "_abc" }, syncToken: "z-1" }],
+    };
+    expect(PhotosSyncStateSchema.parse(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    expect(PhotosSyncStateSchema.safeParse({ ...state, databases: { private: "" } }).success).toBe(false);
+    const emptyZoneToken = { ...state, zones: [{ ...state.zones[0], syncToken: "" }] };
+    expect(PhotosSyncStateSchema.safeParse(emptyZoneToken).success).toBe(false);
+    expect(zoneKey(zone)).toBe("private/PrimarySync/_abc");
+    expect(["PrimarySync", "SharedSync-1A2B", "AppLibrary", "CPLSharedLibraryQuota"].map(isLibraryZone)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });
