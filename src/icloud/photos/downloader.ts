@@ -109,7 +109,11 @@ export class Downloader {
     let current = item;
     let refreshed = false;
     try {
-      for (const file of this.wantedFiles(item)) {
+      const wanted = this.wantedFiles(item);
+      if (!wanted.some((file) => file.role === "original")) {
+        throw new BridgeError("DOWNLOAD_FAILED", "the record lists no original file");
+      }
+      for (const file of wanted) {
         const known = this.#o.index.file(assetId, file.id);
         if (known) {
           result.files.push(known.path);

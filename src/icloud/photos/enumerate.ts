@@ -9,7 +9,10 @@ export interface EnumerateOptions {
   since?: Date | string;
   /** Only items with `date_uploaded` earlier than this (ricloud `until`). */
   until?: Date | string;
-  /** `asc` (oldest first, default) or `desc` (newest first). */
+  /**
+   * `asc` (oldest first, default) or `desc` (newest first). On the `added` index a walk stops at the
+   * first item past the bound it moves towards, so "what came since X" is cheapest with `desc`.
+   */
   order?: "asc" | "desc";
   /**
    * `added` (default): `CPLAssetAndMasterByAddedDate`, sorted by `date_uploaded`, so `since`/`until`
