@@ -353,4 +353,23 @@ describe("photos CloudKit routes (direct)", () => {
     });
     expect(sim.visiblePhotos("1001")).toHaveLength(3);
   });
+
+  it("applies scenario zone_errors to the first changes/zone answers", async () => {
+    const { call } = setup({ count: 2, zone_errors: [{ server_error_code: "THROTTLED", times: 2 }] });
+    const body = { zones: [{ zoneID: { zoneName: "PrimarySync" } }] };
+    for (let i = 0; i < 2; i++) {
+      expect(((await call("changes/zone", body)).json.zones as Json[])[0]?.serverErrorCode).toBe("THROTTLED");
+    }
+    const ok = ((await call("changes/zone", body)).json.zones as Json[])[0] ?? {};
+    expect(ok.serverErrorCode).toBeUndefined();
+    expect(ok.records).toHaveLength(4);
+  });
+
+  it("bounds new_photo_every catch-up after a long clock jump", async () => {
+    const { call, ctx, sim } = setup({ count: 1, new_photo_every: "1s" });
+    ctx.clock.advance(365 * 86_400_000);
+    await call("zones/list", {});
+    // Two accesses (zones/list, then visiblePhotos) catch up at most 10 000 photos each.
+    expect(sim.visiblePhotos("1001").length).toBe(20_001);
+  });
 });

@@ -33,6 +33,11 @@ const CHANGE_FLAGS: Record<AssetChange, { set: number; clear: number }> = {
   unfavorite: { set: 0, clear: FLAG_FAVORITE },
 };
 
+/** Most photos one `new_photo_every` catch-up adds (the rest follow on later requests). */
+const MAX_CATCH_UP = 10_000;
+/** `new_photo_every` stops adding once a zone holds this many assets. */
+const MAX_ZONE_ASSETS = 250_000;
+
 export class AccountLibrary {
   readonly dsid: string;
   readonly scenario: PhotosScenario;
@@ -57,6 +62,14 @@ export class AccountLibrary {
       progress: scenario.indexing === "FINISHED" ? 100 : scenario.indexing_progress,
     };
     this.#newPhotoEvery = scenario.new_photo_every === undefined ? undefined : parseDuration(scenario.new_photo_every);
+    for (const fault of scenario.zone_errors) {
+      this.zoneFaults.push({
+        serverErrorCode: fault.server_error_code,
+        reason: fault.reason ?? fault.server_error_code,
+        remaining: fault.times,
+        ...(fault.zone_name === undefined ? {} : { zoneName: fault.zone_name }),
+      });
+    }
     if (!scenario.enabled) return;
     const primary = new ZoneLibrary(
       { zoneName: "PrimarySync", ownerRecordName: this.ownerRecordName, zoneType: "REGULAR_CUSTOM_ZONE" },
@@ -118,7 +131,12 @@ export class AccountLibrary {
     const every = this.#newPhotoEvery;
     const primary = this.zones[0];
     if (every === undefined || !primary) return;
-    const due = Math.floor((now - this.createdAt) / every);
+    // Bounded catch-up: a clock jump of years with a short interval must not create millions.
+    const room = Math.max(0, MAX_ZONE_ASSETS - primary.library.count);
+    const due = Math.min(
+      Math.floor((now - this.createdAt) / every),
+      this.#scheduledAdded + Math.min(MAX_CATCH_UP, room),
+    );
     if (due <= this.#scheduledAdded) return;
     const first = this.#scheduledAdded + 1;
     primary.library.addAssets(due - this.#scheduledAdded, (k) => this.createdAt + (first + k) * every, false);

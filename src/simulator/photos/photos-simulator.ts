@@ -17,9 +17,12 @@ export interface AddedPhoto {
 export class PhotosSimulator {
   readonly ctx: SimServiceContext;
   readonly #libraries = new Map<string, AccountLibrary>();
+  /** Simulator time when the service started: libraries end (and `new_photo_every` counts) from here. */
+  readonly startedAt: number;
 
   constructor(ctx: SimServiceContext) {
     this.ctx = ctx;
+    this.startedAt = ctx.clock.now();
   }
 
   /** The account's library, created on first use and advanced to the simulator time. */
@@ -29,7 +32,7 @@ export class PhotosSimulator {
       const account = this.ctx.accounts().find((a) => a.dsid === dsid);
       if (!account) return undefined;
       const started = performance.now();
-      library = new AccountLibrary(dsid, parsePhotosScenario(account.services.photos), this.ctx.clock.now());
+      library = new AccountLibrary(dsid, parsePhotosScenario(account.services.photos), this.startedAt);
       this.#libraries.set(dsid, library);
       this.ctx.log.debug("photo library generated", {
         dsid,

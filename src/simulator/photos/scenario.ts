@@ -56,6 +56,19 @@ export const photosScenarioSchema = z
     /** A new photo appears in PrimarySync each time the simulator clock passes this interval. */
     new_photo_every: duration.optional(),
     indexing: z.enum(["FINISHED", "RUNNING"]).default("FINISHED"),
+    /** Inline zone errors for the first `changes/zone` answers (e.g. RETRY_LATER, THROTTLED). */
+    zone_errors: z
+      .array(
+        z
+          .object({
+            server_error_code: z.string().min(1),
+            reason: z.string().optional(),
+            zone_name: z.string().optional(),
+            times: z.number().int().min(1).default(1),
+          })
+          .strict(),
+      )
+      .default([]),
     indexing_progress: z.number().int().min(0).max(100).default(42),
   })
   .strict();
