@@ -74,7 +74,7 @@ export class FindMyService {
     if (wanted === "none" || wanted.length === 0) return this.devices();
     if (wanted !== "all" && this.#known.length === 0) await this.devices();
     const requests = this.#requests(wanted);
-    if (requests.length === 0) return this.#known;
+    if (requests.length === 0) return this.devices();
     let answer: AppleFindMyResponse | undefined;
     for (const request of requests) answer = await this.#client.refresh(request);
     const targets = wanted === "all" ? undefined : new Set(requests.map((request) => request.selectedDevice));
