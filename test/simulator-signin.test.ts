@@ -226,4 +226,36 @@ describe("idmsa sign-in (HSA2)", () => {
     expect(legacy.text).toBe("Service Temporarily Unavailable");
     expect((await client.request("GET", "/nothing/here")).status).toBe(404);
   });
+
+  it("answers 412 after a phone code when the account also needs repair", async () => {
+    const client = new TestClient(sim.url);
+    expect((await client.signIn("hsa2repair@example.com", "hsa2repair")).status).toBe(409);
+    await client.request("PUT", "/appleauth/auth/verify/phone", { json: { phoneNumber: { id: 7 }, mode: "voice" } });
+    expect(sim.deviceCode("hsa2repair@example.com")).toMatchObject({ code: "654321", channel: "voice" });
+    const verify = await client.request("POST", "/appleauth/auth/verify/phone/securitycode", {
+      json: { phoneNumber: { id: 7 }, securityCode: { code: "654321" }, mode: "voice" },
+    });
+    expect(verify.status).toBe(412);
+    expect(verify.headers.get("x-apple-repair-session-token")).toBeTruthy();
+    expect((await client.request("POST", "/appleauth/auth/repair/complete", { json: {} })).status).toBe(204);
+    expect((await client.request("GET", "/appleauth/auth/2sv/trust")).status).toBe(204);
+    const login = await client.accountLogin();
+    expect(login.json).toMatchObject({ hsaChallengeRequired: false, hsaTrustedBrowser: true, isRepairNeeded: false });
+  });
+
+  it("refuses a code after it expired or was used", async () => {
+    const client = new TestClient(sim.url);
+    expect((await client.signIn(JANE, JANE_PW)).status).toBe(409);
+    const verify = () =>
+      client.request("POST", "/appleauth/auth/verify/trusteddevice/securitycode", {
+        json: { securityCode: { code: "012345" } },
+      });
+    expect((await verify()).status).toBe(400); // no device showed a code yet
+    await client.request("PUT", "/appleauth/auth/verify/trusteddevice/securitycode");
+    sim.clock.advance(11 * 60_000);
+    expect((await verify()).status).toBe(400);
+    await client.request("PUT", "/appleauth/auth/verify/trusteddevice/securitycode");
+    expect((await verify()).status).toBe(204);
+    expect((await verify()).status).toBe(400);
+  });
 });
