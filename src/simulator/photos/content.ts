@@ -42,8 +42,9 @@ function padJpeg(jpeg: Buffer, target: number): Buffer {
   pad[1] = 0xfe;
   pad.writeUInt16BE(missing - 2, 2);
   pad.fill(0x20, 4);
-  // After SOI (2 bytes): the comment segment may sit anywhere before SOS.
-  return Buffer.concat([jpeg.subarray(0, 2), pad, jpeg.subarray(2)]);
+  // After SOI and the JFIF APP0 segment (which must come first): a comment may sit anywhere before SOS.
+  const at = 4 + jpeg.readUInt16BE(4);
+  return Buffer.concat([jpeg.subarray(0, at), pad, jpeg.subarray(at)]);
 }
 
 export function thumbnailBytes(z: ZoneLibrary, idx: number): Buffer {

@@ -102,12 +102,6 @@ export function filename(z: ZoneLibrary, idx: number): string | null {
   return `${type.prefix}${String(number + 1).padStart(4, "0")}.${type.ext}`;
 }
 
-export function liveVideoName(z: ZoneLibrary, idx: number): string {
-  const base = filename(z, idx) ?? assetRecordName(z, idx);
-  const dot = base.lastIndexOf(".");
-  return `${dot > 0 ? base.slice(0, dot) : base}.MOV`;
-}
-
 /** `_` + 32 hex characters, like CloudKit user record names. */
 export function userRecordName(seedText: number): string {
   let out = "_";
