@@ -2,7 +2,7 @@
 import { FLAG_DELETED, FLAG_EXPUNGED, FLAG_FAVORITE, FLAG_HIDDEN } from "./item-types.ts";
 import { derivedUuid, userRecordName } from "./names.ts";
 import { hashString, mix } from "./prng.ts";
-import { libraryOptions, type PhotosScenario, parseDuration } from "./scenario.ts";
+import { libraryOptions, type PhotosScenario } from "./scenario.ts";
 import { ZoneLibrary } from "./zone-library.ts";
 
 export type Database = "private" | "shared";
@@ -61,7 +61,7 @@ export class AccountLibrary {
       state: scenario.indexing,
       progress: scenario.indexing === "FINISHED" ? 100 : scenario.indexing_progress,
     };
-    this.#newPhotoEvery = scenario.new_photo_every === undefined ? undefined : parseDuration(scenario.new_photo_every);
+    this.#newPhotoEvery = scenario.new_photo_every;
     for (const fault of scenario.zone_errors) {
       this.zoneFaults.push({
         serverErrorCode: fault.server_error_code,

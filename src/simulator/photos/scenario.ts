@@ -1,17 +1,8 @@
 import { z } from "zod";
+import { secondsOrDuration } from "../duration.ts";
 
-/** Parses "500ms", "30s", "5m", "1h", "2d" into milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "ms" | "s" | "m" | "h" | "d"];
-  const ms = Number(match[1]) * unit;
-  return ms > 0 ? ms : undefined;
-}
-
-const duration = z
-  .string()
-  .refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration like "30s", "5m", "1h"' });
+/** Seconds or a duration string ("30s", "1h"), in milliseconds, above zero. */
+const interval = secondsOrDuration.refine((ms) => ms > 0, { message: "must be above zero" });
 const ratio = z.number().min(0).max(1);
 const sizeRange = z
   .object({ min: z.number().int().min(1), max: z.number().int().min(1) })
@@ -53,8 +44,8 @@ export const photosScenarioSchema = z
     /** false = iCloud Photos never set up: no zones, queries answer ZONE_NOT_FOUND. */
     enabled: z.boolean().default(true),
     shared_library: sharedLibrarySchema.optional(),
-    /** A new photo appears in PrimarySync each time the simulator clock passes this interval. */
-    new_photo_every: duration.optional(),
+    /** A new photo appears in PrimarySync each time the simulator clock passes this interval (ms once parsed). */
+    new_photo_every: interval.optional(),
     indexing: z.enum(["FINISHED", "RUNNING"]).default("FINISHED"),
     /** Inline zone errors for the first `changes/zone` answers (e.g. RETRY_LATER, THROTTLED). */
     zone_errors: z
