@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { faultMatches } from "../src/simulator/faults.ts";
 import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
 import { TEST_SCENARIO, TestClient } from "./simulator-helpers.ts";
 
@@ -89,6 +90,16 @@ describe("fault injection", () => {
     expect(truncated.error).toBeDefined();
     const log = sim.requests().filter((entry) => entry.route === "setup.accountLogin");
     expect(log.map((entry) => entry.status)).toEqual(["reset", 200]);
+  });
+});
+
+describe("fault matching", () => {
+  it("matches exact ids, * and prefixes", () => {
+    expect(faultMatches("*", "fmip.refreshClient")).toBe(true);
+    expect(faultMatches("idmsa.*", "idmsa.signin.init")).toBe(true);
+    expect(faultMatches("idmsa.*", "setup.validate")).toBe(false);
+    expect(faultMatches("setup.validate", "setup.validate")).toBe(true);
+    expect(faultMatches("setup.valid", "setup.validate")).toBe(false);
   });
 });
 

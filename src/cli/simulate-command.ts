@@ -8,6 +8,7 @@ interface SimulateOptions {
   port: string;
   host: string;
   tls?: boolean;
+  publicUrl?: string;
 }
 
 /**
@@ -22,6 +23,7 @@ export function registerSimulateCommand(program: Command): void {
     .option("--port <n>", "port to listen on (0 = any free port)", "0")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--tls", "serve HTTPS with a self-signed certificate")
+    .option("--public-url <origin>", "origin clients use when it differs from --host (webservice URLs point there)")
     .action(async (options: SimulateOptions) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${options.port}`);
@@ -32,6 +34,7 @@ export function registerSimulateCommand(program: Command): void {
         port,
         host: options.host,
         tls: options.tls === true,
+        ...(options.publicUrl ? { publicOrigin: options.publicUrl } : {}),
         logger,
         services,
       });

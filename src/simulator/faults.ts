@@ -25,7 +25,7 @@ export class FaultStore {
 
   /** The fault that hits this request (consuming one of its `times`), if any. */
   take(routeId: string): ActiveFault | undefined {
-    const index = this.#faults.findIndex((fault) => fault.endpoint === routeId || fault.endpoint === "*");
+    const index = this.#faults.findIndex((fault) => faultMatches(fault.endpoint, routeId));
     const fault = this.#faults[index];
     if (!fault) return undefined;
     fault.hits += 1;
@@ -35,6 +35,12 @@ export class FaultStore {
     }
     return { ...fault };
   }
+}
+
+/** `*` matches every route, `idmsa.*` every route id starting with `idmsa.`, anything else exactly. */
+export function faultMatches(endpoint: string, routeId: string): boolean {
+  if (endpoint === "*" || endpoint === routeId) return true;
+  return endpoint.endsWith(".*") && routeId.startsWith(endpoint.slice(0, -1));
 }
 
 /**

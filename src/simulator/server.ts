@@ -24,6 +24,11 @@ export interface SimulatorOptions {
   scenario: Scenario | string;
   port?: number;
   host?: string;
+  /**
+   * Origin clients should use when it differs from the listening address (e.g. listening on
+   * 0.0.0.0 behind a host name); webservice URLs point there. Defaults to the listening origin.
+   */
+  publicOrigin?: string;
   /** HTTPS with a fresh self-signed certificate (see `SimulatorHandle.tls`). */
   tls?: boolean;
   logger?: Logger;
@@ -112,7 +117,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     });
   });
   const { port } = server.address() as AddressInfo;
-  origin = `${certificate ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  origin =
+    options.publicOrigin?.replace(/\/+$/, "") ??
+    `${certificate ? "https" : "http"}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   log.info(`iCloud simulator listening on ${origin}`, { accounts: scenario.accounts.length });
 
   const account = (appleId: string) => {
