@@ -33,6 +33,13 @@ const CHANGE_FLAGS: Record<AssetChange, { set: number; clear: number }> = {
   unfavorite: { set: 0, clear: FLAG_FAVORITE },
 };
 
+export function defaultFaultReason(code: string): string {
+  if (code === "RETRY_LATER" || code === "TRY_AGAIN_LATER")
+    return "Request failed with retryable error, please retry later";
+  if (code === "THROTTLED") return "Request was throttled";
+  return code;
+}
+
 /** Most photos one `new_photo_every` catch-up adds (the rest follow on later requests). */
 const MAX_CATCH_UP = 10_000;
 /** `new_photo_every` stops adding once a zone holds this many assets. */
@@ -65,7 +72,7 @@ export class AccountLibrary {
     for (const fault of scenario.zone_errors) {
       this.zoneFaults.push({
         serverErrorCode: fault.server_error_code,
-        reason: fault.reason ?? fault.server_error_code,
+        reason: fault.reason ?? defaultFaultReason(fault.server_error_code),
         remaining: fault.times,
         ...(fault.zone_name === undefined ? {} : { zoneName: fault.zone_name }),
       });
@@ -75,7 +82,6 @@ export class AccountLibrary {
       { zoneName: "PrimarySync", ownerRecordName: this.ownerRecordName, zoneType: "REGULAR_CUSTOM_ZONE" },
       0,
       libraryOptions(scenario),
-      0,
     );
     primary.generate(now);
     this.#place("private", primary);
@@ -88,7 +94,6 @@ export class AccountLibrary {
         { zoneName, ownerRecordName: owner, zoneType: "REGULAR_CUSTOM_ZONE" },
         1,
         libraryOptions(scenario, { count: shared.count, seed }),
-        0,
       );
       lib.generate(now);
       this.#place(shared.owned ? "private" : "shared", lib);

@@ -3,7 +3,7 @@
  * plus the run-time control API used by tests, the demo and the `/__sim/photos/*` admin routes.
  */
 import type { SimServiceContext } from "../context.ts";
-import { AccountLibrary, type AssetChange } from "./account-library.ts";
+import { AccountLibrary, type AssetChange, defaultFaultReason } from "./account-library.ts";
 import { assetRecordName, decodeAssetRecordName, decodeMasterRecordName, masterRecordName } from "./names.ts";
 import { parsePhotosScenario } from "./scenario.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
@@ -93,7 +93,7 @@ export class PhotosSimulator {
   ): void {
     this.#require(dsid).zoneFaults.push({
       serverErrorCode: fault.serverErrorCode,
-      reason: fault.reason ?? defaultReason(fault.serverErrorCode),
+      reason: fault.reason ?? defaultFaultReason(fault.serverErrorCode),
       remaining: fault.times ?? 1,
       ...(fault.zoneName === undefined ? {} : { zoneName: fault.zoneName }),
     });
@@ -107,13 +107,6 @@ export class PhotosSimulator {
   zoneNames(dsid: string): string[] {
     return this.#require(dsid).zones.map((z) => z.library.zone.zoneName);
   }
-}
-
-function defaultReason(code: string): string {
-  if (code === "RETRY_LATER" || code === "TRY_AGAIN_LATER")
-    return "Request failed with retryable error, please retry later";
-  if (code === "THROTTLED") return "Request was throttled";
-  return code;
 }
 
 export function findAsset(zone: ZoneLibrary, recordName: string): number | undefined {

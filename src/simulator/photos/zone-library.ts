@@ -58,16 +58,13 @@ export class ZoneLibrary {
   logLength = 0;
   /** Bumped on every change; sorted views are rebuilt when it moves. */
   version = 0;
-  /** Sequence number of the zone's creation in its database's change log (set by the owner). */
-  createdAt: number;
   readonly #views = new Map<string, { version: number; order: Int32Array }>();
 
-  constructor(zone: ZoneIdentity, zoneIndex: number, options: LibraryOptions, createdAt: number) {
+  constructor(zone: ZoneIdentity, zoneIndex: number, options: LibraryOptions) {
     this.zone = zone;
     this.zoneIndex = zoneIndex;
     this.options = options;
     this.key = mix(options.seed, zoneIndex, 0x5eed);
-    this.createdAt = createdAt;
   }
 
   /** The current change-log head (the sequence number a fresh sync token carries). */
