@@ -66,6 +66,7 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
       ...options.mqtt,
     },
   });
+  await engine.load();
   await mqtt.start();
   await engine.start();
   const http = await startHttp(config, engine, logger);

@@ -55,11 +55,13 @@ export class AccountRunner {
   #photos: PhotosJob | undefined;
   #calls: CallsJob | undefined;
   #latestThumbnail: Buffer | null = null;
+  #latestId: string | undefined;
   #mfaTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay = RETRY_MIN_MS;
   #running = 0;
   #stopped = false;
+  #loaded = false;
 
   constructor(deps: RunnerDeps) {
     this.#d = deps;
@@ -76,10 +78,17 @@ export class AccountRunner {
     });
   }
 
-  async start(): Promise<void> {
+  /** Loads the persisted state and session, so snapshots are complete before front-ends connect. */
+  async load(): Promise<void> {
+    if (this.#loaded) return;
+    this.#loaded = true;
     this.#state = await this.#d.store.load(this.id);
-    this.#latestThumbnail = null;
+    this.#latestId = (this.#state.photos.latest as IcplAsset | null)?.id;
     await this.session.load();
+  }
+
+  async start(): Promise<void> {
+    await this.load();
     this.session.onChange((snapshot) => this.#onSession(snapshot));
     const c = this.#d.config;
     const transport = this.session;
@@ -265,7 +274,11 @@ export class AccountRunner {
     const result = await this.#photos.poll(this.#state);
     result.commit();
     await this.#d.store.save(this.id, this.#state);
-    if (result.latest) this.#latestThumbnail = result.latest.thumbnail ?? this.#latestThumbnail;
+    const previous = this.#latestId;
+    if (result.latest) {
+      this.#latestThumbnail = result.latest.thumbnail ?? this.#latestThumbnail;
+      this.#latestId = result.latest.asset.id;
+    }
     for (const asset of result.fresh) {
       const thumbnail = asset.id === result.latest?.asset.id ? result.latest.thumbnail : null;
       this.#d.bus.emit("photo.new", { account: this.id, asset, thumbnail });
@@ -276,10 +289,13 @@ export class AccountRunner {
 
   async #pollCalls(): Promise<void> {
     if (!this.#calls) return;
+    const previous = (this.#state.calls.last as CallkitCall | null)?.id;
     const result = await this.#calls.poll(this.#state);
     this.#state.calls = { cursor: result.cursor, last: result.last };
     await this.#d.store.save(this.id, this.#state);
     for (const call of result.calls) this.#d.bus.emit("call.new", { account: this.id, call });
+    if (result.last && result.last.id !== previous)
+      this.#d.bus.emit("call.last", { account: this.id, call: result.last });
   }
 
   #onSession(snapshot: SessionSnapshot): void {

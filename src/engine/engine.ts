@@ -60,6 +60,11 @@ export class Engine implements BridgeApi {
     }
   }
 
+  /** Loads every account's persisted state (idempotent; `start` calls it too). */
+  async load(): Promise<void> {
+    for (const runner of this.#runners.values()) await runner.load();
+  }
+
   async start(): Promise<void> {
     this.#log.info(`icloud2mqtt ${VERSION} starting with ${this.#runners.size} account(s)`);
     for (const runner of this.#runners.values()) await runner.start();

@@ -22,10 +22,14 @@ export interface BridgeEvents {
   "device.updated": [{ account: string; device: FmipDevice }];
   /** A device disappeared from the account's Find My list. */
   "device.removed": [{ account: string; deviceId: string }];
-  /** A call not seen before. */
+  /** A call not seen before (not emitted for the history found on the first run). */
   "call.new": [{ account: string; call: CallkitCall }];
+  /** The most recent call changed (also on the first run, without a `call.new`). */
+  "call.last": [{ account: string; call: CallkitCall }];
   /** A photo not seen before; `thumbnail` is JPEG bytes when available. */
   "photo.new": [{ account: string; asset: IcplAsset; thumbnail: Buffer | null }];
+  /** The newest photo of the library changed (also on the first run, without a `photo.new`). */
+  "photo.latest": [{ account: string; asset: IcplAsset; thumbnail: Buffer | null }];
   /** The library's asset count changed. */
   "photo.count": [{ account: string; count: number }];
   /** The session needs a code or a choice from the user. */

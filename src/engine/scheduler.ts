@@ -45,7 +45,7 @@ export class Scheduler {
   async trigger(name: string): Promise<void> {
     const job = this.#jobs.get(name);
     if (!job) throw new Error(`no job ${name}`);
-    if (job.running) {
+    if (job.running !== null) {
       job.again = true;
       await job.running;
       return;
@@ -54,7 +54,7 @@ export class Scheduler {
   }
 
   isRunning(name: string): boolean {
-    return this.#jobs.get(name)?.running != null;
+    return (this.#jobs.get(name)?.running ?? null) !== null;
   }
 
   nextRun(name: string): number | null {
@@ -77,7 +77,7 @@ export class Scheduler {
     for (const job of this.#jobs.values()) {
       job.cron?.stop();
       if (job.timer) clearTimeout(job.timer);
-      if (job.running) running.push(job.running);
+      if (job.running !== null) running.push(job.running);
     }
     await Promise.allSettled(running);
     this.#jobs.clear();
@@ -92,7 +92,7 @@ export class Scheduler {
 
   #tick(job: Job): void {
     if (this.#stopped) return;
-    if (job.running) {
+    if (job.running !== null) {
       this.#log.warn(`skipping ${job.name}: previous run still in progress`);
       if (job.schedule.kind === "interval") this.#arm(job, job.schedule.ms);
       return;

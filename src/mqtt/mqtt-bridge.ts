@@ -112,6 +112,10 @@ export class MqttBridge {
       for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#out.send(m);
       this.#out.send(msg.photoEventMessage(this.#topics, account, asset));
     });
+    bus.on(this, "call.last", ({ account, call }) => this.#out.send(msg.lastCallMessage(this.#topics, account, call)));
+    bus.on(this, "photo.latest", ({ account, asset, thumbnail }) => {
+      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#out.send(m);
+    });
     bus.on(this, "photo.count", ({ account, count }) =>
       this.#out.send(msg.photoCountMessage(this.#topics, account, count)),
     );
