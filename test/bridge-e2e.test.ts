@@ -114,6 +114,10 @@ describe("bridge end to end (simulator → engine → MQTT)", () => {
     await ha.waitFor((m) => m.topic.startsWith("icloud2mqtt/jane/devices/"), 20_000);
     await ha.waitFor(has("icloud2mqtt/jane/photos/count"), 20_000);
     await ha.waitFor(has("icloud2mqtt/jane/calls/last"), 20_000);
+    const latest = await ha.waitFor(has("icloud2mqtt/jane/photos/latest"), 20_000);
+    expect(json(latest)).toMatchObject({ data_type: "icpl.asset" });
+    const thumbnail = await ha.waitFor(has("icloud2mqtt/jane/photos/latest/thumbnail"), 20_000);
+    expect([...thumbnail.payload.subarray(0, 2)]).toEqual([0xff, 0xd8]);
     const devices = ha.messages.filter((m) => m.topic.startsWith("icloud2mqtt/jane/devices/"));
     for (const d of devices) expect(json(d)).toMatchObject({ data_type: "fmip.device" });
     const deviceConfigs = ha.messages.filter(

@@ -283,8 +283,16 @@ export class AccountRunner {
       const thumbnail = asset.id === result.latest?.asset.id ? result.latest.thumbnail : null;
       this.#d.bus.emit("photo.new", { account: this.id, asset, thumbnail });
     }
-    if (result.count !== null && result.count !== before)
+    if (result.latest && result.latest.asset.id !== previous) {
+      this.#d.bus.emit("photo.latest", {
+        account: this.id,
+        asset: result.latest.asset,
+        thumbnail: this.#latestThumbnail,
+      });
+    }
+    if (result.count !== null && result.count !== before) {
       this.#d.bus.emit("photo.count", { account: this.id, count: result.count });
+    }
   }
 
   async #pollCalls(): Promise<void> {
