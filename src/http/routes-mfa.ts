@@ -26,13 +26,13 @@ export function mfaRoutes(s: Services): Routes {
         const account = resolveAccount(s.api, query);
         if (awaiting(s.api.snapshot(account).state) !== "code")
           throw new HttpError(412, "MFA code not expected at this time.");
+        const code = CodeSchema.safeParse(query.get("code"));
+        if (!code.success) throw new HttpError(400, "Unexpected MFA code format! Expecting 6 digits");
         const wait = s.mfaLimiter.hit(account);
         if (wait > 0)
           throw new HttpError(429, `Too many verification attempts; try again in ${wait} seconds`, {
             "retry-after": String(wait),
           });
-        const code = CodeSchema.safeParse(query.get("code"));
-        if (!code.success) throw new HttpError(400, "Unexpected MFA code format! Expecting 6 digits");
         await s.api.execute("mfa", { account, code: code.data });
         return message(200, "Read MFA code");
       },
