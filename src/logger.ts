@@ -85,7 +85,10 @@ export function createLogger(options: PinoLoggerOptions = {}): Logger {
     ...(options.name === undefined ? {} : { name: options.name }),
   };
   if (pretty) {
-    const transport = pino.transport({ target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss" } });
+    const transport = pino.transport({
+      target: "pino-pretty",
+      options: { colorize: true, translateTime: "SYS:HH:MM:ss" },
+    });
     return new PinoAdapter(pino(base, transport));
   }
   const destination = options.destination ?? pino.destination(1);

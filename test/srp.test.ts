@@ -38,7 +38,12 @@ describe("GSA SRP against independent vectors", () => {
       it("client computes A, K, M1 and M2", () => {
         const client = new SrpClient(v.accountName, b64(v.a));
         expect(client.publicKey).toBe(v.A);
-        const proof = client.computeProof(v.password, { salt: v.salt, b: v.B, iteration: v.iterations, protocol: v.protocol });
+        const proof = client.computeProof(v.password, {
+          salt: v.salt,
+          b: v.B,
+          iteration: v.iterations,
+          protocol: v.protocol,
+        });
         expect(proof.K.toString("base64")).toBe(v.K);
         expect(proof.m1).toBe(v.m1);
         expect(proof.m2).toBe(v.m2);

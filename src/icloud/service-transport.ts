@@ -44,5 +44,8 @@ export interface ServiceTransport {
    */
   request(service: WebserviceName, path: string, options?: ServiceRequestOptions): Promise<ServiceResponse>;
   /** GET of an absolute URL (photo downloads) with the session's cookies; the body is streamed. */
-  download(url: string, options?: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<DownloadResponse>;
+  download(
+    url: string,
+    options?: { headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<DownloadResponse>;
 }

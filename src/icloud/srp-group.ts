@@ -58,7 +58,12 @@ export const k = fromBytes(sha256(toBytes(N), pad(g)));
 export type SrpProtocol = "s2k" | "s2k_fo";
 
 /** PBKDF2-HMAC-SHA256 over SHA-256(password), raw (`s2k`) or as lowercase hex text (`s2k_fo`). */
-export function derivePasswordKey(password: string, salt: Uint8Array, iterations: number, protocol: SrpProtocol): Buffer {
+export function derivePasswordKey(
+  password: string,
+  salt: Uint8Array,
+  iterations: number,
+  protocol: SrpProtocol,
+): Buffer {
   const digest = sha256(Buffer.from(password, "utf8"));
   const input = protocol === "s2k" ? digest : Buffer.from(digest.toString("hex"), "utf8");
   return pbkdf2Sync(input, salt, iterations, 32, "sha256");

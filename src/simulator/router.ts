@@ -34,7 +34,11 @@ export interface Route {
   handle(req: SimRequest): SimResponse | Promise<SimResponse>;
 }
 
-export function matchRoute(routes: readonly Route[], method: string, pathname: string): { route: Route; params: Record<string, string> } | undefined {
+export function matchRoute(
+  routes: readonly Route[],
+  method: string,
+  pathname: string,
+): { route: Route; params: Record<string, string> } | undefined {
   for (const route of routes) {
     const methods = typeof route.method === "string" ? [route.method] : route.method;
     if (!methods.includes(method)) continue;

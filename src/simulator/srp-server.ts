@@ -23,7 +23,12 @@ export interface SrpRecord {
   verifier: bigint;
 }
 
-export function createSrpRecord(password: string, protocol: SrpProtocol, iterations: number, salt = randomBytes(16)): SrpRecord {
+export function createSrpRecord(
+  password: string,
+  protocol: SrpProtocol,
+  iterations: number,
+  salt = randomBytes(16),
+): SrpRecord {
   const passwordKey = derivePasswordKey(password, salt, iterations, protocol);
   return { salt, iterations, protocol, verifier: computeVerifier(salt, passwordKey) };
 }
@@ -36,13 +41,18 @@ export class SrpServerSession {
   readonly A: bigint;
   readonly #accountName: string;
 
-  constructor(record: SrpRecord, accountName: string, clientPublic: Uint8Array, privateKey: Uint8Array = randomBytes(32)) {
+  constructor(
+    record: SrpRecord,
+    accountName: string,
+    clientPublic: Uint8Array,
+    privateKey: Uint8Array = randomBytes(32),
+  ) {
     this.#record = record;
     this.#accountName = accountName;
     this.A = fromBytes(clientPublic);
     if (this.A % N === 0n) throw new Error("SRP: invalid client public key");
     this.#b = fromBytes(privateKey);
-    this.B = ((k * record.verifier) % N + modPow(g, this.#b, N)) % N;
+    this.B = (((k * record.verifier) % N) + modPow(g, this.#b, N)) % N;
   }
 
   get publicKey(): string {
