@@ -142,12 +142,12 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { http?: Partial<HttpConfig>; push?: Partial<PushConfig>; engine?: FakeEngine } & Partial<
+  options: { http?: Partial<HttpConfig>; push?: Partial<PushConfig>; engine?: FakeEngine; stateDir?: string } & Partial<
     Pick<HttpServerOptions, "pushAgent" | "logger">
   > = {},
 ): Promise<Harness> {
   const engine = options.engine ?? new FakeEngine();
-  const stateDir = mkdtempSync(join(tmpdir(), "icloud2mqtt-http-"));
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "icloud2mqtt-http-"));
   const server = new HttpServer({
     api: engine,
     config: httpConfig(options.http),
