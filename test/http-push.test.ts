@@ -1,7 +1,8 @@
 import { createECDH, randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { Agent, createServer as createHttpsServer, type IncomingHttpHeaders } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
+import { Agent, createServer as createHttpsServer } from "node:https";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
