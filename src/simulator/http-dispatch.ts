@@ -71,7 +71,11 @@ export async function dispatch(d: Dispatcher, req: IncomingMessage, res: ServerR
     res.writeHead(413).end();
     return;
   }
-  const match = matchRoute(isAdmin ? d.admin : d.routes, method, url.pathname);
+  // Under /__sim/ the core's admin routes come first, then control routes that service modules add
+  // (e.g. /__sim/photos/add); neither is an Apple path, so no fault injection applies to them.
+  const match = isAdmin
+    ? (matchRoute(d.admin, method, url.pathname) ?? matchRoute(d.routes, method, url.pathname))
+    : matchRoute(d.routes, method, url.pathname);
   if (!match) {
     if (!isAdmin) record(d, { method, path: url.pathname, route: null, status: 404 });
     await writeResponse(res, {
