@@ -91,7 +91,9 @@ function resourceFiles(master: CloudKitRecord, filename: string): { files: IcplF
   const files: IcplFile[] = [];
   const urls = new Map<string, string>();
   for (const [name, role] of RESOURCES) {
-    const parsed = AssetIdValueSchema.safeParse(value(master, `res${name}Res`));
+    const raw = value(master, `res${name}Res`);
+    if (raw === undefined) continue; // most resources are absent; skip before zod builds an error
+    const parsed = AssetIdValueSchema.safeParse(raw);
     if (!parsed.success) continue;
     const uti = stringField(master, `res${name}FileType`);
     const extension = uniformTypeExtension(uti, role === "original" ? filename : undefined);
