@@ -59,9 +59,15 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await code.fill("111111");
     await expect.poll(() => page.getByRole("status").textContent()).toMatch(/not accepted/);
     await code.evaluate((input, digits) => {
-      const data = new DataTransfer();
+      // runs in the page; the test project is compiled without the DOM library
+      const page = globalThis as unknown as {
+        DataTransfer: new () => { setData(type: string, value: string): void };
+        ClipboardEvent: new (type: string, init: object) => object;
+      };
+      const data = new page.DataTransfer();
       data.setData("text", ` ${digits.slice(0, 3)}-${digits.slice(3)} `);
-      input.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      const target = input as unknown as { dispatchEvent(event: object): boolean };
+      target.dispatchEvent(new page.ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
     }, GOOD_CODE);
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Code accepted.");
     await expect.poll(() => page.locator("body").getAttribute("data-state")).toBe("ready");
@@ -134,12 +140,12 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await page.getByRole("button", { name: "Sync now" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Sync requested");
     expect(harness.engine.calls).toEqual([{ command: "sync", input: { account: "main" } }]);
-    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    // browser-side expressions as strings: the test project is compiled without the DOM library
+    const scope = await page.evaluate<string>("navigator.serviceWorker.ready.then((r) => r.scope)");
     expect(new URL(scope).pathname).toBe("/icloud/");
-    const manifest = await page.evaluate(async () => {
-      const link = document.querySelector('link[rel="manifest"]') as HTMLLinkElement;
-      return (await fetch(link.href)).status;
-    });
+    const manifest = await page.evaluate<number>(
+      `fetch(document.querySelector('link[rel="manifest"]').href).then((r) => r.status)`,
+    );
     expect(manifest).toBe(200);
   });
 });
