@@ -85,6 +85,7 @@ export class Scheduler {
 
   #arm(job: Job, delay: number): void {
     if (this.#stopped || job.schedule.kind !== "interval") return;
+    if (job.timer) clearTimeout(job.timer);
     job.nextAt = Date.now() + delay;
     job.timer = setTimeout(() => this.#tick(job), delay);
     job.timer.unref?.();

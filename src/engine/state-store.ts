@@ -68,8 +68,9 @@ export class EngineStateStore {
   }
 
   async save(account: string, state: EngineState): Promise<void> {
+    const path = this.#path(account);
     try {
-      await writeFileAtomic(this.#path(account), `${JSON.stringify(state)}\n`);
+      await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
     } catch (error) {
       throw new BridgeError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
     }
