@@ -3,6 +3,7 @@ import { FindMyService } from "../icloud/findmy/find-my-service.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
 import type { Logger } from "../logger.ts";
+import { withHome } from "./home.ts";
 import type { EngineState } from "./state-store.ts";
 
 export interface DeviceChanges {
@@ -55,7 +56,8 @@ export class FindMyJob {
   #diff(state: EngineState, devices: FmipDevice[], complete: boolean): DeviceChanges {
     const updated: FmipDevice[] = [];
     const seen = new Set<string>();
-    for (const device of devices) {
+    for (const raw of devices) {
+      const device = withHome(raw, this.#config.home);
       seen.add(device.id);
       this.#missing.delete(device.id);
       const previous = state.devices[device.id];

@@ -56,6 +56,8 @@ export const FmipDeviceSchema = z.object({
   locating: z.boolean(),
   owner: FmipOwnerSchema.nullable(),
   last_located: z.iso.datetime().nullable(),
+  /** Set by the bridge, not iCloud, when the account has `findmy.home`: inside the home radius (null: no fix). */
+  at_home: z.boolean().nullable().optional(),
 });
 
 export type FmipLocation = z.infer<typeof FmipLocationSchema>;

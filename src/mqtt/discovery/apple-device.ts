@@ -7,12 +7,15 @@ import { deviceTracker } from "./device-tracker.ts";
 import { batterySensor, timestampSensor } from "./sensor.ts";
 import type { DeviceDiscovery, EntityContext } from "./types.ts";
 
-/** Discovery for one Find My device: tracker, battery, charging, last located, online, two buttons. */
+/**
+ * Discovery for one Find My device: tracker, battery, charging, last located, online, two buttons,
+ * and a home presence sensor when the account has a home configured (`at_home` present).
+ */
 export function appleDeviceDiscovery(
   topics: Topics,
   version: string,
   account: string,
-  device: Pick<FmipDevice, "id" | "name" | "model_name">,
+  device: Pick<FmipDevice, "id" | "name" | "model_name" | "at_home">,
 ): DeviceDiscovery {
   const nodeId = topics.deviceNodeId(account, device.id);
   const stateTopic = topics.device(account, device.id);
@@ -54,6 +57,11 @@ export function appleDeviceDiscovery(
         stateTopic,
         booleanTemplate("online"),
       ),
+      ...(device.at_home === undefined
+        ? {}
+        : {
+            home: binarySensor(ctx, { key: "home", name: "Home" }, "presence", stateTopic, booleanTemplate("at_home")),
+          }),
       play_sound: requestButton(
         ctx,
         { key: "play_sound", name: "Play sound" },

@@ -61,7 +61,7 @@ export interface BinarySensorComponent extends ComponentBase {
   value_template: string;
   payload_on: string;
   payload_off: string;
-  device_class: "battery_charging" | "connectivity";
+  device_class: "battery_charging" | "connectivity" | "presence";
 }
 
 export interface ButtonComponent extends ComponentBase {
