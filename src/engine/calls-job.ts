@@ -1,8 +1,9 @@
 import { homedir } from "node:os";
 import type { CallsConfig } from "../config/account-schema.ts";
+import { isBridgeError } from "../errors.ts";
 import { CloudCallHistorySource } from "../icloud/calls/cloud-source.ts";
 import { MacCallHistorySource } from "../icloud/calls/macos-source.ts";
-import type { CallHistorySource, CallkitCall } from "../icloud/calls/types.ts";
+import type { CallHistorySource, CallkitCall, NewCallsResult } from "../icloud/calls/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineState } from "./state-store.ts";
@@ -14,17 +15,30 @@ import type { EngineState } from "./state-store.ts";
  */
 export class CallsJob {
   readonly #source: CallHistorySource;
+  readonly #log: Logger;
 
   constructor(transport: ServiceTransport, config: CallsConfig, log: Logger) {
+    this.#log = log;
     this.#source =
       config.source === "macos"
-        ? new MacCallHistorySource(config.macos_db.replace(/^~(?=$|\/)/, homedir()))
+        ? new MacCallHistorySource(config.macos_db.replace(/^~(?=$|\/)/, homedir()), { log })
         : new CloudCallHistorySource(transport, { log });
   }
 
   async poll(state: EngineState): Promise<{ calls: CallkitCall[]; last: CallkitCall | null; cursor: string }> {
-    const first = state.calls.cursor === null;
-    const result = await this.#source.newCalls(state.calls.cursor ?? undefined);
+    let first = state.calls.cursor === null;
+    let result: NewCallsResult;
+    try {
+      result = await this.#source.newCalls(state.calls.cursor ?? undefined);
+    } catch (error) {
+      // A cursor made by the other source (calls.source changed): start over as on a first run.
+      if (first || !isBridgeError(error, "INVALID_STATE")) throw error;
+      this.#log.warn(
+        "stored call-history cursor belongs to another source; starting over without announcing old calls",
+      );
+      first = true;
+      result = await this.#source.newCalls(undefined);
+    }
     const newest = result.calls.at(-1) ?? null;
     return {
       calls: first ? [] : result.calls,
