@@ -162,6 +162,28 @@ describe("Scheduler", () => {
     await until(() => runs === 1);
   });
 
+  it("reports a next run in the future while a job runs (what the runner publishes as next_sync)", async () => {
+    const s = make();
+    const seen: Array<{ at: number; next: number | null; nextOf: number | null }> = [];
+    s.add("a/interval", { kind: "interval", ms: 40 }, async () => {
+      await sleep(5);
+      seen.push({ at: Date.now(), next: s.nextRun("a/interval"), nextOf: s.nextRunOf("a/") });
+    });
+    await until(() => seen.length >= 2);
+    await s.trigger("a/interval");
+    for (const { at, next, nextOf } of seen) {
+      expect(next ?? 0).toBeGreaterThan(at);
+      expect(nextOf ?? 0).toBeGreaterThan(at);
+    }
+    const cron: Array<{ at: number; next: number | null }> = [];
+    s.add("b/cron", { kind: "cron", expression: "* * * * * *" }, async () => {
+      await sleep(5);
+      cron.push({ at: Date.now(), next: s.nextRun("b/cron") });
+    });
+    await until(() => cron.length >= 1, 5_000);
+    expect(cron[0]?.next ?? 0).toBeGreaterThan(cron[0]?.at ?? 0);
+  });
+
   it("rejects duplicate and unknown jobs", async () => {
     const s = make();
     s.add("a/x", { kind: "interval", ms: 3_600_000 }, async () => {});

@@ -30,6 +30,8 @@ export interface RunnerDeps {
   scheduler: Scheduler;
   /** Clears the account's log lines when a new run starts. */
   clearLog: () => void;
+  /** First delay before a failed sign-in is retried (doubles up to an hour); default one minute. */
+  retryDelayMs?: number;
 }
 
 const SERVICE_OF: Record<DataType, ServiceKey> = {
@@ -58,7 +60,8 @@ export class AccountRunner {
   #latestId: string | undefined;
   #mfaTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay = RETRY_MIN_MS;
+  readonly #retryMin: number;
+  #retryDelay: number;
   #running = 0;
   #stopped = false;
   #loaded = false;
@@ -66,6 +69,8 @@ export class AccountRunner {
   constructor(deps: RunnerDeps) {
     this.#d = deps;
     this.id = deps.config.id;
+    this.#retryMin = deps.retryDelayMs ?? RETRY_MIN_MS;
+    this.#retryDelay = this.#retryMin;
     const c = deps.config;
     this.#fields = initialStatus({ findmy: c.findmy.enabled, photos: c.photos.enabled, calls: c.calls.enabled });
     this.session = new ICloudSession({
@@ -317,7 +322,7 @@ export class AccountRunner {
     if (snapshot.state === "active") {
       clearTimeout(this.#mfaTimer);
       this.#mfaTimer = undefined;
-      this.#retryDelay = RETRY_MIN_MS;
+      this.#retryDelay = this.#retryMin;
       this.#update({ state: "ready", progressMsg: null, progress: 100, prevError: null });
       return;
     }

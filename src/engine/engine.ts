@@ -17,6 +17,8 @@ import { teeLogger } from "./tee-logger.ts";
 export interface EngineOptions {
   config: Config;
   logger?: Logger;
+  /** First retry delay after a transient sign-in failure (tests shorten it); default one minute. */
+  retryDelayMs?: number;
 }
 
 /** The bridge's core: one runner per account behind the one API all front-ends use. */
@@ -55,6 +57,7 @@ export class Engine implements BridgeApi {
           sessionStore,
           scheduler: this.#scheduler,
           clearLog: () => this.#logs.clear(account.id),
+          ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
         }),
       );
     }

@@ -58,17 +58,29 @@ export class Scheduler {
   }
 
   nextRun(name: string): number | null {
-    return this.#jobs.get(name)?.nextAt ?? null;
+    const job = this.#jobs.get(name);
+    return job === undefined ? null : this.#next(job);
   }
 
   /** Earliest next run among the jobs whose name starts with `prefix`. */
   nextRunOf(prefix: string): number | null {
     let next: number | null = null;
     for (const job of this.#jobs.values()) {
-      if (!job.name.startsWith(prefix) || job.nextAt === null) continue;
-      if (next === null || job.nextAt < next) next = job.nextAt;
+      const at = job.name.startsWith(prefix) ? this.#next(job) : null;
+      if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
+  }
+
+  /**
+   * A job's next run. While it runs, `nextAt` still holds the tick that started it (now in the
+   * past): an interval job is then due `ms` after it ends (at the earliest now + ms), a cron job at
+   * the expression's next occurrence. Jobs read this at the end of their run to publish next_sync.
+   */
+  #next(job: Job): number | null {
+    if (job.running === null || this.#stopped) return job.nextAt;
+    if (job.schedule.kind === "interval") return Date.now() + job.schedule.ms;
+    return job.cron?.nextRun()?.getTime() ?? null;
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,186 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConfig } from "../src/config/load.ts";
+import type { AccountState } from "../src/engine/account-state.ts";
+import { Engine } from "../src/engine/engine.ts";
+import type { BridgeEvents } from "../src/engine/events.ts";
+import { parseScenario } from "../src/simulator/scenario.ts";
+import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
+import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import { sleep } from "./mqtt-support.ts";
+
+const APPLE_ID = "blocked@example.com";
+const PASSWORD = "engine-blocked-password";
+const CODE = "112358";
+const PHONES = [
+  { id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" },
+  { id: 2, number: "+31 •• ••• ••12", push_mode: "voice" },
+];
+
+interface Setup {
+  sim: SimulatorHandle;
+  engine: Engine;
+  dir: string;
+  events: Array<{ name: keyof BridgeEvents; payload: unknown }>;
+  states: AccountState[];
+}
+
+const setups: Setup[] = [];
+afterEach(async () => {
+  for (const s of setups.splice(0)) {
+    await s.engine.stop();
+    await s.sim.close();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
+
+async function setup(
+  account: Record<string, unknown> = {},
+  retryDelayMs?: number,
+  faults: Array<{ endpoint: string; kind: "unavailable"; times: number }> = [],
+): Promise<Setup> {
+  const scenario = parseScenario({
+    accounts: [
+      {
+        apple_id: APPLE_ID,
+        password: PASSWORD,
+        srp: { protocol: "s2k" as const, iterations: 1000 },
+        mfa: { kind: "hsa2" as const, code: CODE, trusted_phone_numbers: PHONES },
+        photos: { count: 3, seed: 1 },
+        calls: { generate: { count: 2, seed: 1 } },
+      },
+    ],
+    faults,
+  });
+  const sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
+  const dir = await mkdtemp(join(tmpdir(), "i2m-blocked-"));
+  const { config } = await resolveConfig({
+    state_dir: dir,
+    accounts: [
+      {
+        id: "acct",
+        username: APPLE_ID,
+        password: PASSWORD,
+        endpoint: sim.url,
+        findmy: { enabled: false },
+        ...account,
+      },
+    ],
+    mqtt: { url: null, embedded_broker: { port: 0 } },
+    http: { enabled: false },
+  });
+  const engine = new Engine({ config, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
+  const s: Setup = { sim, engine, dir, events: [], states: [] };
+  setups.push(s);
+  const record =
+    <K extends keyof BridgeEvents>(name: K) =>
+    (...args: BridgeEvents[K]) =>
+      void s.events.push({ name, payload: args[0] });
+  engine.bus.on(s, "account.state", (state) => void s.states.push(state));
+  for (const name of ["mfa.required", "sync.failed", "call.last", "photo.count"] as const)
+    engine.bus.on(s, name, record(name));
+  await engine.start();
+  return s;
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const current = (s: Setup) => s.engine.snapshot("acct").state;
+const named = (s: Setup, name: keyof BridgeEvents) => s.events.filter((e) => e.name === name);
+
+describe("engine: blocked, MFA timeout and sign-in failures", () => {
+  it("blocks on code-required with the trusted phone numbers; a wrong code keeps it blocked", async () => {
+    const s = await setup();
+    await until(() => current(s).state === "blocked", "blocked");
+    const blocked = current(s);
+    expect(blocked).toMatchObject({
+      state: "blocked",
+      prevTrigger: "sync",
+      progressMsg: "Waiting for MFA code...",
+      trustedPhoneNumbers: [
+        { id: 1, maskedNumber: PHONES[0]?.number },
+        { id: 2, maskedNumber: PHONES[1]?.number },
+      ],
+      session: {
+        state: "failed",
+        error: "code-required",
+        error_info: { trusted_phone_numbers: PHONES },
+      },
+    });
+    expect(named(s, "mfa.required")).toHaveLength(1);
+
+    await expect(s.engine.execute("mfa", { account: "acct", code: "000000" })).rejects.toMatchObject({
+      code: "CODE_INVALID",
+    });
+    expect(current(s)).toMatchObject({ state: "blocked", prevError: { code: "code-invalid" } });
+    // A second wrong code: still blocked, no second mfa.required.
+    await expect(s.engine.execute("mfa", { code: "999999" })).rejects.toMatchObject({ code: "CODE_INVALID" });
+    expect(current(s).state).toBe("blocked");
+    expect(named(s, "mfa.required")).toHaveLength(1);
+
+    await expect(s.engine.execute("mfa", { code: CODE })).resolves.toMatchObject({ session: "active" });
+    await until(() => named(s, "call.last").length === 1 && current(s).state === "ready", "first sync");
+    expect(current(s)).toMatchObject({ state: "ready", prevError: null, session: { state: "active", error: null } });
+    expect(current(s).trustedPhoneNumbers).toBeUndefined();
+    const calls = current(s).services.calls;
+    expect(Date.parse(calls.next_sync ?? "")).toBeGreaterThan(Date.parse(calls.last_sync ?? ""));
+    expect(current(s).nextSync ?? 0).toBeGreaterThan(Date.now());
+    expect(named(s, "sync.failed")).toHaveLength(0);
+  });
+
+  it("gives up waiting after mfa_timeout: ready, prevError mfa-timeout and a sync.failed event", async () => {
+    const s = await setup({ mfa_timeout: "1s" });
+    await until(() => current(s).state === "blocked", "blocked");
+    // A wrong code does not restart the timeout.
+    await expect(s.engine.execute("mfa", { code: "000000" })).rejects.toMatchObject({ code: "CODE_INVALID" });
+    await until(() => current(s).state === "ready", "the MFA timeout", 10_000);
+    expect(current(s)).toMatchObject({ state: "ready", progressMsg: null, prevError: { code: "mfa-timeout" } });
+    expect(named(s, "sync.failed").map((e) => e.payload)).toEqual([
+      expect.objectContaining({ account: "acct", code: "mfa-timeout" }),
+    ]);
+    await sleep(1_500);
+    expect(named(s, "sync.failed")).toHaveLength(1);
+    expect(current(s).state).toBe("ready");
+  });
+
+  it("a wrong password is final: ready with prevError invalid-credentials and no automatic retry", async () => {
+    const s = await setup({ password: "not-the-password" }, 200);
+    await until(() => current(s).prevError !== null, "the sign-in failure");
+    expect(current(s)).toMatchObject({
+      state: "ready",
+      prevTrigger: "sync",
+      prevError: { code: "invalid-credentials" },
+    });
+    const stats = s.sim.stats(APPLE_ID);
+    await sleep(1_500);
+    expect(s.sim.stats(APPLE_ID).signin_init).toBe(stats.signin_init);
+    expect(s.sim.stats(APPLE_ID).srp_failures).toBe(stats.srp_failures);
+    expect(s.sim.stats(APPLE_ID).srp_signins).toBe(stats.srp_signins);
+    expect(named(s, "mfa.required")).toHaveLength(0);
+    expect(current(s).state).toBe("ready");
+  });
+
+  it("retries later when Apple answers 503, then reaches the MFA step", async () => {
+    // The HTTP client itself tries each request 4 times (1 s, 2 s, 4 s backoff), so 4 faults make one
+    // whole sign-in attempt fail and leave the next one to the engine's retry.
+    const times = 4;
+    const s = await setup({}, 200, [{ endpoint: "idmsa.signin.init", kind: "unavailable", times }]);
+    await until(() => current(s).prevError !== null, "the 503 failure", 25_000);
+    expect(current(s).prevError).toMatchObject({ code: "service-unavailable" });
+    expect(current(s).state).toBe("ready");
+    expect(named(s, "mfa.required")).toHaveLength(0);
+    // The engine retries on its own (with backoff) until Apple answers, then waits for the code.
+    await until(() => current(s).state === "blocked", "blocked after the retries", 20_000);
+    expect(s.sim.faults.list().every((f) => f.remaining === 0)).toBe(true);
+    expect(current(s)).toMatchObject({ session: { error: "code-required" } });
+    expect(named(s, "mfa.required")).toHaveLength(1);
+  });
+});
