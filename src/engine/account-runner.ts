@@ -189,6 +189,7 @@ export class AccountRunner {
 
   /** Runs the given services (all enabled ones by default) now; resolves when they finished. */
   async sync(dataTypes?: readonly DataType[]): Promise<void> {
+    if (this.#stopped) return;
     const services = (dataTypes ?? ["fmip.devices", "icpl.photos", "callkit.calls"]).map((t) => SERVICE_OF[t]);
     const jobs: Promise<void>[] = [];
     for (const service of new Set(services)) {
@@ -319,6 +320,8 @@ export class AccountRunner {
   }
 
   #afterAuth(snapshot: SessionSnapshot): void {
+    // A sign-in step that was in flight when the engine stopped: no state, events or timers.
+    if (this.#stopped) return;
     if (snapshot.state === "active") {
       clearTimeout(this.#mfaTimer);
       this.#mfaTimer = undefined;
@@ -378,6 +381,7 @@ export class AccountRunner {
   }
 
   #publish(): void {
+    if (this.#stopped) return;
     this.#d.bus.emit("account.state", this.state);
   }
 }
