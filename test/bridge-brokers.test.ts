@@ -238,10 +238,7 @@ describe.skipIf(skipMosquitto)("bridge against Debian's mosquitto", () => {
     expect(ha.on(`${B}/jane/photos/event`)).toHaveLength(0);
   });
 
-  // KNOWN BUG (src/mqtt/mqtt-bridge.ts #publishStates): on reconnect, Apple-device discovery configs
-  // are sent with force=false, so the dedup cache drops them and a broker restarted without
-  // persistence never gets them back. Flip to `it` once fixed.
-  it.fails("re-publishes the Apple devices' discovery configs after the broker restart", () => {
+  it("re-publishes the Apple devices' discovery configs after the broker restart", () => {
     expect(deviceConfigsMissing).toEqual([]);
   });
 });

@@ -196,7 +196,11 @@ export class MqttBridge {
     );
     if (this.#options.discovery) {
       this.#sendDiscovery(this.#topics.bridgeNodeId(), bridgeDiscovery(this.#topics, this.#api.version), force);
-      for (const account of accounts) this.#sendAccountDiscovery(account, force);
+      for (const account of accounts) {
+        this.#sendAccountDiscovery(account, force);
+        // Device configs too: a broker restarted without persistence has lost them (HA birth does not need this).
+        for (const device of this.#snapshotDevices(account.id)) this.#sendDeviceDiscovery(account.id, device, force);
+      }
     }
     this.#publishStates(force);
   }
@@ -210,6 +214,15 @@ export class MqttBridge {
       } catch (error) {
         this.#warn("reading the account snapshot failed", error, { account: account.id });
       }
+    }
+  }
+
+  #snapshotDevices(account: string): FmipDevice[] {
+    try {
+      return this.#api.snapshot(account).devices;
+    } catch (error) {
+      this.#warn("reading the account snapshot failed", error, { account });
+      return [];
     }
   }
 
