@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { BridgeError } from "../errors.ts";
 import { SessionStore } from "../icloud/session-store.ts";
+import { sessionsDir } from "../icloud/state-dir.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { VERSION } from "../version.ts";
 import { AccountRunner } from "./account-runner.ts";
@@ -43,7 +44,7 @@ export class Engine implements BridgeApi {
     this.#scheduler = new Scheduler(this.#log);
     const stateDir = options.config.state_dir;
     const store = new EngineStateStore(stateDir, this.#log);
-    const sessionStore = new SessionStore(join(stateDir, "sessions"), this.#log);
+    const sessionStore = new SessionStore(sessionsDir(stateDir), this.#log);
     for (const account of options.config.accounts) {
       const log = teeLogger(base.child({ account: account.id }), account.id, sink);
       this.#runners.set(
