@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { BridgeError } from "../errors.ts";
 import { SessionStore } from "../icloud/session-store.ts";
