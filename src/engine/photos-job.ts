@@ -66,6 +66,8 @@ export class PhotosJob {
       watermark = newestKnown?.asset.date_uploaded ?? watermark;
     }
     let items: PhotoItem[] = [];
+    /** The feed reported changed or removed items: the count may have moved without anything new. */
+    let changedAny = false;
     let nextState = sync;
     const check = sync === undefined ? undefined : await this.#service.hasChanges(sync, signal);
     if (check === undefined || check.changed) {
@@ -74,6 +76,7 @@ export class PhotosJob {
       if (changes.resync)
         this.#log.warn("iCloud rejected the stored photo sync token; following the library from now on");
       items = changes.assets;
+      changedAny = changes.assets.length > 0 || changes.deleted.length > 0;
     } else if (sync !== undefined) {
       nextState = { ...sync, databases: check.databaseTokens };
     }
@@ -86,7 +89,7 @@ export class PhotosJob {
       await (await this.#getDownloader()).run(fresh, signal ? { signal } : {});
     const newest = fresh.at(-1) ?? newestKnown;
     const latest = newest ? { asset: newest.asset, thumbnail: await this.#thumbnail(newest) } : null;
-    const count = fresh.length > 0 || state.photos.count === null ? await this.#service.count() : state.photos.count;
+    const count = changedAny || state.photos.count === null ? await this.#service.count() : state.photos.count;
     return {
       fresh: fresh.map((item) => item.asset),
       latest,

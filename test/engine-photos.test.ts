@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConfig } from "../src/config/load.ts";
+import { Engine } from "../src/engine/engine.ts";
+import type { BridgeEvents } from "../src/engine/events.ts";
+import { findPhotosSimulator } from "../src/simulator/photos/index.ts";
+import { parseScenario } from "../src/simulator/scenario.ts";
+import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
+import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import { sleep } from "./mqtt-support.ts";
+
+const APPLE_ID = "pics@example.com";
+const PASSWORD = "engine-photos-password";
+const CODE = "808080";
+const DSID = "20000000123";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function setup() {
+  const scenario = parseScenario({
+    accounts: [
+      {
+        apple_id: APPLE_ID,
+        password: PASSWORD,
+        dsid: DSID,
+        srp: { protocol: "s2k" as const, iterations: 1000 },
+        mfa: { kind: "hsa2" as const, code: CODE },
+        photos: { count: 6, seed: 8 },
+      },
+    ],
+  });
+  const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
+  const dir = await mkdtemp(join(tmpdir(), "i2m-photos-"));
+  const { config } = await resolveConfig({
+    state_dir: dir,
+    accounts: [
+      {
+        id: "pics",
+        username: APPLE_ID,
+        password: PASSWORD,
+        endpoint: sim.url,
+        findmy: { enabled: false },
+        calls: { enabled: false },
+      },
+    ],
+    mqtt: { url: null, embedded_broker: { port: 0 } },
+    http: { enabled: false },
+  });
+  const engine = new Engine({ config });
+  cleanups.push(async () => {
+    await engine.stop();
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const events: Array<{ name: string; payload: unknown }> = [];
+  for (const name of ["photo.new", "photo.latest", "photo.count"] as Array<keyof BridgeEvents>)
+    engine.bus.on(events, name, (payload) => void events.push({ name, payload }));
+  await engine.start();
+  await until(() => engine.snapshot("pics").state.state === "blocked", "blocked");
+  await engine.execute("mfa", { code: CODE });
+  await until(() => engine.snapshot("pics").state.services.photos.last_sync !== null, "the first sync");
+  const photos = findPhotosSimulator(sim.url);
+  if (photos === undefined) throw new Error("no photos simulator");
+  return { sim, engine, events, photos, snap: () => engine.snapshot("pics") };
+}
+
+const named = (events: Array<{ name: string; payload: unknown }>, name: string) =>
+  events.filter((e) => e.name === name).map((e) => e.payload);
+
+describe("engine: photos", () => {
+  it("first run: latest and count without photo.new; a new photo: one photo.new with its thumbnail", async () => {
+    const { engine, events, photos, snap } = await setup();
+    expect(named(events, "photo.new")).toEqual([]);
+    expect(named(events, "photo.latest")).toHaveLength(1);
+    expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 6 }]);
+    expect(snap().photoCount).toBe(6);
+
+    photos.addPhotos(DSID, 1);
+    events.length = 0;
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    const fresh = named(events, "photo.new") as BridgeEvents["photo.new"][0][];
+    expect(fresh).toHaveLength(1);
+    const latest = named(events, "photo.latest") as BridgeEvents["photo.latest"][0][];
+    expect(latest).toHaveLength(1);
+    expect(latest[0]?.asset.id).toBe(fresh[0]?.asset.id);
+    expect([...(latest[0]?.thumbnail ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 7 }]);
+    expect(snap().latestPhoto?.asset.id).toBe(fresh[0]?.asset.id);
+
+    // Nothing changed: nothing emitted.
+    events.length = 0;
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    expect(events).toEqual([]);
+  });
+
+  it("a deleted or hidden photo updates the count (no photo.new)", async () => {
+    const { engine, events, photos, snap } = await setup();
+    const visible = photos.visiblePhotos(DSID);
+    expect(visible).toHaveLength(6);
+    events.length = 0;
+    expect(photos.changePhoto(DSID, visible[0]?.assetRecordName ?? "", "delete")).toBe(true);
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    expect(named(events, "photo.new")).toEqual([]);
+    expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 5 }]);
+    expect(snap().photoCount).toBe(5);
+
+    events.length = 0;
+    expect(photos.changePhoto(DSID, visible[1]?.assetRecordName ?? "", "hide")).toBe(true);
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 4 }]);
+  });
+});
