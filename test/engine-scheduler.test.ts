@@ -184,6 +184,27 @@ describe("Scheduler", () => {
     expect(cron[0]?.next ?? 0).toBeGreaterThan(cron[0]?.at ?? 0);
   });
 
+  it("a trigger arriving in any microtask after a run still gets a run of its own", async () => {
+    for (let depth = 0; depth < 6; depth++) {
+      const s = make();
+      let runs = 0;
+      let pending: Promise<void> | undefined;
+      s.add("a/race", { kind: "interval", ms: 3_600_000 }, async () => {
+        runs += 1;
+        if (runs > 1) return;
+        let p: Promise<unknown> = Promise.resolve();
+        for (let i = 0; i < depth; i++) p = p.then(() => undefined);
+        void p.then(() => {
+          pending = s.trigger("a/race");
+        });
+      });
+      await s.trigger("a/race");
+      await until(() => pending !== undefined);
+      await pending;
+      expect(runs, `trigger after ${depth} microtasks`).toBe(2);
+    }
+  });
+
   it("rejects duplicate and unknown jobs", async () => {
     const s = make();
     s.add("a/x", { kind: "interval", ms: 3_600_000 }, async () => {});

@@ -116,22 +116,26 @@ export class Scheduler {
   async #execute(job: Job): Promise<void> {
     if (job.timer) clearTimeout(job.timer);
     const run = (async () => {
-      do {
-        job.again = false;
-        try {
-          await job.run();
-        } catch (error) {
-          this.#log.error(`job ${job.name} failed`, { error: error instanceof Error ? error.message : String(error) });
-        }
-      } while (job.again && !this.#stopped);
+      try {
+        do {
+          job.again = false;
+          try {
+            await job.run();
+          } catch (error) {
+            this.#log.error(`job ${job.name} failed`, {
+              error: error instanceof Error ? error.message : String(error),
+            });
+          }
+        } while (job.again && !this.#stopped);
+      } finally {
+        // In the same synchronous step as the last `again` check: a trigger arriving after it
+        // must see the job idle and start a run, not wait on this finished one.
+        job.running = null;
+        if (job.schedule.kind === "interval") this.#arm(job, job.schedule.ms);
+        else job.nextAt = job.cron?.nextRun()?.getTime() ?? null;
+      }
     })();
     job.running = run;
-    try {
-      await run;
-    } finally {
-      job.running = null;
-      if (job.schedule.kind === "interval") this.#arm(job, job.schedule.ms);
-      else job.nextAt = job.cron?.nextRun()?.getTime() ?? null;
-    }
+    await run;
   }
 }
