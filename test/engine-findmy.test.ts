@@ -124,5 +124,13 @@ describe("engine: Find My devices", () => {
     expect(updated).toEqual([]);
     // Refreshes never woke a device.
     expect(notWoken()).toBe(true);
+
+    // Commands naming a device nobody has are refused and wake nothing.
+    await expect(engine.execute("locate", { device: "Nobody's Phone" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(engine.execute("play_sound", { device: "Nobody's Phone" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    expect(notWoken()).toBe(true);
+    expect(world.actions()).toEqual([]);
   });
 });
