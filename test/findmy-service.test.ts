@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isBridgeError } from "../src/errors.ts";
 import { FindMyService, type FindMyServiceOptions } from "../src/icloud/findmy/find-my-service.ts";
 import type { FmipDevice } from "../src/icloud/findmy/types.ts";
+import type { ServiceTransport } from "../src/icloud/service-transport.ts";
 import type { ICloudSession } from "../src/icloud/session.ts";
 import { createFindMyRoutes, findMyProbe } from "../src/simulator/fmip/index.ts";
 import { parseScenario } from "../src/simulator/scenario.ts";
@@ -24,12 +25,44 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+interface Sent {
+  path: string;
+  body: Record<string, unknown>;
+  idempotent: boolean | undefined;
+}
+
 interface Setup {
   sim: SimulatorHandle;
   session: ICloudSession;
   service: FindMyService;
   dsid: string;
   slept: number[];
+  /** What the service asked the transport for, in order. */
+  sent: Sent[];
+}
+
+/** The session as the service's transport, recording each request. */
+function recording(session: ICloudSession, sent: Sent[]): ServiceTransport {
+  return {
+    serviceUrl: (name) => session.serviceUrl(name),
+    download: (url, options) => session.download(url, options),
+    request: (service, path, options = {}) => {
+      const body = (options.body ?? {}) as Record<string, unknown>;
+      sent.push({ path: path.split("/").pop() ?? path, body, idempotent: options.idempotent });
+      return session.request(service, path, options);
+    },
+  };
+}
+
+/** The clientContext locate fields of each refresh sent, e.g. "refreshClient <id>" or "refreshClient -". */
+function locates(sent: readonly Sent[]): string[] {
+  return sent
+    .filter((entry) => entry.path === "initClient" || entry.path === "refreshClient")
+    .map((entry) => {
+      const context = (entry.body["clientContext"] ?? {}) as Record<string, unknown>;
+      const target = context["shouldLocate"] === true ? String(context["selectedDevice"]) : "-";
+      return `${entry.path} ${target}`;
+    });
 }
 
 async function setup(findmy?: unknown, options: FindMyServiceOptions = {}): Promise<Setup> {
@@ -47,9 +80,10 @@ async function setup(findmy?: unknown, options: FindMyServiceOptions = {}): Prom
     slept.push(ms);
     started.clock.advance(ms);
   };
-  const service = new FindMyService(session, { sleep, ...options });
+  const sent: Sent[] = [];
+  const service = new FindMyService(recording(session, sent), { sleep, ...options });
   const dsid = started.world.accounts.byAppleId(ID)?.dsid ?? "";
-  return { sim: started, session, service, dsid, slept };
+  return { sim: started, session, service, dsid, slept, sent };
 }
 
 function named(devices: FmipDevice[], name: string): FmipDevice {
@@ -151,23 +185,74 @@ describe("FindMyService against the simulator", () => {
     expect(Object.values(findMyProbe(dsid).woken()).every((count) => count === 0)).toBe(true);
   });
 
-  it("locates only the configured device and waits until its fix is finished", async () => {
-    const { service, sim, dsid, slept } = await setup(undefined, { locate: ["Jane's iPhone"] });
+  it("locates only the configured device, polling with its locate until the fix is finished", async () => {
+    const { service, sim, dsid, slept, sent } = await setup(undefined, { locate: ["Jane's iPhone"] });
     const listed = await service.devices();
     const phone = named(listed, "Jane's iPhone");
     const start = sim.clock.now();
     slept.length = 0;
+    sent.length = 0;
     const located = await service.locate();
     const fresh = named(located, "Jane's iPhone");
     expect(fresh.locating).toBe(false);
     expect(fresh.location?.date_created).toBe(iso(start + 10_000));
     expect(fresh.location?.latitude).not.toBe(phone.location?.latitude);
     expect(slept).toEqual([5000, 5000]);
+    // The follow-up polls ask for the same device's locate again (a plain refresh keeps the cached fix).
+    expect(locates(sent)).toEqual([
+      `refreshClient ${phone.id}`,
+      `refreshClient ${phone.id}`,
+      `refreshClient ${phone.id}`,
+    ]);
+    expect(sent.every((entry) => entry.body["isUpdatingAllLocations"] === undefined)).toBe(true);
+    // Three locate requests for the phone, none for any other device.
     expect(findMyProbe(dsid).woken()).toEqual(
-      Object.fromEntries(listed.map((device) => [device.id, device.id === phone.id ? 1 : 0])),
+      Object.fromEntries(listed.map((device) => [device.id, device.id === phone.id ? 3 : 0])),
     );
     const requests = fmipRoutes(sim).slice(2);
     expect(requests).toEqual(["fmip.refreshClient 200", "fmip.refreshClient 200", "fmip.refreshClient 200"]);
+  });
+
+  it("a plain refresh after the locate delay does not bring the fresh fix; the locate poll does", async () => {
+    const { service, sim, sent } = await setup();
+    const phone = named(await service.devices(), "Jane's iPhone");
+    const start = sim.clock.now();
+    // Start a locate and give up at once, before the device answered.
+    const started = named(await service.locate([phone.id], { timeoutMs: 0 }), "Jane's iPhone");
+    expect(started).toMatchObject({ locating: true, location: phone.location });
+    sim.clock.advance(30_000);
+    const plain = named(await service.devices(), "Jane's iPhone");
+    expect(plain.location).toEqual(phone.location);
+    expect(plain.location?.date_created).not.toBe(iso(start + 10_000));
+    expect(locates(sent).slice(-1)).toEqual(["refreshClient -"]);
+    // Asking again for that device's locate delivers the fix the device found 10 s after the request.
+    const located = named(await service.locate([phone.id]), "Jane's iPhone");
+    expect(located.locating).toBe(false);
+    expect(located.location?.date_created).toBe(iso(start + 10_000));
+  });
+
+  it("locates several devices one request each, and polls only those still locating", async () => {
+    const { service, sent, dsid } = await setup();
+    const listed = await service.devices();
+    const phone = named(listed, "Jane's iPhone");
+    const old = named(listed, "Jane's old iPhone");
+    sent.length = 0;
+    const result = await service.locate([phone.id, old.id], { pollMs: 10_000, timeoutMs: 30_000 });
+    expect(named(result, "Jane's iPhone").locating).toBe(false);
+    expect(named(result, "Jane's old iPhone").locating).toBe(true);
+    // Both asked once; at 10 s both polled (the phone's fix arrives); then only the silent old iPhone.
+    expect(locates(sent)).toEqual([
+      `refreshClient ${phone.id}`,
+      `refreshClient ${old.id}`,
+      `refreshClient ${phone.id}`,
+      `refreshClient ${old.id}`,
+      `refreshClient ${old.id}`,
+      `refreshClient ${old.id}`,
+    ]);
+    const woken = findMyProbe(dsid).woken();
+    expect(woken[phone.id]).toBe(2);
+    expect(woken[old.id]).toBe(4);
+    expect(Object.values(woken).reduce((sum, n) => sum + n, 0)).toBe(6);
   });
 
   it("never wakes devices that cannot be located, and gives up on an offline one after maxLocatingTime", async () => {
@@ -186,16 +271,24 @@ describe("FindMyService against the simulator", () => {
       location: old.location,
     });
     expect(slept.reduce((sum, ms) => sum + ms, 0)).toBe(90_000);
-    expect(findMyProbe(dsid).woken()[old.id]).toBe(1);
-    expect(Object.values(findMyProbe(dsid).woken()).reduce((sum, n) => sum + n, 0)).toBe(1);
+    // The first request and nine follow-up polls, all for the old iPhone only.
+    expect(findMyProbe(dsid).woken()[old.id]).toBe(10);
+    expect(Object.values(findMyProbe(dsid).woken()).reduce((sum, n) => sum + n, 0)).toBe(10);
   });
 
-  it("locate 'all' sends one request for all devices", async () => {
-    const { service, dsid } = await setup(undefined, { locate: "all" });
-    await service.devices();
+  it("locate 'all' sends one request for all devices, then polls the ones still locating", async () => {
+    const { service, dsid, sent } = await setup(undefined, { locate: "all" });
+    const listed = await service.devices();
+    sent.length = 0;
     const devices = await service.locate(undefined, { timeoutMs: 20_000 });
     expect(named(devices, "Jane's iPad").locating).toBe(false);
-    expect(Object.values(findMyProbe(dsid).woken())).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(named(devices, "Jane's iPhone").locating).toBe(false);
+    expect(sent[0]?.body["isUpdatingAllLocations"]).toBe(true);
+    const asked = locates(sent);
+    expect(asked[0]).toBe("refreshClient all");
+    expect(asked.slice(1).every((entry) => entry !== "refreshClient all" && entry !== "refreshClient -")).toBe(true);
+    const woken = findMyProbe(dsid).woken();
+    for (const device of listed) expect(woken[device.id]).toBeGreaterThanOrEqual(1);
   });
 
   it("after 15 minutes Apple answers 450: the session revalidates and Find My restarts without SRP", async () => {
@@ -264,6 +357,23 @@ describe("FindMyService against the simulator", () => {
       trackingEnabled: true,
     });
     await expect(service.playSound("no-such-device")).rejects.toSatisfy((error) => isBridgeError(error, "NOT_FOUND"));
+  });
+
+  it("a connection reset on playSound is not replayed: the action is sent once and fails", async () => {
+    const { service, dsid, sim, sent } = await setup(undefined, { family: false });
+    const phone = named(await service.devices(), "Jane's iPhone");
+    sim.faults.add({ endpoint: "fmip.playSound", kind: "reset", times: 1 });
+    await expect(service.playSound(phone.id)).rejects.toSatisfy((error) => isBridgeError(error));
+    expect(fmipRoutes(sim).filter((route) => route.startsWith("fmip.playSound"))).toEqual(["fmip.playSound reset"]);
+    expect(
+      findMyProbe(dsid)
+        .actions()
+        .filter((action) => action.kind === "playSound").length,
+    ).toBeLessThanOrEqual(1);
+    expect(sent.filter((entry) => entry.path === "playSound").map((entry) => entry.idempotent)).toEqual([false]);
+    // Reads stay retried: a reset on refreshClient is sent again and succeeds.
+    sim.faults.add({ endpoint: "fmip.refreshClient", kind: "reset", times: 1 });
+    expect(await service.devices()).toHaveLength(6);
   });
 
   it("a 503 on refreshClient is retried by the transport, and raised when it persists", async () => {

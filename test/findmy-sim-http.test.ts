@@ -127,7 +127,7 @@ describe("simulated Find My endpoints", () => {
     });
   });
 
-  it("locates like Apple: cached fix first, fresh fix after locate_delay, then cached again", async () => {
+  it("locates like Apple: cached fix first, fresh fix after locate_delay to a locate poll, then cached again", async () => {
     const handle = sim as SimulatorHandle;
     const locate = { fmly: true, shouldLocate: true, selectedDevice: "all", deviceListVersion: 1 };
     handle.clock.advance(5 * 60_000);
@@ -137,10 +137,22 @@ describe("simulated Find My endpoints", () => {
       location: { latitude: 10.1, timeStamp: T0 - 60_000, locationFinished: false },
     });
     handle.clock.advance(9_000);
-    const early = (await call("refreshClient", { clientContext: { fmly: true } })).json;
+    const early = (await call("refreshClient", { clientContext: locate })).json;
     expect(device(early, "bike-tag").location?.locationFinished).toBe(false);
     handle.clock.advance(1_000);
-    const done = (await call("refreshClient", { clientContext: { fmly: true } })).json;
+    // A plain refresh after locate_delay still gets the cached fix (timlaing/pyicloud#360) ...
+    const plain = (await call("refreshClient", { clientContext: { fmly: true } })).json;
+    expect(device(plain, "bike-tag")).toMatchObject({
+      isLocating: true,
+      location: { latitude: 10.1, timeStamp: T0 - 60_000, locationFinished: false },
+    });
+    // ... and so does a locate of another device.
+    const tabletOnly = { ...locate, selectedDevice: "tablet" };
+    const elsewhere = (await call("refreshClient", { clientContext: tabletOnly })).json;
+    expect(device(elsewhere, "bike-tag").location).toMatchObject({ timeStamp: T0 - 60_000, locationFinished: false });
+    // Only a poll that asks for this device's locate gets the fresh fix.
+    const bikeOnly = { ...locate, selectedDevice: "bike-tag" };
+    const done = (await call("refreshClient", { clientContext: bikeOnly })).json;
     expect(device(done, "bike-tag")).toMatchObject({
       isLocating: false,
       location: { timeStamp: T0 + 5 * 60_000 + 10_000, locationFinished: true },

@@ -73,13 +73,38 @@ describe("simulated device", () => {
     expect(device.positionAt(T0 + 15 * MIN)).toEqual({ latitude: 0.5, longitude: 0 });
 
     device.requestLocate(T0 + 5 * MIN);
-    device.settle(T0 + 5 * MIN + 9_999);
+    device.settle(T0 + 5 * MIN + 9_999, true);
     expect(device.locatingSince).toBe(T0 + 5 * MIN);
     expect(device.fix?.timeStamp).toBe(T0 - MIN);
-    device.settle(T0 + 6 * MIN);
+    device.settle(T0 + 6 * MIN, true);
     expect(device.locatingSince).toBeNull();
     expect(device.fix).toEqual({ latitude: expect.closeTo(0.5167, 3), longitude: 0, timeStamp: T0 + 5 * MIN + 10_000 });
     expect(device.woken).toBe(1);
+  });
+
+  it("delivers the fresh fix only to an answer that asked for the locate; unasked, the locate lapses", () => {
+    const device = byName(world({ devices: [phone] }), "Test iPhone");
+    const cached = device.fix;
+    device.requestLocate(T0);
+    // Plain refreshes after locate_delay: Apple keeps answering with the cached fix.
+    device.settle(T0 + 10_000, false);
+    device.settle(T0 + MAX_LOCATING_TIME_MS - 1, false);
+    expect(device.locatingSince).toBe(T0);
+    expect(device.fix).toBe(cached);
+    // A follow-up locate request of the same device gets it (and counts as a request).
+    device.requestLocate(T0 + 20_000);
+    expect(device.locatingSince).toBe(T0);
+    expect(device.woken).toBe(2);
+    device.settle(T0 + 20_000, true);
+    expect(device.locatingSince).toBeNull();
+    expect(device.fix?.timeStamp).toBe(T0 + 10_000);
+
+    const other = byName(world({ devices: [phone] }), "Test iPhone");
+    const before = other.fix;
+    other.requestLocate(T0);
+    other.settle(T0 + MAX_LOCATING_TIME_MS, false);
+    expect(other.locatingSince).toBeNull();
+    expect(other.fix).toBe(before);
   });
 
   it("keeps an offline device's old fix and gives up after maxLocatingTime", () => {
@@ -87,9 +112,9 @@ describe("simulated device", () => {
     const device = byName(w, "Test iPhone");
     const before = device.fix;
     device.requestLocate(T0);
-    device.settle(T0 + MAX_LOCATING_TIME_MS - 1);
+    device.settle(T0 + MAX_LOCATING_TIME_MS - 1, true);
     expect(device.locatingSince).toBe(T0);
-    device.settle(T0 + MAX_LOCATING_TIME_MS);
+    device.settle(T0 + MAX_LOCATING_TIME_MS, true);
     expect(device.locatingSince).toBeNull();
     expect(device.fix).toBe(before);
   });

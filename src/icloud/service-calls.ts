@@ -30,6 +30,7 @@ export async function serviceCall(
     headers: webHeaders(ctx, options.contentType ?? "application/json"),
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    idempotent: options.idempotent ?? true,
     expectJson: true,
   });
   ctx.log.debug("service answer", { service, path: url.pathname, status: res.status });

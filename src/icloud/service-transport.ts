@@ -13,6 +13,12 @@ export interface ServiceRequestOptions {
   contentType?: string;
   /** Statuses that mean "the web session is gone": revalidate once and retry once. Defaults to [401, 421]. */
   reauthOn?: readonly number[];
+  /**
+   * Whether the HTTP client may send the request again after a connection error or a malformed
+   * answer (Apple may already have acted on it). Default true, which suits reads; actions with a
+   * visible effect (Find My playSound, sendMessage, lostDevice) pass false so they are never replayed.
+   */
+  idempotent?: boolean;
   signal?: AbortSignal;
 }
 

@@ -68,6 +68,10 @@ export class FindMyService {
   /**
    * Locates `deviceIds` (ids or names; default: the `locate` option) and waits until their fixes are
    * finished or Apple's maxLocatingTime passed. Devices that cannot be located are never woken.
+   * Every poll asks again for the locate of each device still locating (`shouldLocate` naming that
+   * one device): Apple answers plain refreshes with the cached fix and only delivers the fresh one
+   * to a locate request (timlaing/pyicloud#360). After an "all" request the polls name the devices
+   * still locating one by one too, so devices that already answered are not woken again.
    */
   async locate(deviceIds?: readonly string[], options: LocateOptions = {}): Promise<FmipDevice[]> {
     const wanted = deviceIds ?? this.#locate;
@@ -75,14 +79,16 @@ export class FindMyService {
     if (wanted !== "all" && this.#known.length === 0) await this.devices();
     const requests = this.#requests(wanted);
     if (requests.length === 0) return this.devices();
-    let answer: AppleFindMyResponse | undefined;
-    for (const request of requests) answer = await this.#client.refresh(request);
+    let devices = await this.#ask(requests);
     const targets = wanted === "all" ? undefined : new Set(requests.map((request) => request.selectedDevice));
-    let devices = answer === undefined ? this.#known : this.#map(answer);
     const timeout = options.timeoutMs ?? this.#client.serverContext?.maxLocatingTime ?? DEFAULT_MAX_LOCATING_MS;
     const interval = options.pollMs ?? this.#interval();
     let waited = 0;
-    while (devices.some((device) => device.locating && (targets === undefined || targets.has(device.id)))) {
+    for (;;) {
+      const pending: LocateRequest[] = devices
+        .filter((device) => device.locating && (targets === undefined || targets.has(device.id)))
+        .map((device) => ({ selectedDevice: device.id }));
+      if (pending.length === 0) break;
       if (waited >= timeout) {
         this.#log.info("locate did not finish in time", { waited_ms: waited });
         break;
@@ -90,9 +96,16 @@ export class FindMyService {
       const step = Math.min(interval, timeout - waited);
       await this.#sleep(step);
       waited += step;
-      devices = this.#map(await this.#client.refresh());
+      devices = await this.#ask(pending);
     }
     return devices;
+  }
+
+  /** One locate request per entry (one device, or "all"); the devices of the last answer. */
+  async #ask(requests: readonly LocateRequest[]): Promise<FmipDevice[]> {
+    let answer: AppleFindMyResponse | undefined;
+    for (const request of requests) answer = await this.#client.refresh(request);
+    return answer === undefined ? this.#known : this.#map(answer);
   }
 
   /** Plays a sound on the device. */

@@ -49,7 +49,11 @@ export class FmipClient {
     return this.#serverContext;
   }
 
-  /** initClient (first call, or after the session ended) or refreshClient; `locate` asks for a fresh fix. */
+  /**
+   * initClient (first call, or after the session ended) or refreshClient. `locate` asks for a fresh
+   * fix of that device (`shouldLocate`); Apple only delivers the fix in answers to such requests, so
+   * the follow-up polls of a locate pass it again (timlaing/pyicloud#360).
+   */
   async refresh(locate?: LocateRequest): Promise<AppleFindMyResponse> {
     const extra = locate === undefined ? {} : { shouldLocate: true, selectedDevice: locate.selectedDevice };
     for (let attempt = 0; ; attempt += 1) {
@@ -70,12 +74,14 @@ export class FmipClient {
   /** playSound / sendMessage / lostDevice; answers with the refreshClient envelope. */
   async action(name: FmipActionName, body: Record<string, unknown>): Promise<AppleFindMyResponse> {
     const payload = { ...body, clientContext: { fmly: this.#family } };
-    let response = await this.#post(name, payload);
+    // Never replayed after a connection reset or a malformed answer: Apple may already have played
+    // the sound or shown the message. A 450 (refused, so not performed) is retried once.
+    let response = await this.#post(name, payload, false);
     if (response.status === 450) {
       this.#log.info("Find My session ended; starting a new one before retrying the action", { action: name });
       this.#serverContext = null;
       await this.refresh();
-      response = await this.#post(name, payload);
+      response = await this.#post(name, payload, false);
     }
     if (response.status === 400 || response.status === 404) {
       throw new BridgeError("NOT_FOUND", `Find My ${name}: Apple does not know device ${String(body["device"])}`, {
@@ -85,11 +91,17 @@ export class FmipClient {
     return this.#accept(response, name);
   }
 
-  #post(path: string, body: Record<string, unknown>): Promise<ServiceResponse> {
+  /** `idempotent` false: the HTTP client must not send it again after a reset or a malformed answer. */
+  #post(path: string, body: Record<string, unknown>, idempotent = true): Promise<ServiceResponse> {
     if (this.#transport.serviceUrl("findme") === undefined) {
       throw new BridgeError("SERVICE_NOT_AVAILABLE", "this account has no Find My web service");
     }
-    return this.#transport.request("findme", `${BASE}/${path}`, { method: "POST", body, reauthOn: REAUTH_ON });
+    return this.#transport.request("findme", `${BASE}/${path}`, {
+      method: "POST",
+      body,
+      reauthOn: REAUTH_ON,
+      idempotent,
+    });
   }
 
   #accept(response: ServiceResponse, call: string): AppleFindMyResponse {

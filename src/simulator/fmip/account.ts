@@ -77,19 +77,38 @@ export class FindMyAccount implements FindMyProbe {
     return this.devices.filter((device) => family || device.spec.owner === null);
   }
 
-  /** Marks devices as locating (`selectedDevice` "all" or one id). Unknown ids are ignored. */
-  locate(selected: string, family: boolean, now: number): void {
+  /**
+   * A locate request (`selectedDevice` "all" or one id): starts or continues the devices' locates and
+   * returns the devices it asked for, the only ones whose fresh fix its answer may carry. Unknown ids
+   * are ignored.
+   */
+  locate(selected: string, family: boolean, now: number): ReadonlySet<DeviceState> {
+    const asked = new Set<DeviceState>();
     for (const device of this.visible(family)) {
-      if (selected === "all" || device.spec.id === selected) device.requestLocate(now);
+      if (selected === "all" || device.spec.id === selected) {
+        device.requestLocate(now);
+        asked.add(device);
+      }
     }
+    return asked;
   }
 
   record(action: FindMyAction): void {
     this.#actions.push(action);
   }
 
-  envelope(session: FmipSession, now: number, family: boolean): Record<string, unknown> {
-    for (const device of this.devices) device.settle(now);
+  /**
+   * The refreshClient envelope. Like Apple (timlaing/pyicloud#360), a finished locate's fresh fix is
+   * only delivered to a request that asked for that device's locate (`asked`); any other answer
+   * keeps the cached fix.
+   */
+  envelope(
+    session: FmipSession,
+    now: number,
+    family: boolean,
+    asked: ReadonlySet<DeviceState> = new Set(),
+  ): Record<string, unknown> {
+    for (const device of this.devices) device.settle(now, asked.has(device));
     const body = renderEnvelope({
       scenario: this.scenario,
       prsId: this.prsId,

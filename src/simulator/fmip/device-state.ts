@@ -26,7 +26,7 @@ export class DeviceState {
   fix: Fix | null;
   /** When the current locate request reached the device, or null when none is running. */
   locatingSince: number | null = null;
-  /** Locate requests sent to this device (`shouldLocate` naming it or "all"). */
+  /** Locate requests sent to this device (`shouldLocate` naming it or "all"; follow-up polls count). */
   woken = 0;
   lostModeEnabled = false;
   readonly commands = new Map<CommandState["kind"], CommandState>();
@@ -81,13 +81,17 @@ export class DeviceState {
     this.locatingSince = now;
   }
 
-  /** Finishes a running locate whose time has come: a fresh fix, or Apple giving up on a silent device. */
-  settle(now: number): void {
+  /**
+   * Finishes a running locate whose time has come. The fresh fix (`locate_delay` after the request)
+   * only arrives when the answer is for a request that `asked` for this device's locate; answers to
+   * plain refreshes keep the cached fix (timlaing/pyicloud#360). A locate nobody asked about again
+   * within maxLocatingTime, or of a silent device, ends without a new fix.
+   */
+  settle(now: number, asked: boolean): void {
     const since = this.locatingSince;
     if (since === null) return;
-    if (this.online) {
-      const doneAt = since + this.spec.locate_delay;
-      if (now < doneAt) return;
+    const doneAt = since + this.spec.locate_delay;
+    if (asked && this.online && now >= doneAt) {
       const here = this.positionAt(doneAt);
       if (here !== null) this.fix = { ...here, timeStamp: doneAt };
       this.locatingSince = null;

@@ -125,8 +125,9 @@ export const createFindMyRoutes: ServiceRoutesFactory = (ctx: SimServiceContext)
       const { world, session, now } = opened;
       const context = body.clientContext ?? {};
       const family = context.fmly ?? false;
-      if (context.shouldLocate === true) world.locate(context.selectedDevice ?? "all", family, now);
-      return { status: 200, json: world.envelope(session, now, family) };
+      const asked =
+        context.shouldLocate === true ? world.locate(context.selectedDevice ?? "all", family, now) : undefined;
+      return { status: 200, json: world.envelope(session, now, family, asked) };
     };
   }
 
