@@ -63,6 +63,9 @@ export class AccountRunner {
   readonly #retryMin: number;
   #retryDelay: number;
   #running = 0;
+  #authCalls = 0;
+  #findMyQueue: Promise<void> = Promise.resolve();
+  #saving: Promise<void> = Promise.resolve();
   #stopped = false;
   #loaded = false;
 
@@ -142,6 +145,7 @@ export class AccountRunner {
   /** Signs in (validate → stored tokens → SRP), then runs every service once when active. */
   async authenticate(trigger: "sync" | "auth", force = false): Promise<SessionSnapshot> {
     clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     this.#d.clearLog();
     this.#update({
       state: "running",
@@ -150,17 +154,42 @@ export class AccountRunner {
       progressMsg: "Signing in to iCloud...",
       progress: 5,
     });
-    const snapshot = force ? await this.session.reauthenticate({ force: true }) : await this.session.signIn();
+    const snapshot = await this.#authCall(() =>
+      force ? this.session.reauthenticate({ force: true }) : this.session.signIn(),
+    );
     this.#afterAuth(snapshot);
     if (snapshot.state === "active") await this.sync();
     return snapshot;
   }
 
+  /** Runs an explicit sign-in step; its outcome is handled by the caller, not by `#onSession`. */
+  async #authCall(step: () => Promise<SessionSnapshot>): Promise<SessionSnapshot> {
+    this.#authCalls += 1;
+    try {
+      return await step();
+    } finally {
+      this.#authCalls -= 1;
+    }
+  }
+
+  /** Refuses a code/choice/resend unless the account is blocked waiting for one (also after the MFA timeout). */
+  #requireAwaiting(what: "code" | "choice" | "any"): void {
+    const awaiting = this.session.snapshot().awaiting;
+    const expected = what === "any" ? awaiting !== null : awaiting === what;
+    if (this.#fields.state !== "blocked" || !expected) {
+      const timedOut =
+        this.#fields.prevError?.code === "mfa-timeout" ? " (the wait timed out; re-authenticate to start again)" : "";
+      throw new BridgeError(
+        "INVALID_STATE",
+        `no ${what === "choice" ? "choice" : "verification code"} is expected at this time${timedOut}`,
+      );
+    }
+  }
+
   async submitCode(code: string): Promise<SessionSnapshot> {
-    if (this.session.snapshot().awaiting !== "code")
-      throw new BridgeError("INVALID_STATE", "no verification code is expected at this time");
+    this.#requireAwaiting("code");
     this.#update({ progressMsg: "Verifying the code...", progress: 30 });
-    const snapshot = await this.session.submitCode(code);
+    const snapshot = await this.#authCall(() => this.session.submitCode(code));
     this.#afterAuth(snapshot);
     if (snapshot.state === "active") void this.sync();
     else if (snapshot.error === "code-invalid")
@@ -169,20 +198,19 @@ export class AccountRunner {
   }
 
   async requestCode(method: "device" | "sms" | "voice", phoneNumberId?: number): Promise<SessionSnapshot> {
-    const awaiting = this.session.snapshot().awaiting;
-    if (awaiting === null) throw new BridgeError("INVALID_STATE", "no verification code is expected at this time");
-    const snapshot = await this.session.requestCode({
-      method,
-      ...(phoneNumberId === undefined ? {} : { phoneNumberId }),
-    });
+    this.#requireAwaiting("any");
+    this.#armMfaTimeout();
+    const snapshot = await this.#authCall(() =>
+      this.session.requestCode({ method, ...(phoneNumberId === undefined ? {} : { phoneNumberId }) }),
+    );
     this.#afterAuth(snapshot);
     return snapshot;
   }
 
   async submitChoice(choice: string): Promise<SessionSnapshot> {
-    if (this.session.snapshot().awaiting !== "choice")
-      throw new BridgeError("INVALID_STATE", "no choice is expected at this time");
-    const snapshot = await this.session.submitChoice(choice);
+    this.#requireAwaiting("choice");
+    this.#armMfaTimeout();
+    const snapshot = await this.#authCall(() => this.session.submitChoice(choice));
     this.#afterAuth(snapshot);
     return snapshot;
   }
@@ -199,14 +227,49 @@ export class AccountRunner {
     await Promise.all(jobs);
   }
 
+  /** Locates one device (or the configured ones) now; runs after any Find My job in progress. */
   async locate(device?: string): Promise<FmipDevice[]> {
     const job = this.#requireFindMy();
-    return this.#emitDevices(await job.locate(this.#state, device));
+    const id = device === undefined ? undefined : this.#resolveDevice(job, device);
+    const changes = await this.#findMyExclusive(() => job.locate(this.#state, id));
+    await this.#save();
+    return this.#emitDevices(changes);
   }
 
   findMy(device: string): { service: FindMyJob["service"]; id: string } {
     const job = this.#requireFindMy();
-    return { service: job.service, id: job.resolve(this.#state, device) };
+    return { service: job.service, id: this.#resolveDevice(job, device) };
+  }
+
+  #resolveDevice(job: FindMyJob, device: string): string {
+    const id = job.resolve(this.#state, device);
+    if (!Object.hasOwn(this.#state.devices, id)) {
+      const known = Object.values(this.#state.devices)
+        .map((d) => (d as { name?: unknown }).name)
+        .filter((n): n is string => typeof n === "string");
+      throw new BridgeError(
+        "NOT_FOUND",
+        `unknown device ${JSON.stringify(device)}; known: ${known.join(", ") || "none yet"}`,
+      );
+    }
+    return id;
+  }
+
+  /** Find My requests of this account one at a time, so a command and a scheduled locate never wake a device twice. */
+  #findMyExclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#findMyQueue.then(run, run);
+    this.#findMyQueue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /** Saves the engine state; saves of one account are chained so an older snapshot never lands last. */
+  #save(): Promise<void> {
+    const next = this.#saving.then(() => this.#d.store.save(this.id, this.#state));
+    this.#saving = next.catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
+    return next;
   }
 
   #requireFindMy(): FindMyJob {
@@ -256,16 +319,18 @@ export class AccountRunner {
       if (this.#running === 0 && this.#fields.state === "running")
         this.#update({ state: "ready", progressMsg: null, progress: 100 });
       else this.#publish();
-      await this.#d.store.save(this.id, this.#state).catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
+      await this.#save().catch(() => undefined);
     }
   }
 
   async #refreshDevices(): Promise<void> {
-    if (this.#findmy) this.#emitDevices(await this.#findmy.refresh(this.#state));
+    const job = this.#findmy;
+    if (job) this.#emitDevices(await this.#findMyExclusive(() => job.refresh(this.#state)));
   }
 
   async #locate(): Promise<void> {
-    if (this.#findmy) this.#emitDevices(await this.#findmy.locate(this.#state));
+    const job = this.#findmy;
+    if (job) this.#emitDevices(await this.#findMyExclusive(() => job.locate(this.#state)));
   }
 
   #emitDevices(changes: { updated: FmipDevice[]; removed: string[] }): FmipDevice[] {
@@ -279,7 +344,7 @@ export class AccountRunner {
     const before = this.#state.photos.count;
     const result = await this.#photos.poll(this.#state);
     result.commit();
-    await this.#d.store.save(this.id, this.#state);
+    await this.#save();
     const previous = this.#latestId;
     if (result.latest) {
       this.#latestThumbnail = result.latest.thumbnail ?? this.#latestThumbnail;
@@ -306,17 +371,28 @@ export class AccountRunner {
     const previous = (this.#state.calls.last as CallkitCall | null)?.id;
     const result = await this.#calls.poll(this.#state);
     this.#state.calls = { cursor: result.cursor, last: result.last };
-    await this.#d.store.save(this.id, this.#state);
+    await this.#save();
     for (const call of result.calls) this.#d.bus.emit("call.new", { account: this.id, call });
     if (result.last && result.last.id !== previous)
       this.#d.bus.emit("call.last", { account: this.id, call: result.last });
   }
 
+  /**
+   * Session changes that happen outside `authenticate` (a service's re-sign-in inside a job): a code
+   * or choice needed blocks the account; a failed restore arms a retry (when retryable) and reports
+   * the failure, so polling never stops silently.
+   */
   #onSession(snapshot: SessionSnapshot): void {
     if (this.#stopped) return;
-    if (snapshot.state === "failed" && snapshot.awaiting !== null && this.#fields.state !== "blocked")
+    if (this.#authCalls > 0) {
+      this.#publish();
+      return;
+    }
+    const lost = snapshot.state === "failed" || snapshot.state === "expired";
+    if (lost && snapshot.awaiting !== null && this.#fields.state !== "blocked") this.#afterAuth(snapshot);
+    else if (lost && snapshot.awaiting === null && snapshot.error !== null && this.#retryTimer === undefined) {
       this.#afterAuth(snapshot);
-    else this.#publish();
+    } else this.#publish();
   }
 
   #afterAuth(snapshot: SessionSnapshot): void {
@@ -348,8 +424,10 @@ export class AccountRunner {
     clearTimeout(this.#mfaTimer);
     this.#update({ state: "ready", progressMsg: null, prevError: { code: error, message } });
     this.#d.log.warn(`sign-in failed: ${message}`, { error });
-    if (error === "rate-limited" || error === "service-unavailable" || error === "session-expired")
-      this.#armRetry(snapshot.error_info?.retry_after);
+    this.#d.bus.emit("sync.failed", { account: this.id, code: error, message });
+    // Only errors marked retryable (503, 429, network) come back by themselves; a wrong password,
+    // a locked account or an unexpected answer waits for the user.
+    if (this.session.error?.retryable === true) this.#armRetry(snapshot.error_info?.retry_after);
   }
 
   #armMfaTimeout(): void {
@@ -366,17 +444,21 @@ export class AccountRunner {
   }
 
   #armRetry(retryAfter: number | undefined): void {
+    clearTimeout(this.#retryTimer);
     const jitter = Math.random() * 0.2 * this.#retryDelay;
     const delay = Math.max((retryAfter ?? 0) * 1000, this.#retryDelay + jitter);
     this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
     this.#d.log.info(`retrying the sign-in in ${Math.round(delay / 1000)} s`);
-    this.#retryTimer = setTimeout(() => void this.authenticate("auth").catch(() => undefined), delay);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.authenticate("auth").catch(() => undefined);
+    }, delay);
     this.#retryTimer.unref?.();
   }
 
   #update(changes: Partial<StatusFields>): void {
     Object.assign(this.#fields, changes, { timestamp: Date.now() });
-    this.#fields.nextSync = this.#d.scheduler.nextRunOf(`${this.id}/`);
+    this.#fields.nextSync = this.session.state === "active" ? this.#d.scheduler.nextRunOf(`${this.id}/`) : null;
     this.#publish();
   }
 
