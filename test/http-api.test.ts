@@ -2,7 +2,14 @@ import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogEntry } from "../src/engine/events.ts";
 import { BridgeError } from "../src/errors.ts";
-import { blockedState, GOOD_CODE, type Harness, startHarness } from "./http-fake-engine.ts";
+import {
+  blockedState,
+  GOOD_CODE,
+  type Harness,
+  startHarness,
+  TWO_STEP_CODE,
+  twoStepState,
+} from "./http-fake-engine.ts";
 
 let h: Harness;
 const bodies: string[] = [];
@@ -156,6 +163,41 @@ describe("POST /api/mfa", () => {
       });
     }
     expect(h.engine.calls).toEqual([]);
+  });
+
+  it("takes 4 to 8 digits while a legacy two-step code is awaited (the session checks the length)", async () => {
+    h.engine.set("main", twoStepState("main"));
+    for (const code of ["", "123", "123456789", "12a4", "１２３４", "1234 "]) {
+      expect(await post(`api/mfa?code=${encodeURIComponent(code)}`)).toMatchObject({
+        status: 400,
+        json: { message: "Unexpected MFA code format! Expecting 4 to 8 digits" },
+      });
+    }
+    expect(h.engine.calls).toEqual([]);
+    const wrong = await post("api/mfa?code=1111");
+    expect(wrong).toMatchObject({ status: 400, json: { message: expect.stringMatching(/not accepted/) } });
+    const right = await post(`api/mfa?code=${TWO_STEP_CODE}`);
+    expect(right).toMatchObject({ status: 200, json: { message: "Read MFA code" } });
+    expect(right.text).not.toContain(TWO_STEP_CODE);
+    expect(h.engine.calls).toEqual([
+      { command: "mfa", input: { account: "main", code: "1111" } },
+      { command: "mfa", input: { account: "main", code: TWO_STEP_CODE } },
+    ]);
+    expect((await call("api/state")).json).toMatchObject({ state: "ready" });
+    // the state may also name the method (the session's error info says "2sv" / "sms" ...)
+    const withMethod = (method: string) => {
+      const state = twoStepState("main");
+      return {
+        ...state,
+        session: { ...state.session, error_info: Object.assign({ method }, state.session.error_info) },
+      };
+    };
+    h.engine.set("main", withMethod("2sv"));
+    expect((await post(`api/mfa?code=${TWO_STEP_CODE}`)).status).toBe(200);
+    h.engine.set("main", withMethod("sms"));
+    expect((await post(`api/mfa?code=${TWO_STEP_CODE}`)).json).toEqual({
+      message: "Unexpected MFA code format! Expecting 6 digits",
+    });
   });
 
   it("accepts the right code (200, not echoed) and reports a rejected one as 400", async () => {

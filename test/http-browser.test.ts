@@ -2,7 +2,14 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LogEntry } from "../src/engine/events.ts";
-import { blockedState, GOOD_CODE, type Harness, startHarness } from "./http-fake-engine.ts";
+import {
+  blockedState,
+  GOOD_CODE,
+  type Harness,
+  startHarness,
+  TWO_STEP_CODE,
+  twoStepState,
+} from "./http-fake-engine.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM) && !process.env["CI"];
@@ -102,6 +109,17 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await page.getByRole("button", { name: "iPad" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Choice received");
     await expect.poll(() => page.locator("#code-section").isVisible()).toBe(true);
+  });
+
+  it("takes a four-digit legacy two-step code", async () => {
+    const harness = await startHarness();
+    harness.engine.set("main", twoStepState("main"));
+    await open(harness, "mfa");
+    const code = page.getByLabel("Verification code sent to the chosen device");
+    await code.fill(TWO_STEP_CODE);
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Code accepted.");
+    expect(await page.locator("#resend-section").isVisible()).toBe(false);
+    expect(harness.engine.calls.map((c) => c.input)).toEqual([{ account: "main", code: TWO_STEP_CODE }]);
   });
 
   it("filters the log by level", async () => {

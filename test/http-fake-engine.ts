@@ -12,6 +12,8 @@ import { HttpServer, type HttpServerOptions } from "../src/http/index.ts";
 
 /** The code the fake engine accepts; it must never appear in any response. */
 export const GOOD_CODE = "918273";
+/** The legacy two-step (2SV) code the fake engine accepts as well. */
+export const TWO_STEP_CODE = "4821";
 export const TOKEN = "s3cret-Token-for-tests-0123456789";
 
 const service = { enabled: true, available: true, message: null, last_sync: null, next_sync: null };
@@ -50,6 +52,12 @@ export function blockedState(account: string, awaiting: "code" | "choice" = "cod
       trust_expires_at: null,
     },
   };
+}
+
+/** Blocked for a legacy two-step code, as the engine publishes it: no trusted phone numbers. */
+export function twoStepState(account: string): AccountState {
+  const { trustedPhoneNumbers: _phones, ...rest } = blockedState(account);
+  return { ...rest, session: { ...rest.session, error: "code-required", error_info: {} } };
 }
 
 /**
@@ -110,7 +118,8 @@ export class FakeEngine implements BridgeApi {
     }
     const account = (parsed.data as { account?: string }).account ?? "main";
     if (command === "mfa") {
-      if ((parsed.data as { code: string }).code !== GOOD_CODE)
+      const code = (parsed.data as { code: string }).code;
+      if (code !== GOOD_CODE && code !== TWO_STEP_CODE)
         throw new BridgeError("CODE_INVALID", "Apple rejected the code");
       this.set(account, readyState(account));
     }
@@ -128,6 +137,7 @@ export function httpConfig(overrides: Partial<HttpConfig> = {}): HttpConfig {
     auth_token: null,
     auth_token_file: null,
     allow_unauthenticated: false,
+    allowed_hosts: [],
     mfa_attempts_per_minute: 5,
     ...overrides,
   };

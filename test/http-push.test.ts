@@ -126,10 +126,14 @@ describe("web push", () => {
       urgency: "high",
     });
 
-    const stored = JSON.parse(await readFile(join(h.stateDir, PUSH_STORE_FILE), "utf8")) as {
-      subscriptions: Array<{ endpoint: string }>;
+    // the count drops before the store file is rewritten: wait for the file
+    const storedEndpoints = async () => {
+      const stored = JSON.parse(await readFile(join(h?.stateDir ?? "", PUSH_STORE_FILE), "utf8")) as {
+        subscriptions: Array<{ endpoint: string }>;
+      };
+      return stored.subscriptions.map((s) => s.endpoint);
     };
-    expect(stored.subscriptions.map((s) => s.endpoint)).toEqual([ok.json.endpoint]);
+    await expect.poll(storedEndpoints).toEqual([ok.json.endpoint]);
   });
 
   it("notifies sync failures with the message", async () => {

@@ -142,6 +142,88 @@ describe("cross-site requests", () => {
   });
 });
 
+describe("DNS rebinding: the Host check when no token is set", () => {
+  const refused = { status: 421, json: { message: expect.stringMatching(/allowed_hosts/) } };
+
+  it("refuses a foreign Host on GET and POST, whatever else the request says", async () => {
+    h = await startHarness();
+    h.engine.set("main", blockedState("main"));
+    const { port } = new URL(h.url);
+    for (const host of [
+      "evil.example",
+      `evil.example:${port}`,
+      "127.0.0.1.evil.example",
+      "localhost.evil.example",
+      "localhost:80@evil.example",
+      "evil_example",
+    ]) {
+      const headers = { host };
+      expect(await call(`${h.url}api/state`, "GET", headers), host).toMatchObject(refused);
+      expect(await call(`${h.url}`, "GET", headers), host).toMatchObject(refused);
+      expect(await call(`${h.url}api/reauthenticate`, "POST", headers), host).toMatchObject(refused);
+      expect(await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST", headers), host).toMatchObject(refused);
+      // a rebound page is same-origin: it can add these headers, they do not help
+      const sneaky = {
+        ...headers,
+        origin: `http://${host}`,
+        "sec-fetch-site": "same-origin",
+        "x-ingress-path": "/api/hassio_ingress/x",
+        "x-forwarded-host": "localhost",
+      };
+      expect(await call(`${h.url}api/sync`, "POST", sneaky), host).toMatchObject(refused);
+      expect(await call(`${h.url}api/state`, "GET", sneaky), host).toMatchObject(refused);
+    }
+    expect(h.engine.calls).toEqual([]);
+    const body = (await call(`${h.url}api/state`, "GET", { host: "evil.example" })).text;
+    expect(body).not.toContain("main");
+  });
+
+  it("answers loopback names (any case, with or without a port) and IP addresses", async () => {
+    h = await startHarness();
+    const { port } = new URL(h.url);
+    for (const host of [
+      "localhost",
+      `localhost:${port}`,
+      `LocalHost:${port}`,
+      "localhost.",
+      "127.0.0.1",
+      `127.0.0.1:${port}`,
+      "[::1]",
+      `[::1]:${port}`,
+      "192.168.1.20:8723", // an IP literal involves no DNS: not a rebinding vector
+      "[fd00::20]",
+    ]) {
+      expect((await call(`${h.url}api/state`, "GET", { host })).status, host).toBe(200);
+      expect((await call(`${h.url}api/sync`, "POST", { host, origin: `http://${host}` })).status, host).toBe(200);
+    }
+  });
+
+  it("answers the names in http.allowed_hosts (Home Assistant ingress: the add-on's host name)", async () => {
+    h = await startHarness({ http: { allowed_hosts: ["local-icloud2mqtt", "Photos.Example"] } });
+    const ingress = { "x-ingress-path": "/api/hassio_ingress/AbC-123" };
+    for (const host of ["local-icloud2mqtt", "local-icloud2mqtt:8099", "LOCAL-ICLOUD2MQTT", "photos.example:443"]) {
+      const page = await call(`${h.url}mfa`, "GET", { host, ...ingress });
+      expect(page.status, host).toBe(200);
+      expect(page.text).toContain('<base href="/api/hassio_ingress/AbC-123/">');
+      expect((await call(`${h.url}api/state`, "GET", { host })).status, host).toBe(200);
+      expect((await call(`${h.url}api/reauthenticate`, "POST", { host, ...ingress })).status, host).toBe(200);
+    }
+    expect(await call(`${h.url}api/state`, "GET", { host: "other-addon" })).toMatchObject(refused);
+    expect(await call(`${h.url}api/state`, "GET", { host: "icloud2mqtt" })).toMatchObject(refused);
+  });
+
+  it("needs no Host check with a token: a rebound page cannot authenticate", async () => {
+    h = await startHarness({ http: { auth_token: TOKEN } });
+    const evil = { host: "evil.example" };
+    expect(await call(`${h.url}api/state`, "GET", evil)).toMatchObject({ status: 401 });
+    expect(await call(`${h.url}api/reauthenticate`, "POST", evil)).toMatchObject({ status: 401 });
+    expect(h.engine.calls).toEqual([]);
+    // any name works for a client holding the token (reverse proxies need no allow-list)
+    const ok = await call(`${h.url}api/state`, "GET", { ...evil, authorization: `Bearer ${TOKEN}` });
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe("MFA rate limit", () => {
   it("allows mfa_attempts_per_minute codes per account, then 429 with Retry-After", async () => {
     h = await startHarness({ http: { mfa_attempts_per_minute: 3 } });
@@ -182,7 +264,7 @@ describe("robustness", () => {
     expect(await raw("GET http://evil/api/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toMatch(
       /^HTTP\/1\.1 400/,
     );
-    expect(await raw("GET /api/state?account=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toMatch(
+    expect(await raw("GET /api/state?account=%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")).toMatch(
       /^HTTP\/1\.1 (200|404)/,
     );
     expect((await call(`${h.url}api/state?account=%ff%fe`)).status).toBe(404);

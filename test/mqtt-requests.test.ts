@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { COMMAND_NAMES, type CommandName } from "../src/engine/commands.ts";
+import { COMMAND_NAMES, COMMAND_SCHEMAS, type CommandName } from "../src/engine/commands.ts";
 import { BridgeError } from "../src/errors.ts";
 import type { Logger } from "../src/logger.ts";
 import { MqttBridge } from "../src/mqtt/mqtt-bridge.ts";
@@ -44,11 +44,25 @@ describe("parseRequest", () => {
     expect(parse("mfa", " 012345\n")).toMatchObject({ ok: true, input: { code: "012345" } });
   });
 
+  it("takes 4 to 8 digit codes (legacy two-step codes are 4 digits; the session checks the length)", () => {
+    for (const code of ["0123", "12345678"]) {
+      expect(parse("mfa", code)).toMatchObject({ ok: true, input: { code } });
+      expect(parse("mfa", JSON.stringify({ code }))).toMatchObject({ ok: true, input: { code } });
+      expect(COMMAND_SCHEMAS.mfa.safeParse({ code }).success).toBe(true);
+    }
+    for (const code of ["123", "123456789", "12a4", "abcd", "", "１２３４"]) {
+      expect(parse("mfa", JSON.stringify({ code })).ok).toBe(false);
+      expect(COMMAND_SCHEMAS.mfa.safeParse({ code }).success).toBe(false);
+    }
+    expect(parse("mfa", "abcd").ok).toBe(false);
+  });
+
   it.each([
     ["mfa", "{not json", /invalid JSON/],
     ["mfa", "[1,2]", /must be a JSON object/],
-    ["mfa", "12345", /code: code must be exactly six digits/],
-    ["mfa", '{"code":"12345"}', /code: code must be exactly six digits/],
+    ["mfa", "123", /code: code must be 4 to 8 digits/],
+    ["mfa", "123456789", /code: code must be 4 to 8 digits/],
+    ["mfa", '{"code":"12345a"}', /code: code must be 4 to 8 digits/],
     ["play_sound", '{"account":"a"}', /'play_sound' request: device: /],
     ["sync", '{"dat_types":["fmip.devices"]}', /Unrecognized key.*dat_types/],
     ["reboot", "{}", /unknown command 'reboot'/],
@@ -131,8 +145,8 @@ for (const spec of BROKERS) {
       ["mfa", "{oops", "invalid JSON in the 'mfa' request payload", undefined],
       ["launch_rocket", '{"transaction":"t9"}', "unknown command 'launch_rocket'", "t9"],
       ["play_sound", '{"account":"acct1","transaction":"t2"}', "invalid 'play_sound' request: device:", "t2"],
-      ["mfa", '{"account":"acct1","code":"12345","transaction":"t3"}', "code: code must be exactly six digits", "t3"],
-      ["mfa", "12345", "code: code must be exactly six digits", undefined],
+      ["mfa", '{"account":"acct1","code":"123456789","transaction":"t3"}', "code: code must be 4 to 8 digits", "t3"],
+      ["mfa", "123", "code: code must be 4 to 8 digits", undefined],
     ])("%s %s → error response, engine not called", async (command, payload, message, transaction) => {
       const before = engine.executed.length;
       const response = (await request(command, payload)) as Record<string, unknown>;

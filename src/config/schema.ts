@@ -97,6 +97,17 @@ export const HttpSchema = z
       .boolean()
       .default(false)
       .describe("Allow a non-loopback host without a token (only behind an authenticating proxy)."),
+    allowed_hosts: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(/^[A-Za-z0-9_.-]+$/, "must be a host name without port or scheme (e.g. local-icloud2mqtt)"),
+      )
+      .default([])
+      .describe(
+        "Host names (besides localhost and IP addresses) the server answers to when no auth_token is set; guards against DNS rebinding. Add the Home Assistant add-on host name for ingress.",
+      ),
     mfa_attempts_per_minute: z
       .number()
       .int()

@@ -15,7 +15,8 @@ export type DataType = z.infer<typeof DataTypeSchema>;
 export const COMMAND_SCHEMAS = {
   mfa: z.strictObject({
     account,
-    code: z.string().regex(/^\d{6}$/, "code must be exactly six digits"),
+    // 6 digits for two-factor, 4 for legacy two-step; the session enforces the exact length.
+    code: z.string().regex(/^\d{4,8}$/, "code must be 4 to 8 digits"),
   }),
   resend_mfa: z.strictObject({
     account,

@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from "../logger.ts";
 import { TokenAuth } from "./auth.ts";
 import type { Method, RouteContext, Routes, Services } from "./context.ts";
 import { errorReply, HttpError } from "./http-errors.ts";
-import { isCrossSite } from "./origin-guard.ts";
+import { isAllowedHost, isCrossSite } from "./origin-guard.ts";
 import { PushNotifier } from "./push-notifier.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { message, type Reply, redirect, send } from "./respond.ts";
@@ -50,7 +50,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * The local HTTP server: icloud-photos-sync compatible `/api`, the web UI (PWA) and Web Push.
  * Binds to loopback by default; any other address needs `auth_token` or an explicit
- * `allow_unauthenticated` (checked here too, not only by the config loader).
+ * `allow_unauthenticated` (checked here too, not only by the config loader). Without a token,
+ * only loopback names, IP addresses and `allowed_hosts` are answered (DNS rebinding).
  */
 export class HttpServer {
   readonly #options: HttpServerOptions;
@@ -164,6 +165,11 @@ export class HttpServer {
   async #dispatch(req: IncomingMessage): Promise<Reply> {
     const raw = req.url ?? "";
     if (!raw.startsWith("/") || raw.length > 4096) throw new HttpError(400, "Malformed request URL");
+    // Without a token, a DNS-rebinding page (evil.example → 127.0.0.1) would be "same origin":
+    // answer only for loopback names, IP addresses and http.allowed_hosts. With a token the
+    // rebound page cannot authenticate (no token; the login cookie belongs to our host name).
+    if (this.#auth === null && !isAllowedHost(req, this.#options.config.allowed_hosts))
+      throw new HttpError(421, "Unknown host name; add it to http.allowed_hosts or set http.auth_token");
     const url = new URL(`http://localhost${raw}`);
     const ingress = IngressPathSchema.safeParse(header(req, "x-ingress-path"));
     let path: string;

@@ -1,10 +1,29 @@
 import { z } from "zod";
+import type { AccountState } from "../engine/account-state.ts";
 import type { Routes, Services } from "./context.ts";
 import { awaiting, resolveAccount } from "./context.ts";
 import { HttpError } from "./http-errors.ts";
 import { message } from "./respond.ts";
 
 const CodeSchema = z.string().regex(/^\d{6}$/);
+/** Legacy two-step verification codes are 4 digits; the session checks the exact length. */
+const TwoStepCodeSchema = z.string().regex(/^\d{4,8}$/);
+/** `method` is in the session's error info ("2sv" for two-step), should the state carry it. */
+const MethodProbeSchema = z.object({ method: z.string() });
+
+/**
+ * Whether a blocked account awaits a legacy two-step code rather than a two-factor one. The
+ * published state tells by `session.error_info`: a two-factor code request always lists the
+ * trusted phone numbers (possibly none), a two-step one never does (its info only held
+ * `method: "2sv"`, which the state view leaves out; it is honoured if present).
+ */
+function awaitsTwoStepCode(state: AccountState): boolean {
+  const info = state.session.error_info;
+  if (info === null) return false;
+  const probe = MethodProbeSchema.safeParse(info);
+  if (probe.success) return probe.data.method === "2sv";
+  return info.trusted_phone_numbers === undefined;
+}
 const MethodSchema = z.enum(["sms", "voice", "device"]);
 const PhoneIdSchema = z
   .string()
@@ -18,16 +37,25 @@ const METHOD_LABEL = { sms: "SMS", voice: "Voice", device: "Device" } as const;
  * Two-factor endpoints. Unlike icloud-photos-sync, `/api/mfa` and `/api/resend_mfa` wait for
  * the engine's verdict: a rejected code is a 400 (the account stays blocked, the user may
  * retry), and a failed resend is reported instead of only logged. The code is never echoed.
+ * `/api/mfa` wants exactly six digits (as the original) unless the account awaits a legacy
+ * two-step code (4 digits): then 4 to 8, and the session enforces the exact length.
  */
 export function mfaRoutes(s: Services): Routes {
   return {
     "/api/mfa": {
       POST: async ({ query }) => {
         const account = resolveAccount(s.api, query);
-        if (awaiting(s.api.snapshot(account).state) !== "code")
-          throw new HttpError(412, "MFA code not expected at this time.");
-        const code = CodeSchema.safeParse(query.get("code"));
-        if (!code.success) throw new HttpError(400, "Unexpected MFA code format! Expecting 6 digits");
+        const state = s.api.snapshot(account).state;
+        if (awaiting(state) !== "code") throw new HttpError(412, "MFA code not expected at this time.");
+        const twoStep = awaitsTwoStepCode(state);
+        const code = (twoStep ? TwoStepCodeSchema : CodeSchema).safeParse(query.get("code"));
+        if (!code.success)
+          throw new HttpError(
+            400,
+            twoStep
+              ? "Unexpected MFA code format! Expecting 4 to 8 digits"
+              : "Unexpected MFA code format! Expecting 6 digits",
+          );
         const wait = s.mfaLimiter.hit(account);
         if (wait > 0)
           throw new HttpError(429, `Too many verification attempts; try again in ${wait} seconds`, {

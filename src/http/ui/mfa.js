@@ -4,6 +4,31 @@ const $ = (id) => document.getElementById(id);
 const status = $("status");
 let busy = false;
 let timer;
+/** Legacy two-step codes are 4 digits (the server takes 4 to 8); two-factor codes are 6. */
+let twoStep = false;
+
+/** Same rule as the server: a two-factor code request lists the trusted numbers, a two-step one does not. */
+function awaitsTwoStepCode(state) {
+  const info = state.session?.error_info;
+  if (!info) return false;
+  if (typeof info.method === "string") return info.method === "2sv";
+  return info.trusted_phone_numbers === undefined;
+}
+
+function setCodeKind(state) {
+  twoStep = awaitsTwoStepCode(state);
+  const input = $("code");
+  input.maxLength = twoStep ? 8 : 6;
+  input.pattern = twoStep ? "[0-9]{4,8}" : "[0-9]{6}";
+  $("code-label").textContent = twoStep
+    ? "Verification code sent to the chosen device"
+    : "Six-digit code from your Apple device or SMS";
+  $("code-help").textContent = twoStep
+    ? "You can paste the code; it is sent as soon as four digits are entered."
+    : "You can paste the code; it is sent as soon as six digits are entered.";
+}
+
+const codeOk = (code) => (twoStep ? /^\d{4,8}$/ : /^\d{6}$/).test(code);
 
 function fillPhones(state) {
   const phones = state.trustedPhoneNumbers?.length
@@ -45,7 +70,9 @@ async function refresh() {
     const choice = blocked && data.session?.error === "choice-required";
     $("not-blocked").hidden = blocked;
     $("code-section").hidden = !blocked || choice;
-    $("resend-section").hidden = !blocked || choice;
+    if (blocked && !choice) setCodeKind(data);
+    // a legacy two-step code cannot be re-sent by SMS or voice: re-authenticate to choose again
+    $("resend-section").hidden = !blocked || choice || twoStep;
     $("choice-section").hidden = !choice;
     if (blocked && !choice) fillPhones(data);
     if (choice) fillChoices(data);
@@ -59,8 +86,8 @@ async function refresh() {
 async function submitCode() {
   const input = $("code");
   const code = input.value.replace(/\D/g, "");
-  if (!/^\d{6}$/.test(code)) {
-    say(status, "Please enter the six digits of the code.", "error");
+  if (!codeOk(code)) {
+    say(status, twoStep ? "Please enter the digits of the code." : "Please enter the six digits of the code.", "error");
     input.focus();
     return;
   }
@@ -78,13 +105,13 @@ async function submitCode() {
 
 const input = $("code");
 input.addEventListener("input", () => {
-  const digits = input.value.replace(/\D/g, "").slice(0, 6);
+  const digits = input.value.replace(/\D/g, "").slice(0, twoStep ? 8 : 6);
   if (digits !== input.value) input.value = digits;
-  if (digits.length === 6) void submitCode();
+  if (digits.length === (twoStep ? 4 : 6)) void submitCode();
 });
 input.addEventListener("paste", (event) => {
   const digits = (event.clipboardData?.getData("text") ?? "").replace(/\D/g, "");
-  if (digits.length === 6) {
+  if (codeOk(digits)) {
     event.preventDefault();
     input.value = digits;
     void submitCode();
