@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -224,6 +224,42 @@ describe("Downloader against a local file server", () => {
     expect(files).toHaveLength(2);
     expect(files).toContain("IMG_1.HEIC");
     expect(files.find((f) => f !== "IMG_1.HEIC")).toMatch(/^IMG_1-[0-9a-f]{8}\.HEIC$/);
+  });
+
+  it("a different file with the same name and size does not block the download", async () => {
+    const photo = item("same", "IMG_SAME.HEIC", { original: 3000 });
+    const other = Buffer.alloc(3000, 7);
+    await mkdir(library, { recursive: true });
+    await writeFile(path.join(library, "IMG_SAME.HEIC"), other);
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const summary = await dl.run([photo]);
+    await index.close();
+    expect(summary).toMatchObject({ downloaded: 1, failed: 0 });
+    const files = await listFiles(library);
+    expect(files).toHaveLength(2);
+    const mine = files.find((f) => f !== "IMG_SAME.HEIC") ?? "";
+    expect(mine).toMatch(/^IMG_SAME-[0-9a-f]{8}\.HEIC$/);
+    expect(await readFile(path.join(library, mine))).toEqual(bytesOf("/same/original", 3000));
+    expect(await readFile(path.join(library, "IMG_SAME.HEIC"))).toEqual(other);
+    expect(server.log.filter((l) => l.path === "/same/original")).toHaveLength(1);
+  });
+
+  it("a crash between the index line and the rename finishes from the .part without fetching again", async () => {
+    const photo = item("cr", "IMG_CR.HEIC", { original: 2500 });
+    const fileId = photo.asset.files[0]?.id ?? "";
+    await mkdir(library, { recursive: true });
+    const first = await downloader({ folderStructure: "none" });
+    await first.index.recordFile("cr", fileId, { path: "IMG_CR.HEIC", size: 2500 });
+    await first.index.close();
+    const suffix = createHash("sha256").update("cr").digest("hex").slice(0, 8);
+    await writeFile(path.join(library, `.IMG_CR.HEIC.${suffix}.part`), bytesOf("/cr/original", 2500));
+    const second = await downloader({ folderStructure: "none" });
+    const summary = await second.dl.run([photo]);
+    await second.index.close();
+    expect(summary).toMatchObject({ downloaded: 1, failed: 0 });
+    expect(await listFiles(library)).toEqual(["IMG_CR.HEIC"]);
+    expect(await readFile(path.join(library, "IMG_CR.HEIC"))).toEqual(bytesOf("/cr/original", 2500));
+    expect(server.log.filter((l) => l.path === "/cr/original")).toEqual([]);
   });
 
   it("keeps hostile names inside the library folder", async () => {

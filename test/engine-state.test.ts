@@ -45,6 +45,7 @@ describe("EngineStateStore", () => {
       count: 12,
       watermark: "2026-01-01T00:00:00Z",
       announced: ["a1", "a2"],
+      pending_downloads: [{ id: "a3", master_id: "m3", database: "private", zone: "PrimarySync" }],
     };
     state.calls = { cursor: "cur-9", last: { id: "c1" } };
     state.devices = { d1: { id: "d1", name: "iPhone" } };

@@ -26,17 +26,46 @@ async function baseline(w: PhotosWorld): Promise<{ photos: PhotosService; state:
 }
 
 describe("PhotosService against the simulator", () => {
-  it("first run records tokens without a flood; no change costs one request", async () => {
+  it("first run records tokens without a flood; no change costs one request per database", async () => {
     world = await photosWorld({ count: 120, seed: 3 });
     const { photos, state } = await baseline(world);
     expect(state.zones.map((z) => z.zoneID.zoneName)).toEqual(["PrimarySync"]);
+    // The shared database is watched even without a Shared Library, so joining one later is noticed.
+    expect(state.databases.shared).toBeTruthy();
     const before = world.served();
     const check = await photos.hasChanges(state);
     expect(check.changed).toBe(false);
     const none = await photos.newAssets(state, check);
     expect(none.assets).toEqual([]);
-    expect(world.served() - before).toBe(1);
+    expect(world.served() - before).toBe(2);
     expect(world.served("photos.changes.database")).toBeGreaterThanOrEqual(2);
+
+    const privateOnly = new PhotosService(world.session, { includeShared: false });
+    const own = (await privateOnly.newAssets(undefined)).nextState;
+    expect(own.databases.shared).toBeUndefined();
+    const start = world.served();
+    expect((await privateOnly.hasChanges(own)).changed).toBe(false);
+    expect(world.served() - start).toBe(1);
+  });
+
+  it("notices a Shared Library that was not followed at the baseline", async () => {
+    world = await photosWorld({ count: 10, seed: 12, shared_library: { count: 15, owned: false } });
+    // A state without the shared database (as if the Shared Library was joined after the baseline).
+    const before = (await new PhotosService(world.session, { includeShared: false }).newAssets(undefined)).nextState;
+    expect(before.zones.map((z) => z.database)).toEqual(["private"]);
+    expect(before.databases.shared).toBeUndefined();
+    const photos = new PhotosService(world.session);
+    const check = await photos.hasChanges(before);
+    expect(check.changed).toBe(true);
+    expect(check.databaseTokens.shared).toBeTruthy();
+    const followed = await photos.newAssets(before, check);
+    // Followed from now on (baseline policy): its existing photos are not reported as new.
+    expect(followed.assets).toEqual([]);
+    const shared = followed.nextState.zones.find((z) => z.database === "shared");
+    expect(shared?.zoneID.zoneName).toMatch(/^SharedSync-/);
+    const [added] = world.control.addPhotos(world.dsid, 1, shared!.zoneID.zoneName);
+    const changes = await photos.newAssets(followed.nextState);
+    expect(changes.assets.map((a) => a.asset.id)).toEqual([added?.assetRecordName]);
   });
 
   it("detects one new photo by sync token, then nothing", async () => {

@@ -4,16 +4,45 @@ import { DownloadIndex } from "../icloud/photos/download-index.ts";
 import { Downloader } from "../icloud/photos/downloader.ts";
 import { PhotosService } from "../icloud/photos/photos-service.ts";
 import { type PhotosSyncState, PhotosSyncStateSchema } from "../icloud/photos/sync-state.ts";
-import type { IcplAsset, PhotoItem } from "../icloud/photos/types.ts";
+import type { IcplAsset, PhotoItem, PhotoZone } from "../icloud/photos/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineState } from "./state-store.ts";
 
 const ANNOUNCED_KEPT = 500;
+/** Failed downloads kept for retrying; past this the oldest are given up (logged as errors). */
+const PENDING_KEPT = 1000;
+/** Items a resync reconciliation reads at most, newest added first. */
+const RESYNC_MAX = 1000;
 const THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024;
 
+type PendingDownload = EngineState["photos"]["pending_downloads"][number];
+
+function pendingOf(item: PhotoItem): PendingDownload {
+  const owner = item.zone.zoneID.ownerRecordName;
+  return {
+    id: item.asset.id,
+    master_id: item.asset.master_id,
+    database: item.zone.database,
+    zone: item.zone.zoneID.zoneName,
+    ...(owner ? { owner } : {}),
+  };
+}
+
+function zoneOf(pending: PendingDownload): PhotoZone {
+  return {
+    database: pending.database,
+    zoneID: { zoneName: pending.zone, ...(pending.owner ? { ownerRecordName: pending.owner } : {}) },
+  };
+}
+
 export interface PhotosPoll {
-  /** Items new since the last poll, oldest first. */
+  /**
+   * Items new since the last poll, oldest added first. An item is announced once, when it is first
+   * seen, even if its download failed on this poll: the download is retried on later polls (kept in
+   * `pending_downloads`) and consumers learn of the photo without waiting for a file that may take
+   * several polls to arrive.
+   */
   fresh: IcplAsset[];
   latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
   count: number | null;
@@ -24,6 +53,11 @@ export interface PhotosPoll {
 /**
  * New photos for one account: a cheap "anything changed?" first, the change feed only when it
  * says so, downloads when enabled, and the thumbnail of the newest item for the image entity.
+ *
+ * What is "new" comes from the sync tokens (CloudKit's change feed), not from dates: `addedDate` is
+ * set on the device, so a photo from a device that was offline, a Shared Library addition by someone
+ * else or two photos in the same second can carry an older date than one already seen. The date
+ * watermark only bounds the first run; the `announced` set guards against repeats after a crash.
  */
 export class PhotosJob {
   readonly #service: PhotosService;
@@ -56,9 +90,10 @@ export class PhotosJob {
   async poll(state: EngineState, signal?: AbortSignal): Promise<PhotosPoll> {
     const stored = state.photos.sync === null ? undefined : PhotosSyncStateSchema.safeParse(state.photos.sync);
     const sync: PhotosSyncState | undefined = stored?.success ? stored.data : undefined;
+    const firstRun = sync === undefined;
     let watermark = state.photos.watermark;
     let newestKnown: PhotoItem | undefined;
-    if (sync === undefined && !this.#config.announce_existing) {
+    if (firstRun && !this.#config.announce_existing) {
       for await (const item of this.#service.enumerate({ order: "desc", pageSize: 2, ...(signal ? { signal } : {}) })) {
         newestKnown = item;
         break;
@@ -69,42 +104,168 @@ export class PhotosJob {
     /** The feed reported changed or removed items: the count may have moved without anything new. */
     let changedAny = false;
     let nextState = sync;
+    const announced = new Set(state.photos.announced);
     const check = sync === undefined ? undefined : await this.#service.hasChanges(sync, signal);
     if (check === undefined || check.changed) {
       const changes = await this.#service.newAssets(sync, check, signal);
       nextState = changes.nextState;
-      if (changes.resync)
-        this.#log.warn("iCloud rejected the stored photo sync token; following the library from now on");
       items = changes.assets;
       changedAny = changes.assets.length > 0 || changes.deleted.length > 0;
+      if (changes.resync) {
+        const latestId = (state.photos.latest as IcplAsset | null)?.id;
+        const recovered = await this.#reconcile(changes.resyncZones, announced, latestId, watermark, signal);
+        items = [...items, ...recovered];
+        changedAny = true;
+      }
     } else if (sync !== undefined) {
       nextState = { ...sync, databases: check.databaseTokens };
     }
-    const announced = new Set(state.photos.announced);
-    const fresh = items
-      .filter((item) => !item.deleted && !item.asset.hidden && !announced.has(item.asset.id))
-      .filter((item) => watermark === null || item.asset.date_uploaded > watermark)
-      .sort((a, b) => a.asset.date_uploaded.localeCompare(b.asset.date_uploaded));
-    if (fresh.length > 0 && this.#config.download.enabled)
-      await (await this.#getDownloader()).run(fresh, signal ? { signal } : {});
+    const byId = new Map<string, PhotoItem>();
+    for (const item of items) {
+      if (item.deleted || item.asset.hidden || announced.has(item.asset.id)) continue;
+      // The date watermark bounds only the first run (a lost sync state must not flood consumers);
+      // afterwards the change feed decides, whatever `addedDate` the device put on the photo.
+      if (firstRun && watermark !== null && item.asset.date_uploaded <= watermark) continue;
+      byId.set(item.asset.id, item);
+    }
+    const fresh = [...byId.values()].sort((a, b) => a.asset.date_uploaded.localeCompare(b.asset.date_uploaded));
+    const pending = this.#config.download.enabled
+      ? await this.#downloads(fresh, state.photos.pending_downloads, signal)
+      : state.photos.pending_downloads;
     const newest = fresh.at(-1) ?? newestKnown;
     const latest = newest ? { asset: newest.asset, thumbnail: await this.#thumbnail(newest) } : null;
     const count = changedAny || state.photos.count === null ? await this.#service.count() : state.photos.count;
+    const newestDate = newest?.asset.date_uploaded;
+    const nextWatermark =
+      newestDate !== undefined && (watermark === null || newestDate > watermark) ? newestDate : watermark;
     return {
       fresh: fresh.map((item) => item.asset),
       latest,
       count,
       commit: () => {
         state.photos.sync = nextState ?? null;
-        if (newest) state.photos.watermark = newest.asset.date_uploaded;
-        else state.photos.watermark = watermark;
+        state.photos.watermark = nextWatermark;
         if (latest) state.photos.latest = latest.asset;
         state.photos.count = count;
         state.photos.announced = [...state.photos.announced, ...fresh.map((item) => item.asset.id)].slice(
           -ANNOUNCED_KEPT,
         );
+        state.photos.pending_downloads = pending;
       },
     };
+  }
+
+  /**
+   * After CloudKit rejected a zone token (the zone was re-baselined): reads the zone newest added
+   * first until the first item already announced (or the newest known one), at most `RESYNC_MAX`
+   * items, and returns what it passed. Without such an anchor it keeps only items added after the
+   * watermark, so a resync never floods consumers with the whole library. Items added meanwhile with
+   * an older `addedDate` than the anchor cannot be told apart from old ones here and are not recovered.
+   */
+  async #reconcile(
+    zones: readonly PhotoZone[],
+    announced: ReadonlySet<string>,
+    latestId: string | undefined,
+    watermark: string | null,
+    signal?: AbortSignal,
+  ): Promise<PhotoItem[]> {
+    const out: PhotoItem[] = [];
+    for (const zone of zones) {
+      const passed: PhotoItem[] = [];
+      let anchored = false;
+      for await (const item of this.#service.enumerate({ order: "desc", ...(signal ? { signal } : {}) }, zone)) {
+        if (announced.has(item.asset.id) || item.asset.id === latestId) {
+          anchored = true;
+          break;
+        }
+        passed.push(item);
+        if (passed.length >= RESYNC_MAX) break;
+      }
+      const kept = anchored
+        ? passed
+        : passed.filter((item) => watermark === null || item.asset.date_uploaded > watermark);
+      this.#log.warn("photo sync token rejected; reconciled the library from its newest items", {
+        zone: zone.zoneID.zoneName,
+        read: passed.length,
+        recovered: kept.length,
+        anchored,
+      });
+      out.push(...kept);
+    }
+    return out;
+  }
+
+  /**
+   * Downloads the fresh items and retries earlier failures. Returns the downloads still pending:
+   * failures stay until they succeed, an item no longer in the library is dropped.
+   */
+  async #downloads(
+    fresh: readonly PhotoItem[],
+    pending: readonly PendingDownload[],
+    signal?: AbortSignal,
+  ): Promise<PendingDownload[]> {
+    const downloader = await this.#getDownloader();
+    const options = signal ? { signal } : {};
+    const still = new Map<string, PendingDownload>();
+    if (pending.length > 0) {
+      const groups = new Map<string, PendingDownload[]>();
+      for (const entry of pending) {
+        const key = `${entry.database}/${entry.zone}/${entry.owner ?? ""}`;
+        groups.set(key, [...(groups.get(key) ?? []), entry]);
+      }
+      for (const group of groups.values()) {
+        const first = group[0];
+        if (first === undefined) continue;
+        let found: PhotoItem[];
+        try {
+          found = await this.#service.lookup(zoneOf(first), group, signal);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          this.#log.warn("could not look up photos whose download failed; retrying on the next poll", {
+            count: group.length,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          for (const entry of group) still.set(entry.id, entry);
+          continue;
+        }
+        const foundIds = new Set(found.map((item) => item.asset.id));
+        const gone = group.filter((entry) => !foundIds.has(entry.id));
+        if (gone.length > 0)
+          this.#log.info("photos no longer in the library, download not retried", { ids: gone.map((e) => e.id) });
+        let failed = 0;
+        await downloader.run(found, {
+          ...options,
+          onResult: (result) => {
+            if (result.status !== "failed") return;
+            failed++;
+            const entry = group.find((e) => e.id === result.assetId);
+            if (entry) still.set(entry.id, entry);
+          },
+        });
+        this.#log.info("retried failed photo downloads", { retried: found.length, failed });
+      }
+    }
+    if (fresh.length > 0) {
+      const byId = new Map(fresh.map((item) => [item.asset.id, item]));
+      await downloader.run(fresh, {
+        ...options,
+        onResult: (result) => {
+          const item = byId.get(result.assetId);
+          if (result.status === "failed" && item) still.set(result.assetId, pendingOf(item));
+        },
+      });
+    }
+    const list = [...still.values()];
+    if (list.length > 0) this.#log.warn("photo downloads failed; retrying on the next polls", { count: list.length });
+    if (list.length > PENDING_KEPT) {
+      const dropped = list.slice(0, list.length - PENDING_KEPT);
+      this.#log.error("too many failed photo downloads; giving up on the oldest", {
+        count: dropped.length,
+        ids: dropped.slice(0, 20).map((e) => e.id),
+      });
+      return list.slice(-PENDING_KEPT);
+    }
+    return list;
   }
 
   async close(): Promise<void> {

@@ -20,8 +20,23 @@ export const EngineStateSchema = z.object({
       watermark: z.string().nullable().default(null),
       /** Recently announced asset ids, so a crash between announcing and saving never repeats one. */
       announced: z.array(z.string()).default([]),
+      /**
+       * Announced assets whose download failed: retried on every later poll until it succeeds
+       * (looked up again by record name in their zone). Bounded by the photos job.
+       */
+      pending_downloads: z
+        .array(
+          z.object({
+            id: z.string().min(1),
+            master_id: z.string().min(1),
+            database: z.enum(["private", "shared"]),
+            zone: z.string().min(1),
+            owner: z.string().min(1).optional(),
+          }),
+        )
+        .default([]),
     })
-    .default({ sync: null, latest: null, count: null, watermark: null, announced: [] }),
+    .default({ sync: null, latest: null, count: null, watermark: null, announced: [], pending_downloads: [] }),
   calls: z
     .object({ cursor: z.string().nullable(), last: z.unknown().nullable() })
     .default({ cursor: null, last: null }),
@@ -32,7 +47,7 @@ export type EngineState = z.infer<typeof EngineStateSchema>;
 export function emptyEngineState(): EngineState {
   return {
     version: 1,
-    photos: { sync: null, latest: null, count: null, watermark: null, announced: [] },
+    photos: { sync: null, latest: null, count: null, watermark: null, announced: [], pending_downloads: [] },
     calls: { cursor: null, last: null },
     devices: {},
   };

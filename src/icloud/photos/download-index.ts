@@ -12,8 +12,10 @@ import { BridgeError } from "../../errors.ts";
  * Why not one JSON document rewritten atomically: that costs O(library) bytes per downloaded file,
  * i.e. gigabytes of writes for a 100 000-asset first sync. Why not `node:sqlite`: still experimental
  * in Node 22–24 (warning on stderr) and a native store for a set of strings. A crash can at worst tear
- * the last line, which is skipped on load; the file it described is on disk under its final name
- * with the right size, and the downloader recognises and re-records it without downloading it again.
+ * the last line, which is skipped on load; the downloader writes a file's line before renaming its
+ * `.part` to the final name, so the file it described is still a complete `.part` that the next run
+ * resumes (no bytes fetched again) and records. A file under its final name that the index does not
+ * point to is never taken for one of ours.
  */
 
 const LineSchema = z.union([

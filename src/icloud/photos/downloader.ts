@@ -60,6 +60,11 @@ export function nameFor(item: PhotoItem, file: IcplFile, fallback: string): stri
   return sanitizeFilename(`${stem}_${label}.${file.extension}`, fallback);
 }
 
+/** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */
+function partPath(target: string, suffix: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.part`);
+}
+
 async function sizeOf(file: string): Promise<number | undefined> {
   return stat(file).then(
     (s) => s.size,
@@ -115,7 +120,7 @@ export class Downloader {
       }
       for (const file of wanted) {
         const known = this.#o.index.file(assetId, file.id);
-        if (known) {
+        if (known && (await this.#restore(assetId, file, known.path))) {
           result.files.push(known.path);
           continue;
         }
@@ -166,10 +171,11 @@ export class Downloader {
       // Reserved before the first await, so two items with the same name cannot both pick it.
       this.#reserved.add(target);
       const existing = await sizeOf(target);
-      if (existing === file.size) {
-        // Same name and size: this file is already there (index lost or written before the crash).
+      if (existing !== undefined && existing === file.size && this.#indexedAt(item.asset.id, file, target)) {
+        // The index says this very file is ours (it is written before the rename, see below). A file
+        // of the same name and size that the index does not point to is another photo: never taken.
         this.#reserved.delete(target);
-        return this.#finish(item, file, target, 0);
+        return { path: this.#relative(target), bytes: 0 };
       }
       if (existing === undefined || candidate === candidates[candidates.length - 1]) {
         chosen = target;
@@ -178,7 +184,7 @@ export class Downloader {
       this.#reserved.delete(target);
     }
     if (chosen === undefined) throw new BridgeError("DOWNLOAD_FAILED", "no free file name for the asset");
-    const partOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.part`);
+    const partOf = (target: string) => partPath(target, suffix);
     try {
       for (const candidate of candidates) {
         // A part this asset left under a name it no longer gets (another file took the name meanwhile).
@@ -195,17 +201,44 @@ export class Downloader {
           this.#log.debug("download interrupted, resuming", { asset: item.asset.id, attempt });
         }
       }
+      // Index first, then rename: a crash in between leaves a complete `.part` that the index points
+      // to (restored by `#restore`), so a finished file under its final name is always one of ours.
+      const relative = this.#relative(chosen);
+      await this.#o.index.recordFile(item.asset.id, file.id, { path: relative, size: file.size });
       await rename(part, chosen);
-      return this.#finish(item, file, chosen, file.size);
+      return { path: relative, bytes: file.size };
     } finally {
       this.#reserved.delete(chosen);
     }
   }
 
-  async #finish(item: PhotoItem, file: IcplFile, target: string, bytes: number) {
-    const relative = path.relative(this.#root, target).split(path.sep).join("/");
-    await this.#o.index.recordFile(item.asset.id, file.id, { path: relative, size: file.size });
-    return { path: relative, bytes };
+  #relative(target: string): string {
+    return path.relative(this.#root, target).split(path.sep).join("/");
+  }
+
+  #indexedAt(assetId: string, file: IcplFile, target: string): boolean {
+    return this.#o.index.file(assetId, file.id)?.path === this.#relative(target);
+  }
+
+  /**
+   * True when the file the index records for this asset is on disk: under its final name, or as this
+   * asset's complete `.part` left by a crash between the index line and the rename (renamed now).
+   * False sends the file through a normal download again.
+   */
+  async #restore(assetId: string, file: IcplFile, relative: string): Promise<boolean> {
+    let target: string;
+    try {
+      target = resolveInside(this.#root, ...relative.split("/"));
+    } catch {
+      return false;
+    }
+    const existing = await sizeOf(target);
+    if (existing !== undefined) return existing === file.size;
+    const part = partPath(target, shortId(assetId));
+    if ((await sizeOf(part)) !== file.size) return false;
+    await rename(part, target);
+    this.#log.debug("finished a download interrupted before its rename", { asset: assetId, file: relative });
+    return true;
   }
 
   /**

@@ -23,6 +23,8 @@ export interface PhotoChanges {
    * `nextState` and the caller should reconcile with a full `enumerate`.
    */
   resync: boolean;
+  /** The zones that were re-baselined (see `resync`): reconcile these with `enumerate`. */
+  resyncZones: PhotoZone[];
   /** Persist only after the changes were processed. */
   nextState: PhotosSyncState;
 }
@@ -51,6 +53,7 @@ export async function readChanges(
     assets: [],
     deleted: [],
     resync: false,
+    resyncZones: [],
     nextState: { version: 1, databases: { ...check.databaseTokens }, zones: [] },
   };
   const listed = new Map<PhotoDatabase, Promise<(PhotoZone & { syncToken?: string })[]>>();
@@ -83,6 +86,7 @@ export async function readChanges(
     if (feed.kind === "resync") {
       options.log.warn("CloudKit rejected the stored zone token; full resync needed", { zone: key });
       result.resync = true;
+      result.resyncZones.push({ database: zone.database, zoneID: (known ?? zone).zoneID });
       const token = await currentToken(zone);
       if (token) zones.set(key, { database: zone.database, zoneID: zone.zoneID, syncToken: token });
       else zones.delete(key);

@@ -124,10 +124,10 @@ export class PhotosService {
   async baseline(signal?: AbortSignal): Promise<PhotosSyncState> {
     const databases: PhotosSyncState["databases"] = {};
     databases.private = (await this.#databaseToken("private", undefined, signal)).token;
+    // The shared database token is kept even without a Shared Library yet, so joining one later shows
+    // up in `changes/database` on the next cheap check.
+    if (this.#includeShared) databases.shared = await this.#sharedToken(signal);
     const zones = await this.zones(signal);
-    if (zones.some((zone) => zone.database === "shared")) {
-      databases.shared = (await this.#databaseToken("shared", undefined, signal)).token;
-    }
     const state: PhotosSyncState = { version: 1, databases: {}, zones: [] };
     for (const db of ["private", "shared"] as const) if (databases[db]) state.databases[db] = databases[db];
     for (const zone of zones) {
@@ -143,6 +143,8 @@ export class PhotosService {
    */
   async hasChanges(state: PhotosSyncState, signal?: AbortSignal): Promise<ChangeCheck> {
     const databases = new Set<PhotoDatabase>(["private", ...state.zones.map((zone) => zone.database)]);
+    // Always look at the shared database too: a Shared Library joined after the baseline is a new zone there.
+    if (this.#includeShared) databases.add("shared");
     const zones: PhotoZone[] = [];
     const tokens: PhotosSyncState["databases"] = { ...state.databases };
     for (const database of databases) {
@@ -153,12 +155,35 @@ export class PhotosService {
         if (result.token) tokens[database] = result.token;
         continue;
       }
-      for (const zone of await this.#listZones(database, signal)) {
-        const known = state.zones.find((z) => zoneKey(z) === zoneKey(zone));
-        if (!known || zone.syncToken !== known.syncToken) zones.push({ database, zoneID: zone.zoneID });
+      // No token yet (older state, or the database was unreadable): take one now, then compare the
+      // zone tokens, so a change in between is reported again on the next check rather than missed.
+      try {
+        const token =
+          database === "shared"
+            ? await this.#sharedToken(signal)
+            : (await this.#databaseToken(database, undefined, signal)).token;
+        if (token) tokens[database] = token;
+        for (const zone of await this.#listZones(database, signal)) {
+          const known = state.zones.find((z) => zoneKey(z) === zoneKey(zone));
+          if (!known || zone.syncToken !== known.syncToken) zones.push({ database, zoneID: zone.zoneID });
+        }
+      } catch (error) {
+        if (database !== "shared" || (error instanceof BridgeError && error.code === "RATE_LIMITED")) throw error;
+        this.#log.debug("shared database not readable", { error: String(error) });
       }
     }
     return { changed: zones.length > 0, zones, databaseTokens: tokens };
+  }
+
+  /** The shared database's current token, or undefined when it cannot be read (rate limits rethrown). */
+  async #sharedToken(signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      return (await this.#databaseToken("shared", undefined, signal)).token;
+    } catch (error) {
+      if (error instanceof BridgeError && error.code === "RATE_LIMITED") throw error;
+      this.#log.debug("shared database not readable", { error: String(error) });
+      return undefined;
+    }
   }
 
   /**
@@ -180,7 +205,8 @@ export class PhotosService {
       return readChanges(this.#client, state, check ?? (await this.hasChanges(state, signal)), options(this.#firstRun));
     }
     const baseline = await this.baseline(signal);
-    if (this.#firstRun === "baseline") return { assets: [], deleted: [], resync: false, nextState: baseline };
+    if (this.#firstRun === "baseline")
+      return { assets: [], deleted: [], resync: false, resyncZones: [], nextState: baseline };
     // `all`: every followed zone is read from the start of its change feed.
     const zones = baseline.zones.map((zone) => ({ database: zone.database, zoneID: zone.zoneID }));
     const everything: ChangeCheck = { changed: true, zones, databaseTokens: baseline.databases };
@@ -208,6 +234,29 @@ export class PhotosService {
   /** Full listing of one zone as an async iterator, one page in memory at a time. */
   enumerate(options: EnumerateOptions = {}, zone: PhotoZone = PRIMARY): AsyncGenerator<PhotoItem> {
     return enumerateZone(this.#client, zone, options, (id) => this.count(zone, id));
+  }
+
+  /**
+   * Items by asset and master record name in one zone (`records/lookup`, 100 items per request), e.g.
+   * to retry downloads later. Items CloudKit no longer has, or that are deleted, are left out.
+   */
+  async lookup(
+    zone: PhotoZone,
+    refs: readonly { id: string; master_id: string }[],
+    signal?: AbortSignal,
+  ): Promise<PhotoItem[]> {
+    const items: PhotoItem[] = [];
+    for (let i = 0; i < refs.length; i += 100) {
+      const names = refs.slice(i, i + 100).flatMap((ref) => [ref.master_id, ref.id]);
+      const pairer = new RecordPairer();
+      for (const record of await lookupRecords(this.#client, zone, [...new Set(names)], signal)) {
+        for (const [master, asset] of pairer.add(record)) {
+          const item = toPhotoItem(master, asset, zone);
+          if (!item.deleted) items.push(item);
+        }
+      }
+    }
+    return items;
   }
 
   /** The item again with fresh download URLs (they expire after about an hour), or undefined when gone. */
