@@ -155,6 +155,8 @@ describe("bridge end to end (simulator → engine → MQTT)", () => {
     setup.ha = ha;
     await ha.waitFor((m) => m.topic === "icloud2mqtt/jane/availability" && m.payload.toString() === "online", 15_000);
     await ha.waitFor(has("icloud2mqtt/jane/calls/last"), 20_000);
+    // The new (embedded) broker gets the newest photo and its thumbnail from the persisted state.
+    await ha.waitFor(has("icloud2mqtt/jane/photos/latest/thumbnail"), 20_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(ha.on("icloud2mqtt/jane/calls/event")).toHaveLength(0);
     expect(ha.on("icloud2mqtt/jane/photos/event")).toHaveLength(0);

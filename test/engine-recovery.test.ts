@@ -49,7 +49,9 @@ async function setup(mfa: "none" | "hsa2", account: Record<string, unknown> = {}
   });
   const engine = new Engine({ config, retryDelayMs: 200 });
   const failures: string[] = [];
-  engine.bus.on({}, "sync.failed", ({ code }) => failures.push(code));
+  engine.bus.on({}, "sync.failed", ({ code }) => {
+    failures.push(code);
+  });
   cleanups.push(async () => {
     await engine.stop();
     await sim.close();

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { AccountConfig } from "../config/account-schema.ts";
 import { parseDuration, parseSchedule } from "../config/duration.ts";
 import { BridgeError, toBridgeError } from "../errors.ts";
@@ -8,6 +10,7 @@ import { ICloudSession } from "../icloud/session.ts";
 import type { SessionStore } from "../icloud/session-store.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 import type { Logger } from "../logger.ts";
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import type { AccountState } from "./account-state.ts";
 import { initialStatus, render, type ServiceKey, type StatusFields } from "./account-status.ts";
 import type { AccountSnapshot } from "./api.ts";
@@ -86,12 +89,19 @@ export class AccountRunner {
     });
   }
 
+  /** The newest photo's thumbnail, kept so the image entity has a picture after a restart. */
+  get #thumbnailPath(): string {
+    return join(this.#d.stateDir, "engine", `${this.id}.latest-thumbnail.jpg`);
+  }
+
   /** Loads the persisted state and session, so snapshots are complete before front-ends connect. */
   async load(): Promise<void> {
     if (this.#loaded) return;
     this.#loaded = true;
     this.#state = await this.#d.store.load(this.id);
     this.#latestId = (this.#state.photos.latest as IcplAsset | null)?.id;
+    const thumbnail = await readFile(this.#thumbnailPath).catch(() => null);
+    this.#latestThumbnail = this.#latestId === undefined ? null : thumbnail;
     await this.session.load();
   }
 
@@ -290,6 +300,8 @@ export class AccountRunner {
     if (this.#running === 1) this.#d.clearLog();
     this.#update({
       state: this.#fields.state === "blocked" ? "blocked" : "running",
+      // A new run starts with a clean slate (as icloud-photos-sync does); a failure sets it again.
+      ...(this.#running === 1 && this.#fields.state !== "blocked" ? { prevError: null } : {}),
       prevTrigger: "sync",
       progressMsg: `Syncing ${key}...`,
     });
@@ -347,7 +359,12 @@ export class AccountRunner {
     await this.#save();
     const previous = this.#latestId;
     if (result.latest) {
-      this.#latestThumbnail = result.latest.thumbnail ?? this.#latestThumbnail;
+      if (result.latest.thumbnail) {
+        this.#latestThumbnail = result.latest.thumbnail;
+        await writeFileAtomic(this.#thumbnailPath, result.latest.thumbnail).catch((e: unknown) =>
+          this.#d.log.warn(`could not keep the latest thumbnail: ${toBridgeError(e).message}`),
+        );
+      }
       this.#latestId = result.latest.asset.id;
     }
     for (const asset of result.fresh) {

@@ -11,6 +11,8 @@ export const SessionViewSchema = z.object({
         .array(z.object({ id: z.number(), number: z.string(), push_mode: z.string() }))
         .optional(),
       retry_after: z.number().optional(),
+      /** Where the awaited code was sent: a two-factor `device`/`sms`/`voice` code, or a legacy `2sv` code. */
+      method: z.enum(["device", "sms", "voice", "2sv"]).optional(),
     })
     .nullable(),
   trust_expires_at: z.string().nullable(),

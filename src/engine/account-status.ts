@@ -47,6 +47,7 @@ export function sessionView(snapshot: SessionSnapshot): SessionView {
             ...(info.choices ? { choices: info.choices } : {}),
             ...(info.trusted_phone_numbers ? { trusted_phone_numbers: info.trusted_phone_numbers } : {}),
             ...(info.retry_after === undefined ? {} : { retry_after: info.retry_after }),
+            ...(info.method === undefined ? {} : { method: info.method }),
           },
     trust_expires_at: snapshot.trust_expires_at,
   };
