@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { AccountConfig } from "../config/account-schema.ts";
 import { parseDuration, parseSchedule } from "../config/duration.ts";
 import { BridgeError, toBridgeError } from "../errors.ts";
@@ -10,7 +8,6 @@ import { ICloudSession } from "../icloud/session.ts";
 import type { SessionStore } from "../icloud/session-store.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 import type { Logger } from "../logger.ts";
-import { writeFileAtomic } from "../util/atomic-file.ts";
 import type { AccountState } from "./account-state.ts";
 import { initialStatus, render, type ServiceKey, type StatusFields } from "./account-status.ts";
 import type { AccountSnapshot } from "./api.ts";
@@ -67,8 +64,6 @@ export class AccountRunner {
   #retryDelay: number;
   #running = 0;
   #authCalls = 0;
-  #findMyQueue: Promise<void> = Promise.resolve();
-  #saving: Promise<void> = Promise.resolve();
   #stopped = false;
   #loaded = false;
 
@@ -89,19 +84,13 @@ export class AccountRunner {
     });
   }
 
-  /** The newest photo's thumbnail, kept so the image entity has a picture after a restart. */
-  get #thumbnailPath(): string {
-    return join(this.#d.stateDir, "engine", `${this.id}.latest-thumbnail.jpg`);
-  }
-
   /** Loads the persisted state and session, so snapshots are complete before front-ends connect. */
   async load(): Promise<void> {
     if (this.#loaded) return;
     this.#loaded = true;
     this.#state = await this.#d.store.load(this.id);
     this.#latestId = (this.#state.photos.latest as IcplAsset | null)?.id;
-    const thumbnail = await readFile(this.#thumbnailPath).catch(() => null);
-    this.#latestThumbnail = this.#latestId === undefined ? null : thumbnail;
+    this.#latestThumbnail = this.#latestId === undefined ? null : await this.#d.store.loadThumbnail(this.id);
     await this.session.load();
   }
 
@@ -239,47 +228,18 @@ export class AccountRunner {
 
   /** Locates one device (or the configured ones) now; runs after any Find My job in progress. */
   async locate(device?: string): Promise<FmipDevice[]> {
-    const job = this.#requireFindMy();
-    const id = device === undefined ? undefined : this.#resolveDevice(job, device);
-    const changes = await this.#findMyExclusive(() => job.locate(this.#state, id));
+    const changes = await this.#requireFindMy().locate(this.#state, device);
     await this.#save();
     return this.#emitDevices(changes);
   }
 
   findMy(device: string): { service: FindMyJob["service"]; id: string } {
     const job = this.#requireFindMy();
-    return { service: job.service, id: this.#resolveDevice(job, device) };
+    return { service: job.service, id: job.resolve(this.#state, device) };
   }
 
-  #resolveDevice(job: FindMyJob, device: string): string {
-    const id = job.resolve(this.#state, device);
-    if (!Object.hasOwn(this.#state.devices, id)) {
-      const known = Object.values(this.#state.devices)
-        .map((d) => (d as { name?: unknown }).name)
-        .filter((n): n is string => typeof n === "string");
-      throw new BridgeError(
-        "NOT_FOUND",
-        `unknown device ${JSON.stringify(device)}; known: ${known.join(", ") || "none yet"}`,
-      );
-    }
-    return id;
-  }
-
-  /** Find My requests of this account one at a time, so a command and a scheduled locate never wake a device twice. */
-  #findMyExclusive<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.#findMyQueue.then(run, run);
-    this.#findMyQueue = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    return next;
-  }
-
-  /** Saves the engine state; saves of one account are chained so an older snapshot never lands last. */
   #save(): Promise<void> {
-    const next = this.#saving.then(() => this.#d.store.save(this.id, this.#state));
-    this.#saving = next.catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
-    return next;
+    return this.#d.store.save(this.id, this.#state);
   }
 
   #requireFindMy(): FindMyJob {
@@ -331,18 +291,16 @@ export class AccountRunner {
       if (this.#running === 0 && this.#fields.state === "running")
         this.#update({ state: "ready", progressMsg: null, progress: 100 });
       else this.#publish();
-      await this.#save().catch(() => undefined);
+      await this.#save().catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
     }
   }
 
   async #refreshDevices(): Promise<void> {
-    const job = this.#findmy;
-    if (job) this.#emitDevices(await this.#findMyExclusive(() => job.refresh(this.#state)));
+    if (this.#findmy) this.#emitDevices(await this.#findmy.refresh(this.#state));
   }
 
   async #locate(): Promise<void> {
-    const job = this.#findmy;
-    if (job) this.#emitDevices(await this.#findMyExclusive(() => job.locate(this.#state)));
+    if (this.#findmy) this.#emitDevices(await this.#findmy.locate(this.#state));
   }
 
   #emitDevices(changes: { updated: FmipDevice[]; removed: string[] }): FmipDevice[] {
@@ -361,9 +319,7 @@ export class AccountRunner {
     if (result.latest) {
       if (result.latest.thumbnail) {
         this.#latestThumbnail = result.latest.thumbnail;
-        await writeFileAtomic(this.#thumbnailPath, result.latest.thumbnail).catch((e: unknown) =>
-          this.#d.log.warn(`could not keep the latest thumbnail: ${toBridgeError(e).message}`),
-        );
+        await this.#d.store.saveThumbnail(this.id, result.latest.thumbnail);
       }
       this.#latestId = result.latest.asset.id;
     }

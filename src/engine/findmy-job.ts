@@ -1,4 +1,5 @@
 import type { FindMyConfig } from "../config/account-schema.ts";
+import { BridgeError } from "../errors.ts";
 import { FindMyService } from "../icloud/findmy/find-my-service.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
@@ -21,6 +22,7 @@ export class FindMyJob {
   readonly #service: FindMyService;
   readonly #config: FindMyConfig;
   readonly #missing = new Map<string, number>();
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger) {
     this.#config = config;
@@ -31,26 +33,42 @@ export class FindMyJob {
     return this.#service;
   }
 
-  async refresh(state: EngineState): Promise<DeviceChanges> {
-    return this.#diff(state, await this.#service.devices(), true);
+  refresh(state: EngineState): Promise<DeviceChanges> {
+    return this.#exclusive(async () => this.#diff(state, await this.#service.devices(), true));
   }
 
   /** Locates `device` (id or name), or the configured devices; other devices are left alone. */
-  async locate(state: EngineState, device?: string): Promise<DeviceChanges> {
+  locate(state: EngineState, device?: string): Promise<DeviceChanges> {
     const targets = device === undefined ? undefined : [this.resolve(state, device)];
-    if (targets === undefined && this.#config.locate === "none") return { updated: [], removed: [] };
-    return this.#diff(state, await this.#service.locate(targets), false);
+    if (targets === undefined && this.#config.locate === "none") return Promise.resolve({ updated: [], removed: [] });
+    return this.#exclusive(async () => this.#diff(state, await this.#service.locate(targets), false));
   }
 
-  /** A device id from an id or a (case-insensitive) name known from the last refresh. */
+  /** A device id from an id or a (case-insensitive) name known from the last refresh; NOT_FOUND otherwise. */
   resolve(state: EngineState, device: string): string {
     if (Object.hasOwn(state.devices, device)) return device;
     const lower = device.toLowerCase();
+    const names: string[] = [];
     for (const [id, value] of Object.entries(state.devices)) {
       const name = (value as { name?: unknown }).name;
-      if (typeof name === "string" && name.toLowerCase() === lower) return id;
+      if (typeof name !== "string") continue;
+      if (name.toLowerCase() === lower) return id;
+      names.push(name);
     }
-    return device;
+    throw new BridgeError(
+      "NOT_FOUND",
+      `unknown device ${JSON.stringify(device)}; known: ${names.join(", ") || "none yet"}`,
+    );
+  }
+
+  /** One Find My request sequence at a time, so a command and a scheduled locate never wake a device twice. */
+  #exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(run, run);
+    this.#queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
   }
 
   #diff(state: EngineState, devices: FmipDevice[], complete: boolean): DeviceChanges {

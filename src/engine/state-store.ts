@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { BridgeError } from "../errors.ts";
@@ -56,16 +57,18 @@ export function emptyEngineState(): EngineState {
 export class EngineStateStore {
   readonly #dir: string;
   readonly #log: Logger;
+  /** The last save of each account; the next one waits for it, so saves land in call order. */
+  readonly #saving = new Map<string, Promise<void>>();
 
   constructor(stateDir: string, log: Logger) {
     this.#dir = join(stateDir, "engine");
     this.#log = log;
   }
 
-  #path(account: string): string {
+  #path(account: string, suffix = ".json"): string {
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(account))
       throw new BridgeError("INVALID_INPUT", `invalid account id ${account}`);
-    return join(this.#dir, `${account}.json`);
+    return join(this.#dir, `${account}${suffix}`);
   }
 
   async load(account: string): Promise<EngineState> {
@@ -82,12 +85,44 @@ export class EngineStateStore {
     }
   }
 
+  /**
+   * Saves an account's state atomically. Saves of one account are chained and each writes the state
+   * as it is when its turn comes, so an older snapshot never overwrites a newer one.
+   */
   async save(account: string, state: EngineState): Promise<void> {
     const path = this.#path(account);
+    const write = async (): Promise<void> => {
+      try {
+        await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+      } catch (error) {
+        throw new BridgeError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
+      }
+    };
+    const next = (this.#saving.get(account) ?? Promise.resolve()).then(write);
+    this.#saving.set(
+      account,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  /** The newest photo's thumbnail (JPEG), kept so the image entity has a picture after a restart. */
+  async loadThumbnail(account: string): Promise<Buffer | null> {
     try {
-      await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+      return await readFile(this.#path(account, ".latest-thumbnail.jpg"));
+    } catch {
+      return null;
+    }
+  }
+
+  async saveThumbnail(account: string, jpeg: Buffer): Promise<void> {
+    try {
+      await writeFileAtomic(this.#path(account, ".latest-thumbnail.jpg"), jpeg);
     } catch (error) {
-      throw new BridgeError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
+      this.#log.warn("could not keep the latest photo thumbnail", {
+        account,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }
