@@ -5,7 +5,7 @@ import { Engine } from "./engine/engine.ts";
 import { BridgeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/embedded-broker.ts";
-import { MqttBridge } from "./mqtt/mqtt-bridge.ts";
+import { MqttBridge, type MqttBridgeConfig } from "./mqtt/mqtt-bridge.ts";
 
 export interface RunningBridge {
   engine: Engine;
@@ -26,61 +26,74 @@ export interface StartBridgeOptions {
 
 /**
  * Starts the whole bridge from a validated configuration: the embedded broker when no MQTT url is
- * set, the engine, the MQTT front-end and the HTTP server. `stop()` shuts down in reverse order and
- * publishes `offline` before disconnecting.
+ * set, the MQTT front-end, the HTTP server, then the engine. If a step fails, what was started is
+ * stopped again before the error is thrown. `stop()` shuts down in reverse order and publishes
+ * `offline` before disconnecting.
  */
 export async function startBridge(options: StartBridgeOptions): Promise<RunningBridge> {
   const { config, logger } = options;
-  let broker: EmbeddedBroker | undefined;
-  let url = config.mqtt.url;
-  if (url === null) {
-    const { host, port } = config.mqtt.embedded_broker;
-    try {
-      broker = await startEmbeddedBroker({ host, port, logger });
-    } catch (error) {
-      throw new BridgeError(
-        "CONFIG_INVALID",
-        `cannot start the embedded MQTT broker on ${host}:${port}; set mqtt.url or mqtt.embedded_broker.port`,
-        { cause: error },
+  // Everything that can fail on a busy port or a bad broker starts before the engine signs in:
+  // a bridge that reports a failure must not go on to sign in to iCloud (that e-mails the user).
+  const started: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.splice(0).reverse()) {
+      await stop().catch((error: unknown) =>
+        logger.warn("shutdown step failed", { error: error instanceof Error ? error.message : String(error) }),
       );
     }
-    url = broker.url;
-    logger.info(`embedded MQTT broker listening at ${broker.url}`);
+  };
+  try {
+    const broker = config.mqtt.url === null ? await startBroker(config, logger) : undefined;
+    if (broker) started.push(() => broker.close());
+    const engine = new Engine({ config, logger });
+    await engine.load();
+    const mqtt = new MqttBridge({ api: engine, logger, options: await mqttOptions(config, broker, options) });
+    await mqtt.start();
+    started.push(() => mqtt.stop());
+    const http = await startHttp(config, engine, logger);
+    if (http) started.push(() => http.stop());
+    started.push(() => engine.stop());
+    await engine.start();
+    return { engine, mqtt, broker, httpUrl: http?.url, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
-  const engine = new Engine({ config, logger });
-  const mqtt = new MqttBridge({
-    api: engine,
-    logger,
-    options: {
-      url,
-      ...(config.mqtt.username === null ? {} : { username: config.mqtt.username }),
-      ...(config.mqtt.password === null ? {} : { password: config.mqtt.password }),
-      ...(await tlsFiles(config)),
-      rejectUnauthorized: config.mqtt.reject_unauthorized,
-      clientId: config.mqtt.client_id ?? `icloud2mqtt_${randomBytes(4).toString("hex")}`,
-      baseTopic: config.mqtt.base_topic,
-      discovery: config.mqtt.discovery,
-      discoveryPrefix: config.mqtt.discovery_prefix,
-      statusTopic: config.mqtt.status_topic,
-      keepalive: config.mqtt.keepalive,
-      ...options.mqtt,
-    },
-  });
-  await engine.load();
-  await mqtt.start();
-  await engine.start();
-  const http = await startHttp(config, engine, logger);
+}
+
+async function startBroker(config: Config, logger: Logger): Promise<EmbeddedBroker> {
+  const { host, port } = config.mqtt.embedded_broker;
+  try {
+    const broker = await startEmbeddedBroker({ host, port, logger });
+    logger.info(`embedded MQTT broker listening at ${broker.url}`);
+    return broker;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BridgeError("CONFIG_INVALID", `cannot start the embedded MQTT broker on ${host}:${port} (${reason})`, {
+      cause: error,
+      info: { key: "mqtt.embedded_broker.port" },
+    });
+  }
+}
+
+async function mqttOptions(
+  config: Config,
+  broker: EmbeddedBroker | undefined,
+  options: StartBridgeOptions,
+): Promise<MqttBridgeConfig["options"]> {
   return {
-    engine,
-    mqtt,
-    broker,
-    httpUrl: http?.url,
-    async stop() {
-      await http?.stop();
-      await engine.stop();
-      await mqtt.stop();
-      await broker?.close();
-    },
+    url: broker?.url ?? config.mqtt.url ?? "",
+    ...(config.mqtt.username === null ? {} : { username: config.mqtt.username }),
+    ...(config.mqtt.password === null ? {} : { password: config.mqtt.password }),
+    ...(await tlsFiles(config)),
+    rejectUnauthorized: config.mqtt.reject_unauthorized,
+    clientId: config.mqtt.client_id ?? `icloud2mqtt_${randomBytes(4).toString("hex")}`,
+    baseTopic: config.mqtt.base_topic,
+    discovery: config.mqtt.discovery,
+    discoveryPrefix: config.mqtt.discovery_prefix,
+    statusTopic: config.mqtt.status_topic,
+    keepalive: config.mqtt.keepalive,
+    ...options.mqtt,
   };
 }
 

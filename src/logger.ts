@@ -16,8 +16,8 @@ export interface Logger {
 export const REDACT_PATHS = [
   "password",
   "*.password",
-  "code",
-  "*.code",
+  "mfaCode",
+  "*.mfaCode",
   "securityCode",
   "*.securityCode",
   "token",

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -162,4 +163,23 @@ describe("bridge end to end (simulator → engine → MQTT)", () => {
     expect(ha.on("icloud2mqtt/jane/photos/event")).toHaveLength(0);
     expect(sim.stats(APPLE_ID).srp_signins).toBe(1);
   }, 60_000);
+
+  it("a start that fails (HTTP port taken) stops what it started and never signs in", async () => {
+    const sim = await startSimulator({ scenario: scenario(), port: 0, services: [...SIMULATOR_SERVICES] });
+    const setup: Setup = { sim, stateDir: await mkdtemp(join(tmpdir(), "i2m-e2e-")) };
+    setups.push(setup);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const { config } = await resolveConfig({
+      state_dir: setup.stateDir,
+      accounts: [{ id: "jane", username: APPLE_ID, password: PASSWORD, endpoint: sim.url }],
+      mqtt: { url: null, embedded_broker: { port: 0 } },
+      http: { port },
+    });
+    await expect(startBridge({ config, logger: silentLogger })).rejects.toThrow(/cannot listen/);
+    blocker.close();
+    expect(sim.stats(APPLE_ID).signin_init).toBe(0);
+    expect(sim.requests()).toEqual([]);
+  });
 });

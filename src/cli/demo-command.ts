@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { startBridge } from "../bridge.ts";
 import { resolveConfig } from "../config/load.ts";
+import { BridgeError, isBridgeError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 import { startSimulator } from "../simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
@@ -40,6 +41,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--state-dir <dir>", "where sessions and state are kept (default: a new temporary folder)")
     .action(async (options: DemoOptions) => {
       const logger = createLogger({ level: "info" });
+      const mqttPort = port(options.mqttPort, "--mqtt-port");
       const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "icloud2mqtt-demo-")));
       const simulator = await startSimulator({
         scenario: DEMO_SCENARIO,
@@ -47,37 +49,48 @@ export function registerDemoCommand(program: Command): void {
         logger: logger.child({ module: "simulator" }),
         services: [...SIMULATOR_SERVICES],
       });
-      logger.info(`iCloud simulator at ${simulator.url}`);
-      const { config } = await resolveConfig({
-        state_dir: stateDir,
-        accounts: [
-          {
-            ...DEMO_ACCOUNT,
-            endpoint: simulator.url,
-            findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
-            photos: { schedule: "1m" },
-            calls: { schedule: "1m" },
-          },
-        ],
-        mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: port(options.mqttPort, "--mqtt-port") } },
-        http: { port: port(options.httpPort, "--http-port") },
-      });
-      const bridge = await startBridge({ config, logger });
-      const base = config.mqtt.base_topic;
-      logger.info(
-        [
-          "demo running. The demo account needs a two-factor code: it is the 6-digit code the simulator logged above",
-          `("device shows code ..."). Send it over MQTT: mosquitto_pub -t '${base}/bridge/request/mfa' -m '{"account":"demo","code":"NNNNNN"}'`,
-          bridge.httpUrl ? `or type it at ${bridge.httpUrl}` : "",
-          `Watch everything: mosquitto_sub -v -t '#'   (broker ${bridge.broker?.url ?? config.mqtt.url})`,
-        ]
-          .filter(Boolean)
-          .join(" "),
-      );
-      const signal = await waitForSignal();
-      logger.info(`stopping (${signal})`);
-      await bridge.stop();
-      await simulator.close();
-      if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
+      try {
+        logger.info(`iCloud simulator at ${simulator.url}`);
+        const { config } = await resolveConfig({
+          state_dir: stateDir,
+          accounts: [
+            {
+              ...DEMO_ACCOUNT,
+              endpoint: simulator.url,
+              findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
+              photos: { schedule: "1m" },
+              calls: { schedule: "1m" },
+            },
+          ],
+          mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: mqttPort } },
+          http: { port: port(options.httpPort, "--http-port") },
+        });
+        const bridge = await startBridge({ config, logger }).catch((error: unknown) => {
+          throw isBridgeError(error, "CONFIG_INVALID")
+            ? new BridgeError("CONFIG_INVALID", `${error.message}; choose other ports with --mqtt-port / --http-port`, {
+                cause: error,
+              })
+            : error;
+        });
+        const base = config.mqtt.base_topic;
+        const p = mqttPort === 1883 ? "" : ` -p ${mqttPort}`;
+        logger.info(
+          [
+            "demo running. The demo account needs a two-factor code: the simulated iPhone shows it in the",
+            `simulator's log line "device shows code NNNNNN". Send it over MQTT:`,
+            `mosquitto_pub${p} -t '${base}/bridge/request/mfa' -m '{"account":"demo","code":"NNNNNN"}'`,
+            bridge.httpUrl ? `or type it at ${bridge.httpUrl} .` : "",
+            `Watch everything: mosquitto_sub${p} -v -t '#'`,
+          ]
+            .filter(Boolean)
+            .join(" "),
+        );
+        const signal = await waitForSignal();
+        logger.info(`stopping (${signal})`);
+        await bridge.stop();
+      } finally {
+        await simulator.close();
+        if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
+      }
     });
 }

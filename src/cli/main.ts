@@ -28,4 +28,6 @@ try {
       : String(error);
   process.stderr.write(`icloud2mqtt: ${message}\n`);
   process.exitCode = 1;
+  // A command that failed must end even if a library left a handle open.
+  setTimeout(() => process.exit(1), 3000).unref();
 }

@@ -91,6 +91,7 @@ export class SessionStore {
     const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await chmod(this.dir, 0o700); // also when the folder already existed with looser rights
       const handle = await open(tmp, "wx", 0o600);
       try {
         await handle.writeFile(`${JSON.stringify(session, null, 2)}\n`, "utf8");

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (mode === 0o600) await chmod(dir, 0o700).catch(() => undefined); // private files live in private folders
   const temp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temp, "w", mode);
   try {

@@ -43,7 +43,7 @@ export class DownloadIndex {
   /** Loads (and compacts) the journal at `file`, creating it when missing. */
   static async open(file: string): Promise<DownloadIndex> {
     const index = new DownloadIndex(file);
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     let text = "";
     try {
       text = await readFile(file, "utf8");
