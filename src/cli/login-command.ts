@@ -38,7 +38,6 @@ export function registerLoginCommand(program: Command): void {
 async function loginAction(flags: LoginFlags): Promise<number> {
   const io = terminalIo();
   try {
-    const password = await readPassword(flags, io);
     const logger = createLogger({
       level: flags.verbose === true ? "debug" : "error",
       destination: process.stderr,
@@ -47,12 +46,20 @@ async function loginAction(flags: LoginFlags): Promise<number> {
     const stateDir = flags.stateDir ?? defaultStateDir();
     const session = await ICloudSession.open({
       username: flags.username,
-      password,
       store: new SessionStore(sessionsDir(stateDir), logger),
       logger,
       ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
       ...(flags.china === true ? { china: true } : {}),
     });
+    // A stored session that still works needs no password (and no e-mail to the user).
+    const stored = await session.signIn();
+    if (stored.state === "active") {
+      io.print(`Signed in as ${stored.username} with the stored session; no password or code was needed.`);
+      if (stored.trust_expires_at !== null) io.print(`This computer stays trusted until ${stored.trust_expires_at}.`);
+      await session.flush();
+      return 0;
+    }
+    session.setPassword(await readPassword(flags, io));
     const code = await runInteractiveLogin(session, io);
     await session.flush();
     if (code === 0) io.print(`Session stored in ${sessionsDir(stateDir)}.`);
