@@ -14,6 +14,21 @@ export function dig(value: unknown, path: string): unknown {
   return current;
 }
 
+/** iCloud.com's OAuth widget key (protocol reference 1.2), spelled out here independently of src/. */
+export const WIDGET_KEY = "d39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d";
+
+/** The OAuth "widget" headers every public iCloud.com client sends to idmsa (reference 1.2). */
+export const WIDGET_HEADERS: Readonly<Record<string, string>> = {
+  "X-Apple-Widget-Key": WIDGET_KEY,
+  "X-Apple-OAuth-Client-Id": WIDGET_KEY,
+  "X-Apple-OAuth-Client-Type": "firstPartyAuth",
+  "X-Apple-OAuth-Redirect-URI": "https://www.icloud.com",
+  "X-Apple-OAuth-Require-Grant-Code": "true",
+  "X-Apple-OAuth-Response-Mode": "web_message",
+  "X-Apple-OAuth-Response-Type": "code",
+  "X-Apple-OAuth-State": "auth-00000000-0000-1000-8000-000000000000",
+};
+
 /** A tiny independent client: keeps scnt/session id like real clients and a naive cookie jar. */
 export class TestClient {
   readonly origin: string;
@@ -29,9 +44,11 @@ export class TestClient {
   async request(
     method: string,
     path: string,
-    options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+    options: { json?: unknown; body?: string; headers?: Record<string, string>; widget?: boolean } = {},
   ) {
-    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    // idmsa calls carry the widget headers unless a test leaves them out (`widget: false`).
+    const widget = path.startsWith("/appleauth/") && options.widget !== false ? WIDGET_HEADERS : {};
+    const headers: Record<string, string> = { Accept: "application/json", ...widget, ...options.headers };
     if (this.session["scnt"]) headers["scnt"] = this.session["scnt"];
     if (this.session["sessionId"]) headers["X-Apple-ID-Session-Id"] = this.session["sessionId"];
     if (this.cookies.size > 0)

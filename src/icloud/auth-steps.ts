@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { BridgeError } from "../errors.ts";
 import {
   type AccountLogin,
@@ -80,6 +81,8 @@ export async function fetchAuthOptions(ctx: AuthContext): Promise<AuthOptions> {
 /** `PUT /verify/trusteddevice/securitycode` (no body): makes the trusted devices show a code. */
 export async function triggerDeviceCode(ctx: AuthContext): Promise<boolean> {
   const res = await idmsaCall(ctx, "PUT", "/verify/trusteddevice/securitycode");
+  const limit = codeLimitError(res);
+  if (limit) throw limit;
   if (res.status >= 200 && res.status < 300) return true;
   if (res.status === 412) return true;
   if (res.status === 400 || res.status === 404) return false;
@@ -89,6 +92,8 @@ export async function triggerDeviceCode(ctx: AuthContext): Promise<boolean> {
 /** `PUT /verify/phone`: sends a code by SMS or voice call to a trusted number. */
 export async function requestPhoneCode(ctx: AuthContext, phoneId: number, mode: "sms" | "voice"): Promise<void> {
   const res = await idmsaCall(ctx, "PUT", "/verify/phone", { body: { phoneNumber: { id: phoneId }, mode } });
+  const limit = codeLimitError(res);
+  if (limit) throw limit;
   if (res.status >= 200 && res.status < 300) return;
   throw unexpected(`request ${mode} code`, res);
 }
@@ -114,6 +119,8 @@ export async function submitHsa2Code(
     return true;
   }
   if (res.status >= 200 && res.status < 300) return true;
+  const limit = codeLimitError(res);
+  if (limit) throw limit;
   if (isWrongCode(res)) return false;
   throw unexpected("verify security code", res);
 }
@@ -222,6 +229,66 @@ export async function validateTwoSvCode(ctx: AuthContext, device: TwoSvDevice, c
 
 function hasSecurityKey(body: unknown): boolean {
   return typeof body === "object" && body !== null && "fsaChallenge" in body;
+}
+
+/** Why a code limit error was raised (`info.reason`). */
+export type CodeLimitReason = "security-code-locked" | "too-many-codes-sent";
+
+/**
+ * A refused idmsa answer whose `securityCode` state (top level or under `phoneNumberVerification`,
+ * reference 1.8.1) says a code limit was hit: too many wrong codes (`securityCodeLocked` /
+ * `tooManyCodesValidated`) or too many codes sent (`tooManyCodesSent`). Not retryable: retrying
+ * only extends the lock; the user has to wait.
+ */
+export function codeLimitError(res: HttpResponse): BridgeError | undefined {
+  if (res.status >= 200 && res.status < 300) return undefined;
+  const flags = securityCodeFlags(res.json);
+  const info = {
+    status: res.status,
+    ...(serviceErrorCodes(res.json).length > 0 ? { apple_codes: serviceErrorCodes(res.json) } : {}),
+  };
+  if (flags.has("securityCodeLocked") || flags.has("tooManyCodesValidated")) {
+    return new BridgeError(
+      "RATE_LIMITED",
+      "Too many incorrect verification codes: Apple has locked code entry for this sign-in. Wait before signing in and entering a code again",
+      { info: { ...info, reason: "security-code-locked" satisfies CodeLimitReason }, retryable: false },
+    );
+  }
+  if (flags.has("tooManyCodesSent")) {
+    return new BridgeError(
+      "RATE_LIMITED",
+      "Apple has sent too many verification codes for this sign-in. Enter a code you already received, or wait before requesting a new one",
+      { info: { ...info, reason: "too-many-codes-sent" satisfies CodeLimitReason }, retryable: false },
+    );
+  }
+  return undefined;
+}
+
+const securityCodeStateSchema = z
+  .object({
+    tooManyCodesSent: z.boolean().optional(),
+    tooManyCodesValidated: z.boolean().optional(),
+    securityCodeLocked: z.boolean().optional(),
+  })
+  .loose();
+const codeLimitBodySchema = z
+  .object({
+    securityCode: securityCodeStateSchema.optional(),
+    phoneNumberVerification: z.object({ securityCode: securityCodeStateSchema.optional() }).loose().optional(),
+  })
+  .loose();
+
+/** The `securityCode` limit flags that are true in an idmsa body. */
+function securityCodeFlags(body: unknown): Set<string> {
+  const parsed = codeLimitBodySchema.safeParse(body);
+  const flags = new Set<string>();
+  if (!parsed.success) return flags;
+  for (const state of [parsed.data.securityCode, parsed.data.phoneNumberVerification?.securityCode]) {
+    if (state?.tooManyCodesSent === true) flags.add("tooManyCodesSent");
+    if (state?.tooManyCodesValidated === true) flags.add("tooManyCodesValidated");
+    if (state?.securityCodeLocked === true) flags.add("securityCodeLocked");
+  }
+  return flags;
 }
 
 function isWrongCode(res: HttpResponse): boolean {

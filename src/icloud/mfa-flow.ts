@@ -155,7 +155,13 @@ export class MfaFlow {
         pending.method === "device"
           ? { method: "device" as const }
           : { method: pending.method, phoneId: pending.phoneId ?? 0 };
-      ok = await submitHsa2Code(this.#ctx, code, via);
+      try {
+        ok = await submitHsa2Code(this.#ctx, code, via);
+      } catch (error) {
+        // Code entry is locked for this sign-in: no code can be entered any more; a later sign-in starts over.
+        if (error instanceof BridgeError && error.info["reason"] === "security-code-locked") this.#pending = undefined;
+        throw error;
+      }
     }
     if (!ok) throw this.#codeError("CODE_INVALID", "Incorrect verification code");
     this.#ctx.log.info("verification code accepted");

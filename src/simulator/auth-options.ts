@@ -16,22 +16,36 @@ export function phoneJson(phone: Phone): Record<string, unknown> {
   };
 }
 
-export const SECURITY_CODE_STATE = {
-  length: 6,
+/** The limit flags of the `securityCode` object; all false until the auth session hits a code limit. */
+export interface CodeLimitFlags {
+  tooManyCodesSent: boolean;
+  tooManyCodesValidated: boolean;
+  securityCodeLocked: boolean;
+}
+
+export const NO_CODE_LIMITS: CodeLimitFlags = {
   tooManyCodesSent: false,
   tooManyCodesValidated: false,
   securityCodeLocked: false,
-  securityCodeCooldown: false,
 };
 
+/** The `securityCode` object of auth options and 2FA states (reference 1.8.1). */
+export function securityCodeState(flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
+  return { length: 6, ...flags, securityCodeCooldown: false };
+}
+
 /** The `phoneNumberVerification` object (auth options, PUT /verify/phone answers). */
-export function phoneNumberVerification(account: AccountState, selectedId?: number): Record<string, unknown> {
+export function phoneNumberVerification(
+  account: AccountState,
+  selectedId?: number,
+  flags: CodeLimitFlags = NO_CODE_LIMITS,
+): Record<string, unknown> {
   const phones = account.config.mfa.trusted_phone_numbers;
   const selected = phones.find((phone) => phone.id === selectedId) ?? phones[0];
   return {
     trustedPhoneNumbers: phones.map(phoneJson),
     ...(selected ? { trustedPhoneNumber: phoneJson(selected) } : {}),
-    securityCode: SECURITY_CODE_STATE,
+    securityCode: securityCodeState(flags),
     authenticationType: "hsa2",
     recoveryUrl: "https://iforgot.apple.com/phone/add?prs_account_nm=&autoSubmitAccount=true&appId=142",
     cantUsePhoneNumberUrl:
@@ -54,20 +68,20 @@ export function phoneNumberVerification(account: AccountState, selectedId?: numb
 }
 
 /** The 2FA state object the trusted-device endpoints answer with. */
-export function twoFactorState(account: AccountState): Record<string, unknown> {
+export function twoFactorState(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
   const devices = account.config.mfa.trusted_devices;
   return {
     trustedDeviceCount: devices.length,
     otherTrustedDeviceClass: devices[0]?.model ?? "iPhone",
-    securityCode: SECURITY_CODE_STATE,
-    phoneNumberVerification: phoneNumberVerification(account),
+    securityCode: securityCodeState(flags),
+    phoneNumberVerification: phoneNumberVerification(account, undefined, flags),
     aboutTwoFactorAuthenticationUrl: "https://support.apple.com/kb/HT204921",
   };
 }
 
 /** The `boot_args` JSON of the `GET /appleauth/auth` page, phone list where the layout puts it. */
-export function bootArgs(account: AccountState): Record<string, unknown> {
-  const verification = phoneNumberVerification(account);
+export function bootArgs(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
+  const verification = phoneNumberVerification(account, undefined, flags);
   const bridge2026 = account.phoneListLayout === "bridge2026";
   const twoSV: Record<string, unknown> = {
     supportedPushModes: ["voice", "sms"],
@@ -99,23 +113,26 @@ export function bootArgs(account: AccountState): Record<string, unknown> {
 }
 
 /** The old JSON answer of `GET /appleauth/auth` (Accept: application/json); 2026 layout has no phone list. */
-export function authOptionsJson(account: AccountState): Record<string, unknown> {
+export function authOptionsJson(
+  account: AccountState,
+  flags: CodeLimitFlags = NO_CODE_LIMITS,
+): Record<string, unknown> {
   const base: Record<string, unknown> = {
     authType: "hsa2",
     trustedDeviceCount: account.config.mfa.trusted_devices.length,
-    securityCode: SECURITY_CODE_STATE,
+    securityCode: securityCodeState(flags),
     mode: "sms",
     hsa2Account: true,
   };
-  if (account.phoneListLayout === "legacy") Object.assign(base, phoneNumberVerification(account));
+  if (account.phoneListLayout === "legacy") Object.assign(base, phoneNumberVerification(account, undefined, flags));
   if (account.config.security_key) Object.assign(base, securityKeyFields());
   return base;
 }
 
 const escapeJson = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c");
 
-export function authPageHtml(account: AccountState): string {
-  const args = bootArgs(account);
+export function authPageHtml(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): string {
+  const args = bootArgs(account, flags);
   return [
     "<!DOCTYPE html>",
     '<html><head><meta charset="utf-8"><title>Apple Account</title>',

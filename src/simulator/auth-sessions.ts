@@ -21,6 +21,10 @@ export interface AuthSession {
   /** Second factor satisfied in this sign-in (code, trust token, or none needed). */
   mfaDone: boolean;
   repairPending: boolean;
+  /** Wrong codes submitted in this sign-in (code entry locks at the account's `max_wrong_codes`). */
+  wrongCodes: number;
+  /** Codes sent (devices, SMS, voice) in this sign-in (refused past the account's `max_code_sends`). */
+  codesSent: number;
 }
 
 export interface PendingSrp {
@@ -53,6 +57,8 @@ export class AuthSessions {
       codeVerified: false,
       mfaDone: false,
       repairPending: false,
+      wrongCodes: 0,
+      codesSent: 0,
     };
     this.#sessions.set(session.id, session);
     return session;
@@ -85,6 +91,11 @@ export class AuthSessions {
     };
     this.#pending.set(pending.c, pending);
     return pending;
+  }
+
+  /** The auth context an exchange belongs to, without consuming it. */
+  pendingSrpSession(c: string): string | undefined {
+    return this.#pending.get(c)?.authSessionId;
   }
 
   /** Removes and returns the exchange for `c` (each challenge answers one proof). */

@@ -3,13 +3,25 @@ import type { AccountState } from "./accounts-state.ts";
 import {
   authOptionsJson,
   authPageHtml,
+  type CodeLimitFlags,
   phoneJson,
   phoneNumberVerification,
-  SECURITY_CODE_STATE,
+  securityCodeState,
   twoFactorState,
 } from "./auth-options.ts";
 import { type CoreEnv, header, parseBody } from "./core-env.ts";
-import { idmsaHeaders, noAuthContext, requestAuthSession, WRONG_CODE_BODY, withSrpSession } from "./idmsa-common.ts";
+import {
+  CODE_LOCKED_ERROR,
+  codeLockedBody,
+  idmsaHeaders,
+  noAuthContext,
+  requestAuthSession,
+  requireWidgetKey,
+  TOO_MANY_CODES_SENT_ERROR,
+  tooManyCodesSentBody,
+  WRONG_CODE_BODY,
+  withSrpSession,
+} from "./idmsa-common.ts";
 import { IDMSA, repairNeeded } from "./idmsa-signin-routes.ts";
 import type { Route, SimResponse } from "./router.ts";
 import { newGrantCode } from "./tokens.ts";
@@ -26,16 +38,65 @@ const PhoneCodeBody = z.object({
 
 type Session = AuthSession & { account: AccountState };
 
-/** The HSA2 second-factor routes of idmsa, repair and trust. All need the auth context from signin. */
+/** The auth session's code-limit flags: locked after `max_wrong_codes`, sends spent after `max_code_sends`. */
+export function codeLimitFlags(session: Session): CodeLimitFlags {
+  const { max_wrong_codes, max_code_sends } = session.account.config.mfa;
+  const locked = session.wrongCodes >= max_wrong_codes;
+  return {
+    tooManyCodesSent: session.codesSent >= max_code_sends,
+    tooManyCodesValidated: locked,
+    securityCodeLocked: locked,
+  };
+}
+
+/**
+ * The HSA2 second-factor routes of idmsa, repair and trust. All need the auth context from signin
+ * and iCloud.com's widget key.
+ */
 export function idmsaMfaRoutes(env: CoreEnv): Route[] {
+  return mfaRoutes(env).map(requireWidgetKey);
+}
+
+function mfaRoutes(env: CoreEnv): Route[] {
   const hsa2Only = (session: Session, run: () => SimResponse): SimResponse =>
     session.account.config.mfa.kind === "hsa2" ? run() : { status: 404, headers: idmsaHeaders(env, session) };
   const badRequest = (session: Session): SimResponse => ({ status: 400, headers: idmsaHeaders(env, session) });
-  const wrongCode = (session: Session): SimResponse => ({
-    status: 400,
-    headers: idmsaHeaders(env, session, { "X-Apple-I-Ercd": "-21669" }),
-    json: WRONG_CODE_BODY,
-  });
+  /** Checks a submitted code against the per-sign-in wrong-code limit; undefined when it was right. */
+  const checkCode = (session: Session, channelKey: string, code: string): SimResponse | undefined => {
+    if (codeLimitFlags(session).securityCodeLocked) {
+      return {
+        status: 400,
+        headers: idmsaHeaders(env, session, { "X-Apple-I-Ercd": CODE_LOCKED_ERROR }),
+        json: codeLockedBody(twoFactorState(session.account, codeLimitFlags(session))),
+      };
+    }
+    if (env.world.accounts.checkCode(session.account, channelKey, code)) return undefined;
+    session.wrongCodes += 1;
+    return { status: 400, headers: idmsaHeaders(env, session, { "X-Apple-I-Ercd": "-21669" }), json: WRONG_CODE_BODY };
+  };
+  /** Sends a code unless this sign-in already sent `max_code_sends`; undefined when it was sent. */
+  const sendCode = (
+    session: Session,
+    channelKey: string,
+    channel: "device" | "sms" | "voice",
+  ): SimResponse | undefined => {
+    if (codeLimitFlags(session).tooManyCodesSent) {
+      return {
+        status: 400,
+        headers: idmsaHeaders(env, session, { "X-Apple-I-Ercd": TOO_MANY_CODES_SENT_ERROR }),
+        json: tooManyCodesSentBody(twoFactorState(session.account, codeLimitFlags(session))),
+      };
+    }
+    env.world.accounts.sendCode(session.account, channelKey, channel);
+    session.codesSent += 1;
+    return undefined;
+  };
+  const deviceCodeSent = (session: Session): SimResponse =>
+    sendCode(session, "device", "device") ?? {
+      status: 202,
+      headers: idmsaHeaders(env, session),
+      json: twoFactorState(session.account, codeLimitFlags(session)),
+    };
   /** A verified code: the auth session may now ask for trust; a 2FA-complete session token is issued. */
   const codeAccepted = (session: Session, status: number, json?: unknown): SimResponse => {
     session.codeVerified = true;
@@ -61,11 +122,16 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
         withSrpSession(env, req, (session) =>
           hsa2Only(session, () => {
             const accept = header(req, "accept") ?? "";
+            const flags = codeLimitFlags(session);
             if (accept.includes("application/json") && !accept.includes("text/html")) {
-              return { status: 200, headers: idmsaHeaders(env, session), json: authOptionsJson(session.account) };
+              return {
+                status: 200,
+                headers: idmsaHeaders(env, session),
+                json: authOptionsJson(session.account, flags),
+              };
             }
             const headers = idmsaHeaders(env, session, { "Content-Type": "text/html;charset=UTF-8" });
-            return { status: 200, headers, body: authPageHtml(session.account) };
+            return { status: 200, headers, body: authPageHtml(session.account, flags) };
           }),
         ),
     },
@@ -73,26 +139,14 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
       id: "idmsa.trusteddevice.trigger",
       method: "PUT",
       path: `${IDMSA}/verify/trusteddevice/securitycode`,
-      handle: (req) =>
-        withSrpSession(env, req, (session) =>
-          hsa2Only(session, () => {
-            env.world.accounts.sendCode(session.account, "device", "device");
-            return { status: 202, headers: idmsaHeaders(env, session), json: twoFactorState(session.account) };
-          }),
-        ),
+      handle: (req) => withSrpSession(env, req, (session) => hsa2Only(session, () => deviceCodeSent(session))),
     },
     {
       // Older "resend to devices" call (ips); same effect as the PUT above.
       id: "idmsa.trusteddevice.resend",
       method: ["PUT", "GET"],
       path: `${IDMSA}/verify/trusteddevice`,
-      handle: (req) =>
-        withSrpSession(env, req, (session) =>
-          hsa2Only(session, () => {
-            env.world.accounts.sendCode(session.account, "device", "device");
-            return { status: 202, headers: idmsaHeaders(env, session), json: twoFactorState(session.account) };
-          }),
-        ),
+      handle: (req) => withSrpSession(env, req, (session) => hsa2Only(session, () => deviceCodeSent(session))),
     },
     {
       id: "idmsa.trusteddevice.verify",
@@ -103,9 +157,7 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
           hsa2Only(session, () => {
             const body = parseBody(req, CodeBody);
             if (!body) return badRequest(session);
-            if (!env.world.accounts.checkCode(session.account, "device", body.securityCode.code))
-              return wrongCode(session);
-            return codeAccepted(session, 204);
+            return checkCode(session, "device", body.securityCode.code) ?? codeAccepted(session, 204);
           }),
         ),
     },
@@ -119,8 +171,12 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
             const body = parseBody(req, PhoneRequestBody);
             const phone = session.account.config.mfa.trusted_phone_numbers.find((p) => p.id === body?.phoneNumber.id);
             if (!body || !phone) return badRequest(session);
-            env.world.accounts.sendCode(session.account, `phone:${phone.id}`, body.mode);
-            const json = { ...phoneNumberVerification(session.account, phone.id), mode: body.mode };
+            const refused = sendCode(session, `phone:${phone.id}`, body.mode);
+            if (refused) return refused;
+            const json = {
+              ...phoneNumberVerification(session.account, phone.id, codeLimitFlags(session)),
+              mode: body.mode,
+            };
             return { status: 200, headers: idmsaHeaders(env, session), json };
           }),
         ),
@@ -136,7 +192,8 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
             const phone = session.account.config.mfa.trusted_phone_numbers.find((p) => p.id === body?.phoneNumber.id);
             if (!body || !phone) return badRequest(session);
             const code = body.securityCode.code;
-            if (!env.world.accounts.checkCode(session.account, `phone:${phone.id}`, code)) return wrongCode(session);
+            const refused = checkCode(session, `phone:${phone.id}`, code);
+            if (refused) return refused;
             if (session.account.config.repair_needed) {
               session.codeVerified = true;
               session.mfaDone = true;
@@ -144,7 +201,7 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
             }
             return codeAccepted(session, 200, {
               trustedPhoneNumber: phoneJson(phone),
-              securityCode: { code, valid: true, ...SECURITY_CODE_STATE },
+              securityCode: { code, valid: true, ...securityCodeState(codeLimitFlags(session)) },
               mode: body.mode,
               type: "verification",
               authenticationType: "hsa2",

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { AccountState } from "./accounts-state.ts";
 import { type CoreEnv, parseBody } from "./core-env.ts";
-import { idmsaHeaders, requestAuthSession, serviceErrors } from "./idmsa-common.ts";
+import { idmsaHeaders, noAuthContext, requestAuthSession, requireWidgetKey, serviceErrors } from "./idmsa-common.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import { createSrpRecord, SrpServerSession } from "./srp-server.ts";
 import { newAuthAttributes, newRepairToken } from "./tokens.ts";
@@ -27,7 +27,11 @@ const CompleteBody = z.object({
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** Sign-in routes of idmsa: the optional authorize page, SRP init/complete and the dead plaintext signin. */
+/**
+ * Sign-in routes of idmsa: the optional authorize page, SRP init/complete and the dead plaintext
+ * signin. init/complete need iCloud.com's widget key; the authorize page is an HTML page a browser
+ * opens (no widget headers) and the plaintext signin is dead either way.
+ */
 export function idmsaSigninRoutes(env: CoreEnv): Route[] {
   return [
     {
@@ -51,13 +55,18 @@ export function idmsaSigninRoutes(env: CoreEnv): Route[] {
       path: `${IDMSA}/signin`,
       handle: () => ({ status: 503, text: "Service Temporarily Unavailable" }),
     },
-    { id: "idmsa.signin.init", method: "POST", path: `${IDMSA}/signin/init`, handle: (req) => signinInit(env, req) },
-    {
+    requireWidgetKey({
+      id: "idmsa.signin.init",
+      method: "POST",
+      path: `${IDMSA}/signin/init`,
+      handle: (req) => signinInit(env, req),
+    }),
+    requireWidgetKey({
       id: "idmsa.signin.complete",
       method: "POST",
       path: `${IDMSA}/signin/complete`,
       handle: (req) => signinComplete(env, req),
-    },
+    }),
   ];
 }
 
@@ -69,6 +78,9 @@ function sessionForInit(env: CoreEnv, req: SimRequest): AuthSession {
     existing.codeVerified = false;
     existing.mfaDone = false;
     existing.repairPending = false;
+    // Code limits count per sign-in: a new signin/init in the same auth context starts them afresh.
+    existing.wrongCodes = 0;
+    existing.codesSent = 0;
     delete existing.account;
     return existing;
   }
@@ -120,10 +132,18 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   if (!body || !BASE64.test(body.m1) || !BASE64.test(body.m2)) {
     return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
   }
+  // The exchange belongs to the auth context signin/init answered with: its X-Apple-ID-Session-Id
+  // and latest scnt must come back (as the MFA routes require), not just `c`.
+  const session = requestAuthSession(env, req);
+  if (!session) return noAuthContext();
+  // `c` from another auth context: this client did not echo what its signin/init returned (the
+  // exchange is left for its own context).
+  const owner = env.world.auth.pendingSrpSession(body.c);
+  if (owner !== undefined && owner !== session.id) return noAuthContext();
   const pending = env.world.auth.takePendingSrp(body.c);
-  const session = pending ? env.world.auth.byId(pending.authSessionId) : undefined;
-  if (!pending || !session || pending.accountName !== body.accountName) {
-    return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
+  // Unknown, expired or already answered `c` (a replay), or another account name: malformed.
+  if (!pending || pending.accountName !== body.accountName) {
+    return { status: 400, headers: idmsaHeaders(env, session), json: serviceErrors("-20000", "Invalid request.") };
   }
   const account = pending.account;
   if (account?.config.locked) {

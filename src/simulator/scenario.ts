@@ -28,6 +28,13 @@ const Mfa = z.object({
   trusted_devices: z.array(z.object({ name: z.string(), model: z.string().default("iPhone") })).default([]),
   trusted_phone_numbers: z.array(TrustedPhoneNumber).default([]),
   devices_2sv: z.array(Device2sv).default([]),
+  /**
+   * HSA2 code limits per sign-in (auth session), the simulator's choice (Apple's numbers are not
+   * published): after this many wrong codes, code entry is locked (`securityCodeLocked`)...
+   */
+  max_wrong_codes: z.number().int().min(1).default(5),
+  /** ...and after this many codes sent (device trigger/resend, SMS, voice), more are refused (`tooManyCodesSent`). */
+  max_code_sends: z.number().int().min(1).default(10),
 });
 
 /**
@@ -60,7 +67,14 @@ const AccountSchema = z.object({
   first_name: z.string().optional(),
   last_name: z.string().default("Appleseed"),
   phone_list_layout: PhoneLayout.optional(),
-  mfa: Mfa.default({ kind: "hsa2", trusted_devices: [], trusted_phone_numbers: [], devices_2sv: [] }),
+  mfa: Mfa.default({
+    kind: "hsa2",
+    trusted_devices: [],
+    trusted_phone_numbers: [],
+    devices_2sv: [],
+    max_wrong_codes: 5,
+    max_code_sends: 10,
+  }),
   locked: z.boolean().default(false),
   repair_needed: z.boolean().default(false),
   web_access_disabled: z.boolean().default(false),
