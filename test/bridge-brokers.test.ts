@@ -1,23 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBridge, startBridge } from "../src/bridge.ts";
-import { resolveConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/logger.ts";
 import { callHistoryProbe } from "../src/simulator/calls/index.ts";
 import { findPhotosSimulator } from "../src/simulator/photos/index.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import type { SimulatorHandle } from "../src/simulator/server.ts";
+import { bridgeHarness, cleanUp, onCleanup, steadyDevice, type TestAccount, waitForState } from "./engine-harness.ts";
 import { freePort, HaClient, json, MOSQUITTO, type Received, skipMosquitto, sleep } from "./mqtt-support.ts";
 
-const APPLE_ID = "jane@example.com";
-const PASSWORD = "bridge-brokers-password";
 const CODE = "246813";
 const DSID = "20000000077";
+const ACCOUNT: TestAccount = {
+  appleId: "jane@example.com",
+  password: "bridge-brokers-password",
+  code: CODE,
+  dsid: DSID,
+};
 const B = "icloud2mqtt";
 
 /** Debian's mosquitto on a fixed port, without persistence (a restart forgets every retained message). */
@@ -47,24 +46,14 @@ async function mosquitto(port: number): Promise<{ url: string; close(): Promise<
   };
 }
 
-const STEADY = (name: string, model: string, kind: string) => ({
-  name,
-  device_display_name: model,
-  raw_device_model: model,
-  device_class: kind,
-  model_display_name: kind,
-  battery_level: 0.8,
-  battery_drain_per_hour: 0,
-  location: { latitude: 51.5, longitude: -0.12, age: "2m" },
-});
+const STEADY = (name: string, model: string, kind: string) =>
+  steadyDevice(name, model, kind, 0.8, { latitude: 51.5, longitude: -0.12, age: "2m" });
 
 let port: number;
 /** Device discovery configs a fresh client did not get as retained after the broker restart. */
 let deviceConfigsMissing: string[] = [];
 let broker: { url: string; close(): Promise<void> };
 let sim: SimulatorHandle;
-let stateDir: string;
-let bridge: RunningBridge;
 let ha: HaClient;
 let tx = 0;
 
@@ -72,49 +61,35 @@ beforeAll(async () => {
   if (skipMosquitto) return;
   port = await freePort();
   broker = await mosquitto(port);
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        dsid: DSID,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: { kind: "hsa2" as const, code: CODE },
-        // A steady world (no battery drain, no route), so a second sync really finds nothing new.
-        findmy: {
-          first_name: "Jane",
-          devices: [STEADY("Jane's iPhone", "iPhone16,1", "iPhone"), STEADY("Jane's iPad", "iPad13,16", "iPad")],
-        },
-        photos: { count: 8, seed: 5 },
-        calls: { generate: { count: 4, seed: 5 } },
+  // The broker and the client are replaced by the restart test: close the ones current at the end.
+  onCleanup(() => broker.close());
+  ({ sim } = await bridgeHarness({
+    account: ACCOUNT,
+    spec: {
+      // A steady world (no battery drain, no route), so a second sync really finds nothing new.
+      findmy: {
+        first_name: "Jane",
+        devices: [STEADY("Jane's iPhone", "iPhone16,1", "iPhone"), STEADY("Jane's iPad", "iPad13,16", "iPad")],
       },
-    ],
-  });
-  sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  stateDir = await mkdtemp(join(tmpdir(), "i2m-brokers-"));
-  const { config } = await resolveConfig({
-    state_dir: stateDir,
-    accounts: [{ id: "jane", username: APPLE_ID, password: PASSWORD, endpoint: sim.url, findmy: { family: false } }],
+      photos: { count: 8, seed: 5 },
+      calls: { generate: { count: 4, seed: 5 } },
+    },
+    dirPrefix: "i2m-brokers-",
+    id: "jane",
+    settings: { findmy: { family: false } },
     mqtt: { url: broker.url },
-    http: { enabled: false },
-  });
-  bridge = await startBridge({ config, logger: silentLogger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
+  }));
   ha = await HaClient.connect(broker.url);
-  await ha.waitFor((m) => m.topic === `${B}/jane/state` && (json(m) as { state: string }).state === "blocked", 20_000);
+  onCleanup(() => ha.close());
+  await waitForState(ha, `${B}/jane/state`, "blocked", 20_000);
   await ha.publish(`${B}/bridge/request/mfa`, JSON.stringify({ account: "jane", code: CODE }));
   await ha.waitFor((m) => m.topic === `${B}/jane/calls/last`, 20_000);
   await ha.waitFor((m) => m.topic === `${B}/jane/photos/latest`, 20_000);
   await ha.waitFor((m) => m.topic === `${B}/jane/photos/count`, 20_000);
-  await ha.waitFor((m) => m.topic === `${B}/jane/state` && (json(m) as { state: string }).state === "ready", 20_000);
+  await waitForState(ha, `${B}/jane/state`, "ready", 20_000);
 });
 
-afterAll(async () => {
-  await ha?.close();
-  await bridge?.stop();
-  await sim?.close();
-  await broker?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 async function request(command: string, payload: Record<string, unknown>): Promise<{ status: string }> {
   const transaction = `b${++tx}`;

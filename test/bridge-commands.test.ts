@@ -1,20 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBridge, startBridge } from "../src/bridge.ts";
-import { resolveConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/logger.ts";
+import type { RunningBridge } from "../src/bridge.ts";
 import { findMyProbe } from "../src/simulator/fmip/index.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import type { SimulatorHandle } from "../src/simulator/server.ts";
+import { bridgeHarness, cleanUp, onCleanup, type TestAccount, waitForState } from "./engine-harness.ts";
 import { HaClient, json, type Received, sleep } from "./mqtt-support.ts";
 
 const APPLE_ID = "jane@example.com";
-const PASSWORD = "bridge-commands-password";
 const CODE = "135790";
 const DSID = "20000000042";
+const ACCOUNT: TestAccount = { appleId: APPLE_ID, password: "bridge-commands-password", code: CODE, dsid: DSID };
 const BASE = "icloud2mqtt";
 
 interface Response {
@@ -30,52 +24,34 @@ interface StatePayload {
 }
 
 let sim: SimulatorHandle;
-let stateDir: string;
 let bridge: RunningBridge;
 let ha: HaClient;
 let tx = 0;
 
 beforeAll(async () => {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        dsid: DSID,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: {
-          kind: "hsa2" as const,
-          code: CODE,
-          trusted_phone_numbers: [{ id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" }],
-        },
-        findmy: {},
-        photos: { count: 5, seed: 1 },
-        calls: { generate: { count: 3, seed: 1 } },
+  ({ sim, bridge } = await bridgeHarness({
+    account: ACCOUNT,
+    spec: {
+      mfa: {
+        kind: "hsa2",
+        code: CODE,
+        trusted_phone_numbers: [{ id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" }],
       },
-    ],
-  });
-  sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  stateDir = await mkdtemp(join(tmpdir(), "i2m-cmd-"));
-  const { config } = await resolveConfig({
-    state_dir: stateDir,
-    accounts: [
-      // family: false: no waiting for family members' devices still LOADING (5 s rounds).
-      { id: "jane", username: APPLE_ID, password: PASSWORD, endpoint: sim.url, findmy: { family: false } },
-    ],
-    mqtt: { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
-  });
-  bridge = await startBridge({ config, logger: silentLogger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
+      findmy: {},
+      photos: { count: 5, seed: 1 },
+      calls: { generate: { count: 3, seed: 1 } },
+    },
+    dirPrefix: "i2m-cmd-",
+    id: "jane",
+    // family: false: no waiting for family members' devices still LOADING (5 s rounds).
+    settings: { findmy: { family: false } },
+  }));
   ha = await HaClient.connect(bridge.broker?.url ?? "");
-  await ha.waitFor((m) => m.topic === `${BASE}/jane/state` && state(m).state === "blocked", 20_000);
+  onCleanup(() => ha.close());
+  await waitForState(ha, `${BASE}/jane/state`, "blocked", 20_000);
 });
 
-afterAll(async () => {
-  await ha?.close();
-  await bridge?.stop();
-  await sim?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 const state = (m: Received) => json(m) as StatePayload;
 const lastState = () => state(ha.last(`${BASE}/jane/state`) as Received);

@@ -1,17 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningBridge, startBridge } from "../src/bridge.ts";
 import { DEMO_ACCOUNT, DEMO_SCENARIO } from "../src/cli/demo-command.ts";
 import { resolveConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/logger.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
 import { VERSION } from "../src/version.ts";
+import { cleanUp, onCleanup, startScenario, startTestBridge, tempDir, waitForState } from "./engine-harness.ts";
 import { HaClient, json, type Received, sleep } from "./mqtt-support.ts";
 
 const BIOME = fileURLToPath(new URL("../node_modules/@biomejs/biome/bin/biome", import.meta.url));
@@ -45,25 +40,15 @@ function expectGolden(value: unknown): void {
   expect(JSON.stringify(actual)).toBe(JSON.stringify(golden));
 }
 
-let sim: SimulatorHandle | undefined;
-let bridge: RunningBridge | undefined;
-let ha: HaClient | undefined;
-let stateDir: string | undefined;
-
-afterAll(async () => {
-  await ha?.close();
-  await bridge?.stop();
-  await sim?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 const B = "icloud2mqtt";
 const isConfig = (m: Received) => m.topic.startsWith("homeassistant/device/") && m.payload.length > 0;
 
 describe("demo: from start to discovered entities", () => {
   it("the demo scenario, signed in with the code its iPhone shows, is fully discovered (golden)", async () => {
-    sim = await startSimulator({ scenario: DEMO_SCENARIO, port: 0, services: [...SIMULATOR_SERVICES] });
-    stateDir = await mkdtemp(join(tmpdir(), "i2m-demo-"));
+    const sim = await startScenario(DEMO_SCENARIO);
+    const stateDir = await tempDir("i2m-demo-");
     const { config } = await resolveConfig({
       state_dir: stateDir,
       // As `icloud2mqtt demo` configures it, minus the web UI and with a free broker port.
@@ -79,13 +64,11 @@ describe("demo: from start to discovered entities", () => {
       mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: 0 } },
       http: { enabled: false },
     });
-    bridge = await startBridge({ config, logger: silentLogger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
-    ha = await HaClient.connect(bridge.broker?.url ?? "");
-    const client = ha;
-    await client.waitFor(
-      (m) => m.topic === `${B}/demo/state` && (json(m) as { state: string }).state === "blocked",
-      20_000,
-    );
+    const bridge = await startTestBridge(config);
+    onCleanup(() => bridge.stop());
+    const client = await HaClient.connect(bridge.broker?.url ?? "");
+    onCleanup(() => client.close());
+    await waitForState(client, `${B}/demo/state`, "blocked", 20_000);
     const code = sim.deviceCode(DEMO_ACCOUNT.username)?.code;
     expect(code).toMatch(/^\d{6}$/);
     await client.publish(`${B}/bridge/request/mfa`, JSON.stringify({ account: "demo", code }));
@@ -93,10 +76,7 @@ describe("demo: from start to discovered entities", () => {
     await client.waitFor((m) => m.topic === `${B}/demo/calls/last`, 25_000);
     await client.waitFor((m) => m.topic === `${B}/demo/photos/count`, 25_000);
     await client.waitFor((m) => m.topic.startsWith(`${B}/demo/devices/`), 25_000);
-    await client.waitFor(
-      (m) => m.topic === `${B}/demo/state` && (json(m) as { state: string }).state === "ready",
-      25_000,
-    );
+    await waitForState(client, `${B}/demo/state`, "ready", 25_000);
     await sleep(500);
 
     // One retained discovery config per Apple device with a state topic, plus the bridge and the account.

@@ -1,39 +1,24 @@
-import { mkdtemp, rm } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBridge, startBridge } from "../src/bridge.ts";
-import { resolveConfig } from "../src/config/load.ts";
-import { type Logger, silentLogger } from "../src/logger.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import { silentLogger } from "../src/logger.ts";
+import type { SimulatorHandle } from "../src/simulator/server.ts";
+import {
+  cleanUp,
+  onCleanup,
+  startTestBridge,
+  startTestSimulator,
+  type TestAccount,
+  tempDir,
+  testConfig,
+  waitForState,
+} from "./engine-harness.ts";
 import { HaClient, json, type Received } from "./mqtt-support.ts";
 
 const APPLE_ID = "jane@example.com";
 const PASSWORD = "bridge-e2e-password";
 const CODE = "024680";
-
-function scenario() {
-  return parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: {
-          kind: "hsa2" as const,
-          code: CODE,
-          trusted_phone_numbers: [{ id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" }],
-        },
-        findmy: {},
-        photos: { count: 30, seed: 3 },
-        calls: { generate: { count: 5, seed: 2 } },
-      },
-    ],
-  });
-}
+const ACCOUNT: TestAccount = { appleId: APPLE_ID, password: PASSWORD, code: CODE };
 
 interface Setup {
   sim: SimulatorHandle;
@@ -42,30 +27,31 @@ interface Setup {
   ha?: HaClient;
 }
 
-const setups: Setup[] = [];
+afterEach(cleanUp);
 
-afterEach(async () => {
-  for (const s of setups.splice(0)) {
-    await s.ha?.close();
-    await s.bridge?.stop();
-    await s.sim.close();
-    await rm(s.stateDir, { recursive: true, force: true });
-  }
-});
-
-async function bridgeConfig(sim: SimulatorHandle, stateDir: string, brokerUrl?: string) {
-  const { config } = await resolveConfig({
-    state_dir: stateDir,
-    accounts: [{ id: "jane", username: APPLE_ID, password: PASSWORD, endpoint: sim.url }],
-    mqtt: brokerUrl ? { url: brokerUrl } : { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
+/** A fresh simulator and state folder; the bridge and the client a test starts are stopped after it. */
+async function setUp(): Promise<Setup> {
+  const sim = await startTestSimulator(ACCOUNT, {
+    mfa: {
+      kind: "hsa2",
+      code: CODE,
+      trusted_phone_numbers: [{ id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" }],
+    },
+    findmy: {},
+    photos: { count: 30, seed: 3 },
+    calls: { generate: { count: 5, seed: 2 } },
   });
-  return config;
+  const setup: Setup = { sim, stateDir: await tempDir("i2m-e2e-") };
+  onCleanup(async () => {
+    await setup.ha?.close();
+    await setup.bridge?.stop();
+  });
+  return setup;
 }
 
-async function start(setup: Setup, brokerUrl?: string, logger: Logger = silentLogger): Promise<RunningBridge> {
-  const config = await bridgeConfig(setup.sim, setup.stateDir, brokerUrl);
-  setup.bridge = await startBridge({ config, logger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
+async function start(setup: Setup): Promise<RunningBridge> {
+  const config = await testConfig({ sim: setup.sim, dir: setup.stateDir, account: ACCOUNT, id: "jane" });
+  setup.bridge = await startTestBridge(config);
   return setup.bridge;
 }
 
@@ -73,18 +59,14 @@ const has = (topic: string) => (m: Received) => m.topic === topic;
 
 describe("bridge end to end (simulator → engine → MQTT)", () => {
   it("discovers the account, takes the MFA code over MQTT, then publishes devices, photos and calls", async () => {
-    const sim = await startSimulator({ scenario: scenario(), port: 0, services: [...SIMULATOR_SERVICES] });
-    const setup: Setup = { sim, stateDir: await mkdtemp(join(tmpdir(), "i2m-e2e-")) };
-    setups.push(setup);
+    const setup = await setUp();
+    const { sim } = setup;
     const bridge = await start(setup);
     const ha = await HaClient.connect(bridge.broker!.url);
     setup.ha = ha;
 
     // Before the code: the account is blocked and unavailable, its HA device (with the MFA text entity) is discovered.
-    const state = await ha.waitFor(
-      (m) => m.topic === "icloud2mqtt/jane/state" && (json(m) as { state: string }).state === "blocked",
-      15_000,
-    );
+    const state = await waitForState(ha, "icloud2mqtt/jane/state", "blocked", 15_000);
     expect(json(state)).toMatchObject({
       account: "jane",
       state: "blocked",
@@ -136,15 +118,11 @@ describe("bridge end to end (simulator → engine → MQTT)", () => {
   }, 60_000);
 
   it("a restart reuses the stored session (no code, no new SRP sign-in) and repeats no events", async () => {
-    const sim = await startSimulator({ scenario: scenario(), port: 0, services: [...SIMULATOR_SERVICES] });
-    const setup: Setup = { sim, stateDir: await mkdtemp(join(tmpdir(), "i2m-e2e-")) };
-    setups.push(setup);
+    const setup = await setUp();
+    const { sim } = setup;
     let bridge = await start(setup);
     let ha = await HaClient.connect(bridge.broker!.url);
-    await ha.waitFor(
-      (m) => m.topic === "icloud2mqtt/jane/state" && (json(m) as { state: string }).state === "blocked",
-      15_000,
-    );
+    await waitForState(ha, "icloud2mqtt/jane/state", "blocked", 15_000);
     await ha.publish("icloud2mqtt/bridge/request/mfa", JSON.stringify({ account: "jane", code: CODE }));
     await ha.waitFor(has("icloud2mqtt/jane/calls/last"), 20_000);
     await ha.close();
@@ -165,18 +143,12 @@ describe("bridge end to end (simulator → engine → MQTT)", () => {
   }, 60_000);
 
   it("a start that fails (HTTP port taken) stops what it started and never signs in", async () => {
-    const sim = await startSimulator({ scenario: scenario(), port: 0, services: [...SIMULATOR_SERVICES] });
-    const setup: Setup = { sim, stateDir: await mkdtemp(join(tmpdir(), "i2m-e2e-")) };
-    setups.push(setup);
+    const setup = await setUp();
+    const { sim } = setup;
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as AddressInfo).port;
-    const { config } = await resolveConfig({
-      state_dir: setup.stateDir,
-      accounts: [{ id: "jane", username: APPLE_ID, password: PASSWORD, endpoint: sim.url }],
-      mqtt: { url: null, embedded_broker: { port: 0 } },
-      http: { port },
-    });
+    const config = await testConfig({ sim, dir: setup.stateDir, account: ACCOUNT, id: "jane", http: { port } });
     await expect(startBridge({ config, logger: silentLogger })).rejects.toThrow(/cannot listen/);
     blocker.close();
     expect(sim.stats(APPLE_ID).signin_init).toBe(0);

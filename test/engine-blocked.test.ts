@@ -1,79 +1,45 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
 import type { AccountState } from "../src/engine/account-state.ts";
-import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import type { FaultSpec } from "../src/simulator/fault-spec.ts";
+import { cleanUp, type EngineHarness, engineHarness, type TestAccount, until } from "./engine-harness.ts";
 import { sleep } from "./mqtt-support.ts";
 
 const APPLE_ID = "blocked@example.com";
-const PASSWORD = "engine-blocked-password";
 const CODE = "112358";
+const ACCOUNT: TestAccount = { appleId: APPLE_ID, password: "engine-blocked-password", code: CODE };
 const PHONES = [
   { id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" },
   { id: 2, number: "+31 •• ••• ••12", push_mode: "voice" },
 ];
 
-interface Setup {
-  sim: SimulatorHandle;
-  engine: Engine;
-  dir: string;
+interface Setup extends EngineHarness {
   events: Array<{ name: keyof BridgeEvents; payload: unknown }>;
   states: AccountState[];
 }
 
-const setups: Setup[] = [];
-afterEach(async () => {
-  for (const s of setups.splice(0)) {
-    await s.engine.stop();
-    await s.sim.close();
-    await rm(s.dir, { recursive: true, force: true });
-  }
-});
+afterEach(cleanUp);
 
 async function setup(
   account: Record<string, unknown> = {},
   retryDelayMs?: number,
-  faults: Array<{ endpoint: string; kind: "unavailable"; times: number }> = [],
+  faults: FaultSpec[] = [],
 ): Promise<Setup> {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: { kind: "hsa2" as const, code: CODE, trusted_phone_numbers: PHONES },
-        photos: { count: 3, seed: 1 },
-        calls: { generate: { count: 2, seed: 1 } },
-      },
-    ],
+  const harness = await engineHarness({
+    account: ACCOUNT,
+    spec: {
+      mfa: { kind: "hsa2", code: CODE, trusted_phone_numbers: PHONES },
+      photos: { count: 3, seed: 1 },
+      calls: { generate: { count: 2, seed: 1 } },
+    },
     faults,
+    dirPrefix: "i2m-blocked-",
+    id: "acct",
+    settings: { findmy: { enabled: false }, ...account },
+    retryDelayMs,
   });
-  const sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  const dir = await mkdtemp(join(tmpdir(), "i2m-blocked-"));
-  const { config } = await resolveConfig({
-    state_dir: dir,
-    accounts: [
-      {
-        id: "acct",
-        username: APPLE_ID,
-        password: PASSWORD,
-        endpoint: sim.url,
-        findmy: { enabled: false },
-        ...account,
-      },
-    ],
-    mqtt: { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
-  });
-  const engine = new Engine({ config, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
-  const s: Setup = { sim, engine, dir, events: [], states: [] };
-  setups.push(s);
+  const s: Setup = { ...harness, events: [], states: [] };
+  const { engine } = s;
   const record =
     <K extends keyof BridgeEvents>(name: K) =>
     (...args: BridgeEvents[K]) =>
@@ -83,14 +49,6 @@ async function setup(
     engine.bus.on(s, name, record(name));
   await engine.start();
   return s;
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 const current = (s: Setup) => s.engine.snapshot("acct").state;

@@ -1,74 +1,30 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
 import type { AccountState } from "../src/engine/account-state.ts";
-import { Engine } from "../src/engine/engine.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
-import { sleep } from "./mqtt-support.ts";
+import { cleanUp, engineHarness, type TestAccount, until } from "./engine-harness.ts";
 
-const APPLE_ID = "twosv@example.com";
-const PASSWORD = "engine-choice-password";
-const CODE = "654321";
+const ACCOUNT: TestAccount = { appleId: "twosv@example.com", password: "engine-choice-password", code: "654321" };
+const CODE = ACCOUNT.code;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+afterEach(cleanUp);
 
 describe("engine: a sign-in that needs a choice first (two-step verification)", () => {
   it("blocks for the choice, then for the code, with one mfa.required; the code signs in", async () => {
-    const scenario = parseScenario({
-      accounts: [
-        {
-          apple_id: APPLE_ID,
-          password: PASSWORD,
-          srp: { protocol: "s2k" as const, iterations: 1000 },
-          mfa: {
-            kind: "2sv" as const,
-            code: CODE,
-            devices_2sv: [
-              { device_id: "1", device_type: "SMS", phone_number: "•••-••21", area_code: "+1" },
-              { device_id: "2", device_type: "SMS", phone_number: "•••-••42", area_code: "+1" },
-            ],
-          },
-          photos: { count: 2, seed: 1 },
+    const { engine } = await engineHarness({
+      account: ACCOUNT,
+      spec: {
+        mfa: {
+          kind: "2sv",
+          code: CODE,
+          devices_2sv: [
+            { device_id: "1", device_type: "SMS", phone_number: "•••-••21", area_code: "+1" },
+            { device_id: "2", device_type: "SMS", phone_number: "•••-••42", area_code: "+1" },
+          ],
         },
-      ],
-    });
-    const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-    const dir = await mkdtemp(join(tmpdir(), "i2m-choice-"));
-    const { config } = await resolveConfig({
-      state_dir: dir,
-      accounts: [
-        {
-          id: "two",
-          username: APPLE_ID,
-          password: PASSWORD,
-          endpoint: sim.url,
-          findmy: { enabled: false },
-          calls: { enabled: false },
-        },
-      ],
-      mqtt: { url: null, embedded_broker: { port: 0 } },
-      http: { enabled: false },
-    });
-    const engine = new Engine({ config });
-    cleanups.push(async () => {
-      await engine.stop();
-      await sim.close();
-      await rm(dir, { recursive: true, force: true });
+        photos: { count: 2, seed: 1 },
+      },
+      dirPrefix: "i2m-choice-",
+      id: "two",
+      settings: { findmy: { enabled: false }, calls: { enabled: false } },
     });
     const required: AccountState[] = [];
     engine.bus.on(required, "mfa.required", ({ state }) => void required.push(state));

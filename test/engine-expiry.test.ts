@@ -1,62 +1,27 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
 import type { AccountState } from "../src/engine/account-state.ts";
-import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
 import { sleep } from "./mqtt-support.ts";
 
-const APPLE_ID = "expiry@example.com";
-const PASSWORD = "engine-expiry-password";
-const CODE = "192837";
+const ACCOUNT: TestAccount = { appleId: "expiry@example.com", password: "engine-expiry-password", code: "192837" };
+const CODE = ACCOUNT.code;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+afterEach(cleanUp);
 
 describe("engine: the iCloud session ends while the account is ready", () => {
   it("goes blocked (one mfa.required, no sync.failed), and the code resumes syncing", async () => {
-    const scenario = parseScenario({
-      accounts: [
-        {
-          apple_id: APPLE_ID,
-          password: PASSWORD,
-          srp: { protocol: "s2k" as const, iterations: 1000 },
-          mfa: { kind: "hsa2" as const, code: CODE },
-          // Everything expires after an hour of simulated time.
-          lifetimes: { trust_token: "1h", web_session: "1h", validate_token: "1h", session_token: "1h" },
-          photos: { count: 2, seed: 4 },
-          calls: { generate: { count: 2, seed: 4 } },
-        },
-      ],
-    });
-    const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-    const dir = await mkdtemp(join(tmpdir(), "i2m-expiry-"));
-    const { config } = await resolveConfig({
-      state_dir: dir,
-      accounts: [{ id: "exp", username: APPLE_ID, password: PASSWORD, endpoint: sim.url, findmy: { enabled: false } }],
-      mqtt: { url: null, embedded_broker: { port: 0 } },
-      http: { enabled: false },
-    });
-    const engine = new Engine({ config });
-    cleanups.push(async () => {
-      await engine.stop();
-      await sim.close();
-      await rm(dir, { recursive: true, force: true });
+    const { sim, engine } = await engineHarness({
+      account: ACCOUNT,
+      spec: {
+        // Everything expires after an hour of simulated time.
+        lifetimes: { trust_token: "1h", web_session: "1h", validate_token: "1h", session_token: "1h" },
+        photos: { count: 2, seed: 4 },
+        calls: { generate: { count: 2, seed: 4 } },
+      },
+      dirPrefix: "i2m-expiry-",
+      id: "exp",
+      settings: { findmy: { enabled: false } },
     });
     const required: AccountState[] = [];
     const failed: BridgeEvents["sync.failed"][0][] = [];
@@ -64,8 +29,7 @@ describe("engine: the iCloud session ends while the account is ready", () => {
     engine.bus.on(failed, "sync.failed", (f) => void failed.push(f));
     const state = () => engine.snapshot("exp").state;
     await engine.start();
-    await until(() => state().state === "blocked", "blocked");
-    await engine.execute("mfa", { code: CODE });
+    await enterCode(engine, "exp", CODE);
     await until(() => state().state === "ready" && state().services.calls.last_sync !== null, "the first sync");
     expect(required).toHaveLength(1);
 

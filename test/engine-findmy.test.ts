@@ -1,98 +1,46 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
-import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
 import type { FindMyAccount } from "../src/simulator/fmip/account.ts";
 import { findMyProbe } from "../src/simulator/fmip/index.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
-import { sleep } from "./mqtt-support.ts";
+import { cleanUp, engineHarness, enterCode, steadyDevice, type TestAccount, until } from "./engine-harness.ts";
 
-const APPLE_ID = "fm@example.com";
-const PASSWORD = "engine-findmy-password";
-const CODE = "765432";
 const DSID = "20000000321";
+const ACCOUNT: TestAccount = {
+  appleId: "fm@example.com",
+  password: "engine-findmy-password",
+  code: "765432",
+  dsid: DSID,
+};
 
-const steady = (name: string, model: string, kind: string) => ({
-  name,
-  device_display_name: model,
-  raw_device_model: model,
-  device_class: kind,
-  model_display_name: kind,
-  battery_level: 0.7,
-  battery_drain_per_hour: 0,
-  location: { latitude: 40.7, longitude: -74, age: "1m" },
-});
+const steady = (name: string, model: string, kind: string) =>
+  steadyDevice(name, model, kind, 0.7, { latitude: 40.7, longitude: -74, age: "1m" });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+afterEach(cleanUp);
 
 describe("engine: Find My devices", () => {
   it("reports changes only, removes a device after two refreshes without it", async () => {
-    const scenario = parseScenario({
-      accounts: [
-        {
-          apple_id: APPLE_ID,
-          password: PASSWORD,
-          dsid: DSID,
-          srp: { protocol: "s2k" as const, iterations: 1000 },
-          mfa: { kind: "hsa2" as const, code: CODE },
-          findmy: {
-            first_name: "Fm",
-            devices: [
-              steady("Fm's iPhone", "iPhone16,1", "iPhone"),
-              steady("Fm's iPad", "iPad13,16", "iPad"),
-              steady("Fm's Mac", "Mac14,2", "MacBookPro"),
-            ],
-          },
+    const { engine } = await engineHarness({
+      account: ACCOUNT,
+      spec: {
+        findmy: {
+          first_name: "Fm",
+          devices: [
+            steady("Fm's iPhone", "iPhone16,1", "iPhone"),
+            steady("Fm's iPad", "iPad13,16", "iPad"),
+            steady("Fm's Mac", "Mac14,2", "MacBookPro"),
+          ],
         },
-      ],
-    });
-    const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-    const dir = await mkdtemp(join(tmpdir(), "i2m-findmy-"));
-    const { config } = await resolveConfig({
-      state_dir: dir,
-      accounts: [
-        {
-          id: "fm",
-          username: APPLE_ID,
-          password: PASSWORD,
-          endpoint: sim.url,
-          findmy: { family: false },
-          photos: { enabled: false },
-          calls: { enabled: false },
-        },
-      ],
-      mqtt: { url: null, embedded_broker: { port: 0 } },
-      http: { enabled: false },
-    });
-    const engine = new Engine({ config });
-    cleanups.push(async () => {
-      await engine.stop();
-      await sim.close();
-      await rm(dir, { recursive: true, force: true });
+      },
+      dirPrefix: "i2m-findmy-",
+      id: "fm",
+      settings: { findmy: { family: false }, photos: { enabled: false }, calls: { enabled: false } },
     });
     const updated: BridgeEvents["device.updated"][0][] = [];
     const removed: BridgeEvents["device.removed"][0][] = [];
     engine.bus.on(updated, "device.updated", (e) => void updated.push(e));
     engine.bus.on(removed, "device.removed", (e) => void removed.push(e));
     await engine.start();
-    await until(() => engine.snapshot("fm").state.state === "blocked", "blocked");
-    await engine.execute("mfa", { code: CODE });
+    await enterCode(engine, "fm", ACCOUNT.code);
     await until(() => engine.snapshot("fm").state.services.findmy.last_sync !== null, "the first refresh");
     expect(updated.map((e) => e.device.name).sort()).toEqual(["Fm's Mac", "Fm's iPad", "Fm's iPhone"]);
     const world = findMyProbe(DSID) as FindMyAccount;

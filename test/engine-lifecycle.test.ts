@@ -1,19 +1,26 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
 import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
 import type { FaultSpec } from "../src/simulator/fault-spec.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
+import type { SimulatorHandle } from "../src/simulator/server.ts";
+import {
+  cleanUp,
+  enterCode,
+  onCleanup,
+  startTestSimulator,
+  steadyDevice,
+  type TestAccount,
+  tempDir,
+  testConfig,
+  until,
+} from "./engine-harness.ts";
 import { sleep } from "./mqtt-support.ts";
 
 const APPLE_ID = "life@example.com";
-const PASSWORD = "engine-lifecycle-password";
 const CODE = "314159";
+const ACCOUNT: TestAccount = { appleId: APPLE_ID, password: "engine-lifecycle-password", code: CODE };
 const EVENTS = [
   "device.updated",
   "device.removed",
@@ -24,60 +31,34 @@ const EVENTS = [
   "photo.count",
 ];
 
-const steady = (name: string, model: string, kind: string) => ({
-  name,
-  device_display_name: model,
-  raw_device_model: model,
-  device_class: kind,
-  model_display_name: kind,
-  battery_level: 0.5,
-  battery_drain_per_hour: 0,
-  location: { latitude: 48.85, longitude: 2.35, age: "3m" },
-});
+const steady = (name: string, model: string, kind: string) =>
+  steadyDevice(name, model, kind, 0.5, { latitude: 48.85, longitude: 2.35, age: "3m" });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(cleanUp);
 
 async function world(faults: FaultSpec[] = []): Promise<{ sim: SimulatorHandle; dir: string }> {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: { kind: "hsa2" as const, code: CODE },
-        findmy: { first_name: "Life", devices: [steady("Life's iPhone", "iPhone16,1", "iPhone")] },
-        photos: { count: 4, seed: 9 },
-        calls: { generate: { count: 3, seed: 9 } },
-      },
-    ],
+  const sim = await startTestSimulator(
+    ACCOUNT,
+    {
+      findmy: { first_name: "Life", devices: [steady("Life's iPhone", "iPhone16,1", "iPhone")] },
+      photos: { count: 4, seed: 9 },
+      calls: { generate: { count: 3, seed: 9 } },
+    },
     faults,
-  });
-  const sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  const dir = await mkdtemp(join(tmpdir(), "i2m-life-"));
-  cleanups.push(async () => {
-    await sim.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  );
+  const dir = await tempDir("i2m-life-");
   return { sim, dir };
 }
 
 async function engine(sim: SimulatorHandle, dir: string) {
-  const { config } = await resolveConfig({
-    state_dir: dir,
-    accounts: [{ id: "life", username: APPLE_ID, password: PASSWORD, endpoint: sim.url, findmy: { family: false } }],
-    mqtt: { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
-  });
+  const config = await testConfig({ sim, dir, account: ACCOUNT, id: "life", settings: { findmy: { family: false } } });
   const e = new Engine({ config });
   const events: Array<{ name: string; at: number }> = [];
   const owner = {};
   for (const name of [...EVENTS, "account.state", "mfa.required", "sync.failed"] as Array<keyof BridgeEvents>)
     e.bus.on(owner, name, () => void events.push({ name, at: Date.now() }));
   let stopped = false;
-  cleanups.push(async () => {
+  onCleanup(async () => {
     if (!stopped) await e.stop();
   });
   return {
@@ -90,14 +71,6 @@ async function engine(sim: SimulatorHandle, dir: string) {
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 const synced = (e: Engine) => {
   const s = e.snapshot("life").state;
   return s.state === "ready" && s.services.calls.last_sync !== null && s.services.photos.last_sync !== null;
@@ -108,8 +81,7 @@ describe("engine lifecycle", () => {
     const { sim, dir } = await world();
     const first = await engine(sim, dir);
     await first.e.start();
-    await until(() => first.e.snapshot("life").state.state === "blocked", "blocked");
-    await first.e.execute("mfa", { code: CODE });
+    await enterCode(first.e, "life", CODE);
     await until(() => synced(first.e) && first.events.some((x) => x.name === "call.last"), "the first sync");
     expect(first.events.filter((x) => x.name === "call.new")).toHaveLength(0);
     expect(first.events.filter((x) => x.name === "photo.new")).toHaveLength(0);
@@ -140,7 +112,7 @@ describe("engine lifecycle", () => {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => void rejections.push(reason);
     process.on("unhandledRejection", onRejection);
-    cleanups.push(async () => void process.off("unhandledRejection", onRejection));
+    onCleanup(async () => void process.off("unhandledRejection", onRejection));
     const { e, events, stop } = await engine(sim, dir);
     await e.start();
     await until(() => e.snapshot("life").state.state === "running", "the sign-in");
@@ -156,15 +128,14 @@ describe("engine lifecycle", () => {
     const { sim, dir } = await world();
     const first = await engine(sim, dir);
     await first.e.start();
-    await until(() => first.e.snapshot("life").state.state === "blocked", "blocked");
-    await first.e.execute("mfa", { code: CODE });
+    await enterCode(first.e, "life", CODE);
     await until(() => synced(first.e), "the first sync");
     await first.stop();
 
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => void rejections.push(reason);
     process.on("unhandledRejection", onRejection);
-    cleanups.push(async () => void process.off("unhandledRejection", onRejection));
+    onCleanup(async () => void process.off("unhandledRejection", onRejection));
     sim.faults.add({ endpoint: "setup.validate", kind: "latency", delay_ms: 800, times: 1 });
     const validates = sim.stats(APPLE_ID).validates;
     const second = await engine(sim, dir);

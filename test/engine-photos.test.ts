@@ -1,34 +1,20 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
-import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
 import { findPhotosSimulator } from "../src/simulator/photos/index.ts";
 import { assetRecordName } from "../src/simulator/photos/names.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
-import { sleep } from "./mqtt-support.ts";
+import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
 
-const APPLE_ID = "pics@example.com";
-const PASSWORD = "engine-photos-password";
-const CODE = "808080";
 const DSID = "20000000123";
+const ACCOUNT: TestAccount = {
+  appleId: "pics@example.com",
+  password: "engine-photos-password",
+  code: "808080",
+  dsid: DSID,
+};
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+afterEach(cleanUp);
 
 async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -39,54 +25,28 @@ async function listFiles(root: string): Promise<string[]> {
 }
 
 async function setup(options: { download?: boolean } = {}) {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        dsid: DSID,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: { kind: "hsa2" as const, code: CODE },
-        photos: { count: 6, seed: 8 },
-      },
-    ],
-  });
-  const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  const dir = await mkdtemp(join(tmpdir(), "i2m-photos-"));
-  const { config } = await resolveConfig({
-    state_dir: dir,
-    accounts: [
-      {
-        id: "pics",
-        username: APPLE_ID,
-        password: PASSWORD,
-        endpoint: sim.url,
-        ...(options.download
-          ? {
-              photos: {
-                download: { enabled: true, folder: join(dir, "library"), structure: "none", live_videos: false },
-              },
-            }
-          : {}),
-        findmy: { enabled: false },
-        calls: { enabled: false },
-      },
-    ],
-    mqtt: { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
-  });
-  const engine = new Engine({ config });
-  cleanups.push(async () => {
-    await engine.stop();
-    await sim.close();
-    await rm(dir, { recursive: true, force: true });
+  const { sim, dir, engine } = await engineHarness({
+    account: ACCOUNT,
+    spec: { photos: { count: 6, seed: 8 } },
+    dirPrefix: "i2m-photos-",
+    id: "pics",
+    settings: (dir) => ({
+      ...(options.download
+        ? {
+            photos: {
+              download: { enabled: true, folder: join(dir, "library"), structure: "none", live_videos: false },
+            },
+          }
+        : {}),
+      findmy: { enabled: false },
+      calls: { enabled: false },
+    }),
   });
   const events: Array<{ name: string; payload: unknown }> = [];
   for (const name of ["photo.new", "photo.latest", "photo.count"] as Array<keyof BridgeEvents>)
     engine.bus.on(events, name, (payload) => void events.push({ name, payload }));
   await engine.start();
-  await until(() => engine.snapshot("pics").state.state === "blocked", "blocked");
-  await engine.execute("mfa", { code: CODE });
+  await enterCode(engine, "pics", ACCOUNT.code);
   await until(() => engine.snapshot("pics").state.services.photos.last_sync !== null, "the first sync");
   const photos = findPhotosSimulator(sim.url);
   if (photos === undefined) throw new Error("no photos simulator");

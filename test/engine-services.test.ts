@@ -1,69 +1,33 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/load.ts";
-import { Engine } from "../src/engine/engine.ts";
 import type { BridgeEvents } from "../src/engine/events.ts";
 import { callHistoryProbe } from "../src/simulator/calls/index.ts";
-import { parseScenario } from "../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../src/simulator/service-modules.ts";
-import { sleep } from "./mqtt-support.ts";
+import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
 
-const APPLE_ID = "svc@example.com";
-const PASSWORD = "engine-services-password";
-const CODE = "271828";
 const DSID = "20000000099";
+const ACCOUNT: TestAccount = {
+  appleId: "svc@example.com",
+  password: "engine-services-password",
+  code: "271828",
+  dsid: DSID,
+};
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(cleanUp);
 
 async function signedIn(services: Record<string, unknown>) {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: APPLE_ID,
-        password: PASSWORD,
-        dsid: DSID,
-        srp: { protocol: "s2k" as const, iterations: 1000 },
-        mfa: { kind: "hsa2" as const, code: CODE },
-        ...services,
-      },
-    ],
-  });
-  const sim: SimulatorHandle = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  const dir = await mkdtemp(join(tmpdir(), "i2m-svc-"));
-  const { config } = await resolveConfig({
-    state_dir: dir,
-    accounts: [{ id: "svc", username: APPLE_ID, password: PASSWORD, endpoint: sim.url, findmy: { enabled: false } }],
-    mqtt: { url: null, embedded_broker: { port: 0 } },
-    http: { enabled: false },
-  });
-  const engine = new Engine({ config });
-  cleanups.push(async () => {
-    await engine.stop();
-    await sim.close();
-    await rm(dir, { recursive: true, force: true });
+  const { sim, engine } = await engineHarness({
+    account: ACCOUNT,
+    spec: services,
+    dirPrefix: "i2m-svc-",
+    id: "svc",
+    settings: { findmy: { enabled: false } },
   });
   const failed: BridgeEvents["sync.failed"][0][] = [];
   engine.bus.on(failed, "sync.failed", (f) => void failed.push(f));
   await engine.start();
-  await until(() => engine.snapshot("svc").state.state === "blocked", "blocked");
-  await engine.execute("mfa", { code: CODE });
+  await enterCode(engine, "svc", ACCOUNT.code);
   await until(() => engine.snapshot("svc").state.state === "ready", "ready after the code");
   await engine.execute("sync", {});
   return { sim, engine, failed, state: () => engine.snapshot("svc").state };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe("engine: service status", () => {
