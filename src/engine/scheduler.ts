@@ -1,7 +1,8 @@
 import { Cron } from "croner";
+import type { Schedule } from "../config/duration.ts";
 import type { Logger } from "../logger.ts";
 
-export type Schedule = { kind: "interval"; ms: number } | { kind: "cron"; expression: string };
+export type { Schedule } from "../config/duration.ts";
 
 interface Job {
   name: string;
