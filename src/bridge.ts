@@ -2,14 +2,14 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Config } from "./config/schema.ts";
 import { Engine } from "./engine/engine.ts";
-import { BridgeError } from "./errors.ts";
+import { EngineError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/embedded-broker.ts";
-import { MqttBridge, type MqttBridgeConfig } from "./mqtt/mqtt-bridge.ts";
+import { MqttFrontend, type MqttFrontendConfig } from "./mqtt/mqtt-frontend.ts";
 
 export interface RunningBridge {
   engine: Engine;
-  mqtt: MqttBridge;
+  mqtt: MqttFrontend;
   /** Set when no `mqtt.url` was configured. */
   broker: EmbeddedBroker | undefined;
   /** URL of the web UI / HTTP API, when enabled. */
@@ -47,7 +47,7 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
     if (broker) started.push(() => broker.close());
     const engine = new Engine({ config, logger });
     await engine.load();
-    const mqtt = new MqttBridge({ api: engine, logger, options: await mqttOptions(config, broker, options) });
+    const mqtt = new MqttFrontend({ api: engine, logger, options: await mqttOptions(config, broker, options) });
     await mqtt.start();
     started.push(() => mqtt.stop());
     const http = await startHttp(config, engine, logger);
@@ -69,7 +69,7 @@ async function startBroker(config: Config, logger: Logger): Promise<EmbeddedBrok
     return broker;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new BridgeError("CONFIG_INVALID", `cannot start the embedded MQTT broker on ${host}:${port} (${reason})`, {
+    throw new EngineError("CONFIG_INVALID", `cannot start the embedded MQTT broker on ${host}:${port} (${reason})`, {
       cause: error,
       info: { key: "mqtt.embedded_broker.port" },
     });
@@ -80,7 +80,7 @@ async function mqttOptions(
   config: Config,
   broker: EmbeddedBroker | undefined,
   options: StartBridgeOptions,
-): Promise<MqttBridgeConfig["options"]> {
+): Promise<MqttFrontendConfig["options"]> {
   return {
     url: broker?.url ?? config.mqtt.url ?? "",
     ...(config.mqtt.username === null ? {} : { username: config.mqtt.username }),
@@ -105,7 +105,7 @@ async function tlsFiles(config: Config): Promise<{ ca?: Buffer; cert?: Buffer; k
     try {
       out[key] = await readFile(path);
     } catch (error) {
-      throw new BridgeError("CONFIG_INVALID", `mqtt.${key}: cannot read ${path}`, { cause: error });
+      throw new EngineError("CONFIG_INVALID", `mqtt.${key}: cannot read ${path}`, { cause: error });
     }
   }
   return out;

@@ -33,7 +33,7 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 export type SessionErrorName = (typeof ERROR_CODES)[ErrorCode]["session"];
 
-export interface BridgeErrorOptions {
+export interface EngineErrorOptions {
   cause?: unknown;
   /** Extra machine-readable detail, e.g. `choices` or `retry_after`. Never put secrets here. */
   info?: Record<string, unknown>;
@@ -41,13 +41,13 @@ export interface BridgeErrorOptions {
   retryable?: boolean;
 }
 
-export class BridgeError extends Error {
-  override readonly name = "BridgeError";
+export class EngineError extends Error {
+  override readonly name = "EngineError";
   readonly code: ErrorCode;
   readonly info: Record<string, unknown>;
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: BridgeErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: EngineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.info = options.info ?? {};
@@ -70,13 +70,13 @@ export class BridgeError extends Error {
   }
 }
 
-export function isBridgeError(error: unknown, code?: ErrorCode): error is BridgeError {
-  return error instanceof BridgeError && (code === undefined || error.code === code);
+export function isEngineError(error: unknown, code?: ErrorCode): error is EngineError {
+  return error instanceof EngineError && (code === undefined || error.code === code);
 }
 
-/** Wraps anything thrown into a BridgeError, keeping the original as `cause`. */
-export function toBridgeError(error: unknown, fallback: ErrorCode = "UNEXPECTED_RESPONSE"): BridgeError {
-  if (error instanceof BridgeError) return error;
+/** Wraps anything thrown into a EngineError, keeping the original as `cause`. */
+export function toEngineError(error: unknown, fallback: ErrorCode = "UNEXPECTED_RESPONSE"): EngineError {
+  if (error instanceof EngineError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new BridgeError(fallback, message, { cause: error });
+  return new EngineError(fallback, message, { cause: error });
 }

@@ -1,8 +1,9 @@
-import { pino } from "pino";
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /**
  * The logging seam. The engine and the iCloud client only see this interface; the daemon
- * backs it with pino, Node-RED and Homebridge with their own loggers.
+ * backs it with pino (pino-logger.ts), Node-RED and Homebridge with their own loggers.
+ * Implementations must not log secrets: callers pass them only under redacted keys.
  */
 export interface Logger {
   debug(msg: string, ctx?: Record<string, unknown>): void;
@@ -10,89 +11,6 @@ export interface Logger {
   warn(msg: string, ctx?: Record<string, unknown>): void;
   error(msg: string, ctx?: Record<string, unknown>): void;
   child(bindings: Record<string, unknown>): Logger;
-}
-
-/** Paths pino removes from every log line, whatever module logs them. */
-export const REDACT_PATHS = [
-  "password",
-  "*.password",
-  "mfaCode",
-  "*.mfaCode",
-  "securityCode",
-  "*.securityCode",
-  "token",
-  "*.token",
-  "sessionToken",
-  "*.sessionToken",
-  "trustToken",
-  "*.trustToken",
-  "session_token",
-  "*.session_token",
-  "trust_token",
-  "*.trust_token",
-  "cookie",
-  "*.cookie",
-  "cookies",
-  "*.cookies",
-  "headers.cookie",
-  "headers.authorization",
-  "*.headers.cookie",
-  "*.headers.authorization",
-  "scnt",
-  "*.scnt",
-  "accessToken",
-  "*.accessToken",
-];
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-export interface PinoLoggerOptions {
-  level?: LogLevel;
-  pretty?: boolean;
-  /** Where lines go; defaults to stdout. Tests pass a stream to capture lines. */
-  destination?: NodeJS.WritableStream;
-  name?: string;
-}
-
-class PinoAdapter implements Logger {
-  readonly #pino: pino.Logger;
-  constructor(instance: pino.Logger) {
-    this.#pino = instance;
-  }
-  debug(msg: string, ctx?: Record<string, unknown>): void {
-    this.#pino.debug(ctx ?? {}, msg);
-  }
-  info(msg: string, ctx?: Record<string, unknown>): void {
-    this.#pino.info(ctx ?? {}, msg);
-  }
-  warn(msg: string, ctx?: Record<string, unknown>): void {
-    this.#pino.warn(ctx ?? {}, msg);
-  }
-  error(msg: string, ctx?: Record<string, unknown>): void {
-    this.#pino.error(ctx ?? {}, msg);
-  }
-  child(bindings: Record<string, unknown>): Logger {
-    return new PinoAdapter(this.#pino.child(bindings));
-  }
-}
-
-/** A pino-backed logger: pretty on a terminal, JSON otherwise, secrets redacted. */
-export function createLogger(options: PinoLoggerOptions = {}): Logger {
-  const pretty = options.pretty ?? (process.stdout.isTTY === true && options.destination === undefined);
-  const base: pino.LoggerOptions = {
-    level: options.level ?? "info",
-    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-    ...(options.name === undefined ? {} : { name: options.name }),
-  };
-  if (pretty) {
-    const transport = pino.transport({
-      target: "pino-pretty",
-      options: { colorize: true, translateTime: "SYS:HH:MM:ss" },
-    });
-    return new PinoAdapter(pino(base, transport));
-  }
-  const destination = options.destination ?? pino.destination(1);
-  return new PinoAdapter(pino(base, destination as pino.DestinationStream));
 }
 
 /** A logger that drops everything (library default). */

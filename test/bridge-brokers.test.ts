@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callHistoryProbe } from "../src/simulator/calls/index.ts";
+import { callsProbe } from "../src/simulator/calls/index.ts";
 import { findPhotosSimulator } from "../src/simulator/photos/index.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import { bridgeHarness, cleanUp, onCleanup, steadyDevice, type TestAccount, waitForState } from "./engine-harness.ts";
@@ -150,7 +150,7 @@ describe.skipIf(skipMosquitto)("bridge against Debian's mosquitto", () => {
   });
 
   it("a new call gives exactly one calls/event", async () => {
-    const id = callHistoryProbe(DSID).addCall({
+    const id = callsProbe(DSID).addCall({
       id: "LIVE-BROKER-1",
       address: "+12125550177",
       date: new Date(sim.clock.now()).toISOString(),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningBridge } from "../src/bridge.ts";
-import { findMyProbe } from "../src/simulator/fmip/index.ts";
+import { findMyProbe } from "../src/simulator/findmy/index.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import { bridgeHarness, cleanUp, onCleanup, type TestAccount, waitForState } from "./engine-harness.ts";
 import { HaClient, json, type Received, sleep } from "./mqtt-support.ts";

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BridgeError } from "../src/errors.ts";
+import { EngineError } from "../src/errors.ts";
 import {
   CALLKIT_UNINITIALISED_MESSAGE,
-  CloudCallHistorySource,
+  CloudCallsSource,
   NO_CALL_SERVICE_MESSAGE,
 } from "../src/icloud/calls/cloud-source.ts";
 import { type CallkitCall, CallkitCallSchema } from "../src/icloud/calls/types.ts";
 import { ICloudSession } from "../src/icloud/session.ts";
-import { callHistoryProbe, createCallHistoryRoutes } from "../src/simulator/calls/routes.ts";
+import { callsProbe, createCallsRoutes } from "../src/simulator/calls/routes.ts";
 import { parseScenario } from "../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
 
@@ -54,7 +54,7 @@ let sim: SimulatorHandle;
 const sessions = new Map<string, ICloudSession>();
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [createCallHistoryRoutes] });
+  sim = await startSimulator({ scenario, port: 0, services: [createCallsRoutes] });
 });
 afterAll(async () => {
   await sim?.close();
@@ -80,7 +80,7 @@ const ids = (calls: readonly CallkitCall[]) => calls.map((call) => call.id);
 
 describe("call history from the simulated callhistory webservice", () => {
   it("lists the history newest first, paging records/query past 200", async () => {
-    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const source = new CloudCallsSource(await session("calls@example.com"));
     const before = routeCount("calls.query");
     const all = await source.calls({ limit: 1000 });
     expect(routeCount("calls.query") - before).toBe(2);
@@ -117,7 +117,7 @@ describe("call history from the simulated callhistory webservice", () => {
   });
 
   it("starts with the newest 50 calls, walking changes/zone while moreComing, then follows the clock", async () => {
-    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const source = new CloudCallsSource(await session("calls@example.com"));
     const before = routeCount("calls.changes");
     const first = await source.newCalls(undefined);
     expect(routeCount("calls.changes") - before).toBe(2);
@@ -132,9 +132,9 @@ describe("call history from the simulated callhistory webservice", () => {
     expect(next.calls.every((call) => Date.parse(call.date) > start)).toBe(true);
 
     // A restart (new source, stored cursor) returns nothing twice.
-    const restarted = new CloudCallHistorySource(await session("calls@example.com"));
+    const restarted = new CloudCallsSource(await session("calls@example.com"));
     expect((await restarted.newCalls(next.cursor)).calls).toEqual([]);
-    const added = callHistoryProbe(DSID).addCall({
+    const added = callsProbe(DSID).addCall({
       id: "LIVE-1",
       address: "+12125550150",
       date: new Date(sim.clock.now()).toISOString(),
@@ -148,9 +148,9 @@ describe("call history from the simulated callhistory webservice", () => {
   });
 
   it("leaves the cursor unchanged when a later page answers RETRY_LATER or the service answers 503", async () => {
-    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const source = new CloudCallsSource(await session("calls@example.com"));
     const { cursor } = await source.newCalls((await source.newCalls(undefined)).cursor);
-    const probe = callHistoryProbe(DSID);
+    const probe = callsProbe(DSID);
     const base = sim.clock.now();
     const added = Array.from({ length: 250 }, (_, i) =>
       probe.addCall({
@@ -163,7 +163,7 @@ describe("call history from the simulated callhistory webservice", () => {
 
     probe.failChanges("RETRY_LATER", { afterPages: 1, retryAfter: 7 });
     const retry = await source.newCalls(cursor).catch((error: unknown) => error);
-    expect(retry).toBeInstanceOf(BridgeError);
+    expect(retry).toBeInstanceOf(EngineError);
     expect(retry).toMatchObject({ code: "RATE_LIMITED", retryable: true, retryAfter: 7 });
 
     sim.faults.add({ endpoint: "calls.changes", kind: "unavailable", times: 2 });
@@ -176,10 +176,10 @@ describe("call history from the simulated callhistory webservice", () => {
   });
 
   it("after a rejected sync token (BAD_REQUEST) returns only calls newer than the cursor's newest call", async () => {
-    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const source = new CloudCallsSource(await session("calls@example.com"));
     let { cursor } = await source.newCalls(undefined);
     cursor = (await source.newCalls(cursor)).cursor;
-    const probe = callHistoryProbe(DSID);
+    const probe = callsProbe(DSID);
     probe.resetZone();
     // Dated after every call the cursor has seen (earlier tests added calls ahead of the clock).
     const fresh = probe.addCall({
@@ -194,7 +194,7 @@ describe("call history from the simulated callhistory webservice", () => {
   });
 
   it("re-validates an expired web session (421) and carries on", async () => {
-    const source = new CloudCallHistorySource(await session("calls@example.com"));
+    const source = new CloudCallsSource(await session("calls@example.com"));
     const { cursor } = await source.newCalls((await source.newCalls(undefined)).cursor);
     sim.clock.advance(2 * 3_600_000); // past the validate token's 1 h lifetime; 12 more scheduled calls
     const before = sim.requests().length;
@@ -209,7 +209,7 @@ describe("call history from the simulated callhistory webservice", () => {
   it("says clearly that an account without the callhistory webservice has no call history", async () => {
     const transport = await session("nocalls@example.com");
     expect(transport.serviceUrl("callhistory")).toBeUndefined();
-    const source = new CloudCallHistorySource(transport);
+    const source = new CloudCallsSource(transport);
     for (const attempt of [source.newCalls(undefined), source.calls()]) {
       await expect(attempt).rejects.toMatchObject({ code: "SERVICE_NOT_AVAILABLE", message: NO_CALL_SERVICE_MESSAGE });
     }
@@ -217,11 +217,11 @@ describe("call history from the simulated callhistory webservice", () => {
   });
 
   it("reports callkit-uninitialised with ricloud's fix when the zone does not exist", async () => {
-    const source = new CloudCallHistorySource(await session("uninit@example.com"));
+    const source = new CloudCallsSource(await session("uninit@example.com"));
     for (const attempt of [source.newCalls(undefined), source.calls()]) {
       const error = await attempt.catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "CALLKIT_UNINITIALISED", message: CALLKIT_UNINITIALISED_MESSAGE });
-      expect((error as BridgeError).sessionError).toBe("callkit-uninitialised");
+      expect((error as EngineError).sessionError).toBe("callkit-uninitialised");
     }
   });
 });

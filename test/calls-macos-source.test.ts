@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BridgeError } from "../src/errors.ts";
+import { EngineError } from "../src/errors.ts";
 import { CORE_DATA_EPOCH_MS, toCoreDataSeconds } from "../src/icloud/calls/macos-rows.ts";
-import { MacCallHistorySource } from "../src/icloud/calls/macos-source.ts";
+import { MacCallsSource } from "../src/icloud/calls/macos-source.ts";
 import { CallkitCallSchema } from "../src/icloud/calls/types.ts";
 
 interface Row {
@@ -71,7 +71,7 @@ function insert(path: string, rows: readonly Row[]): void {
 const base = Date.parse("2025-03-01T12:00:00.000Z");
 const at = (minutes: number) => new Date(base + minutes * 60_000);
 
-describe("MacCallHistorySource mapping", () => {
+describe("MacCallsSource mapping", () => {
   it("maps call types, directions, answered/missed and Core Data dates", async () => {
     const path = createDb();
     insert(path, [
@@ -88,7 +88,7 @@ describe("MacCallHistorySource mapping", () => {
       },
       { id: "third-party", date: at(4), callType: 0, provider: "net.whatsapp.WhatsApp", country: null },
     ]);
-    const calls = await new MacCallHistorySource(path).calls();
+    const calls = await new MacCallsSource(path).calls();
     const byId = new Map(calls.map((call) => [call.id, call]));
     for (const call of calls) CallkitCallSchema.parse(call);
     expect(calls.map((call) => call.id)).toEqual([
@@ -136,7 +136,7 @@ describe("MacCallHistorySource mapping", () => {
       "INSERT INTO ZCALLRECORD (ZUNIQUE_ID, ZADDRESS, ZDATE) VALUES ('epoch', 'x', 0), ('later', 'y', 762523200.25)",
     );
     db.close();
-    const calls = await new MacCallHistorySource(path).calls();
+    const calls = await new MacCallsSource(path).calls();
     expect(CORE_DATA_EPOCH_MS).toBe(978_307_200_000);
     expect(calls.find((call) => call.id === "epoch")?.date).toBe("2001-01-01T00:00:00.000Z");
     expect(calls.find((call) => call.id === "later")?.date).toBe("2025-03-01T12:00:00.250Z");
@@ -153,7 +153,7 @@ describe("MacCallHistorySource mapping", () => {
       "INSERT INTO ZCALLRECORD (ZADDRESS, ZDATE, ZDURATION, ZORIGINATED, ZANSWERED) VALUES (?, ?, 12, 1, 1)",
     ).run(new TextEncoder().encode("+441234"), toCoreDataSeconds(at(0)));
     db.close();
-    const [call] = await new MacCallHistorySource(path).calls();
+    const [call] = await new MacCallsSource(path).calls();
     expect(call).toEqual({
       id: "zpk-1",
       data_type: "callkit.call",
@@ -176,20 +176,20 @@ describe("MacCallHistorySource mapping", () => {
       path,
       Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, date: at(i) })),
     );
-    const source = new MacCallHistorySource(path);
+    const source = new MacCallsSource(path);
     expect((await source.calls({ limit: 3 })).map((call) => call.id)).toEqual(["c9", "c8", "c7"]);
     expect((await source.calls({ since: at(7) })).map((call) => call.id)).toEqual(["c9", "c8"]);
   });
 });
 
-describe("MacCallHistorySource cursor", () => {
+describe("MacCallsSource cursor", () => {
   it("starts with the newest 50 calls, oldest first, then returns only calls added since", async () => {
     const path = createDb();
     insert(
       path,
       Array.from({ length: 60 }, (_, i) => ({ id: `c${i}`, date: at(i) })),
     );
-    const source = new MacCallHistorySource(path);
+    const source = new MacCallsSource(path);
     const first = await source.newCalls(undefined);
     expect(first.calls).toHaveLength(50);
     expect(first.calls[0]?.id).toBe("c10");
@@ -204,13 +204,13 @@ describe("MacCallHistorySource cursor", () => {
     const second = await source.newCalls(first.cursor);
     expect(second.calls.map((call) => call.id)).toEqual(["late", "new-1"]);
     // A restart with the stored cursor returns nothing twice.
-    const restarted = new MacCallHistorySource(path);
+    const restarted = new MacCallsSource(path);
     expect((await restarted.newCalls(second.cursor)).calls).toEqual([]);
   });
 
   it("never repeats a call across many polls with a small batch size", async () => {
     const path = createDb();
-    const source = new MacCallHistorySource(path, { batchSize: 3 });
+    const source = new MacCallsSource(path, { batchSize: 3 });
     let cursor = (await source.newCalls(undefined)).cursor;
     const seen: string[] = [];
     for (let round = 0; round < 8; round++) {
@@ -236,7 +236,7 @@ describe("MacCallHistorySource cursor", () => {
   it("skips an unreadable row without stalling or losing the rows after it", async () => {
     const path = createDb();
     insert(path, [{ id: "known", date: at(0) }]);
-    const source = new MacCallHistorySource(path, { batchSize: 2 });
+    const source = new MacCallsSource(path, { batchSize: 2 });
     let { cursor } = await source.newCalls(undefined);
     insert(path, [{ id: "a", date: at(1) }]);
     const db = new DatabaseSync(path);
@@ -262,7 +262,7 @@ describe("MacCallHistorySource cursor", () => {
       { id: "old-2", date: at(10) },
       { id: "old-3", date: at(20) },
     ]);
-    const { cursor } = await new MacCallHistorySource(path).newCalls(undefined);
+    const { cursor } = await new MacCallsSource(path).newCalls(undefined);
     rmSync(path);
     createDb("a.storedata", "STORE-B");
     insert(path, [
@@ -270,23 +270,23 @@ describe("MacCallHistorySource cursor", () => {
       { id: "old-3", date: at(20) },
       { id: "fresh", date: at(30) },
     ]);
-    const result = await new MacCallHistorySource(path).newCalls(cursor);
+    const result = await new MacCallsSource(path).newCalls(cursor);
     expect(result.calls.map((call) => call.id)).toEqual(["fresh"]);
-    expect((await new MacCallHistorySource(path).newCalls(result.cursor)).calls).toEqual([]);
+    expect((await new MacCallsSource(path).newCalls(result.cursor)).calls).toEqual([]);
   });
 
   it("rejects a cursor of another source kind", async () => {
     const path = createDb();
     const foreign = Buffer.from(JSON.stringify({ k: "cloud", token: "x", date: 0 })).toString("base64url");
-    await expect(new MacCallHistorySource(path).newCalls(foreign)).rejects.toMatchObject({ code: "INVALID_STATE" });
+    await expect(new MacCallsSource(path).newCalls(foreign)).rejects.toMatchObject({ code: "INVALID_STATE" });
   });
 });
 
-describe("MacCallHistorySource errors", () => {
+describe("MacCallsSource errors", () => {
   it("reports a missing file clearly", async () => {
-    const source = new MacCallHistorySource(join(dir, "nope", "CallHistory.storedata"));
+    const source = new MacCallsSource(join(dir, "nope", "CallHistory.storedata"));
     const error = await source.calls().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BridgeError);
+    expect(error).toBeInstanceOf(EngineError);
     expect(error).toMatchObject({
       code: "CONFIG_INVALID",
       message: expect.stringContaining("No CallHistory database at"),
@@ -298,7 +298,7 @@ describe("MacCallHistorySource errors", () => {
     const db = new DatabaseSync(path);
     db.exec("CREATE TABLE t (a)");
     db.close();
-    await expect(new MacCallHistorySource(path).newCalls(undefined)).rejects.toMatchObject({
+    await expect(new MacCallsSource(path).newCalls(undefined)).rejects.toMatchObject({
       code: "CONFIG_INVALID",
       message: expect.stringContaining("not a CallHistory database"),
     });
@@ -307,7 +307,7 @@ describe("MacCallHistorySource errors", () => {
   it("reports a file that is not SQLite", async () => {
     const path = join(dir, "garbage.storedata");
     writeFileSync(path, "not a database ".repeat(200));
-    await expect(new MacCallHistorySource(path).calls()).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+    await expect(new MacCallsSource(path).calls()).rejects.toMatchObject({ code: "CONFIG_INVALID" });
   });
 
   it("reads a WAL-mode database while macOS holds a write transaction open", async () => {
@@ -317,7 +317,7 @@ describe("MacCallHistorySource errors", () => {
     insert(path, [{ id: "committed", date: at(0) }]);
     writer.exec("BEGIN IMMEDIATE; INSERT INTO ZCALLRECORD (ZUNIQUE_ID, ZADDRESS, ZDATE) VALUES ('pending', 'x', 1);");
     try {
-      expect((await new MacCallHistorySource(path, { busyTimeoutMs: 50 }).calls()).map((call) => call.id)).toEqual([
+      expect((await new MacCallsSource(path, { busyTimeoutMs: 50 }).calls()).map((call) => call.id)).toEqual([
         "committed",
       ]);
     } finally {
@@ -332,12 +332,12 @@ describe("MacCallHistorySource errors", () => {
     const writer = new DatabaseSync(path);
     writer.exec("BEGIN EXCLUSIVE; INSERT INTO ZCALLRECORD (ZADDRESS, ZDATE) VALUES ('x', 1);");
     try {
-      const error = await new MacCallHistorySource(path, { busyTimeoutMs: 50 }).calls().catch((e: unknown) => e);
+      const error = await new MacCallsSource(path, { busyTimeoutMs: 50 }).calls().catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryable: true });
     } finally {
       writer.exec("ROLLBACK");
       writer.close();
     }
-    expect(await new MacCallHistorySource(path).calls()).toHaveLength(1);
+    expect(await new MacCallsSource(path).calls()).toHaveLength(1);
   });
 });

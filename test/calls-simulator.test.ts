@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../src/logger.ts";
-import { callHistoryProbe, createCallHistoryRoutes } from "../src/simulator/calls/routes.ts";
+import { callsProbe, createCallsRoutes } from "../src/simulator/calls/routes.ts";
 import type { SimClock, SimServiceAccount, SimServiceContext } from "../src/simulator/context.ts";
 import type { Route, SimRequest, SimResponse } from "../src/simulator/router.ts";
 
@@ -31,7 +31,7 @@ function setup(calls: Record<string, unknown> | undefined, extra: Partial<SimSer
     authenticate: (req) => (req.cookies.has("X-APPLE-WEBAUTH-TOKEN") ? account : undefined),
     accounts: () => [account],
   };
-  const routes = createCallHistoryRoutes(ctx);
+  const routes = createCallsRoutes(ctx);
   const call = async (id: string, body: unknown, cookies = true): Promise<SimResponse> => {
     const route = routes.find((r: Route) => r.id === id);
     if (!route || typeof route.path !== "string") throw new Error(`no route ${id}`);
@@ -151,7 +151,7 @@ describe("simulated call-history service", () => {
       START + 10 * 60_000,
       START + 20 * 60_000,
     ]);
-    callHistoryProbe(account.dsid).addCall({
+    callsProbe(account.dsid).addCall({
       id: "X",
       address: "+1",
       date: "2025-06-01T08:26:00Z",
@@ -167,7 +167,7 @@ describe("simulated call-history service", () => {
       serverErrorCode: "BAD_REQUEST",
     });
     const token = json(await call("calls.changes", changes())).zones?.[0]?.["syncToken"] as string;
-    const probe = callHistoryProbe(account.dsid);
+    const probe = callsProbe(account.dsid);
     probe.failChanges("RETRY_LATER", { retryAfter: 3 });
     const failed = await call("calls.changes", changes(token));
     expect(failed.status).toBe(200);

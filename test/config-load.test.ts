@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig, loadConfigDetailed, resolveConfig } from "../src/config/load.ts";
-import { isBridgeError } from "../src/errors.ts";
+import { isEngineError } from "../src/errors.ts";
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -29,7 +29,7 @@ async function configError(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (error) {
-    if (isBridgeError(error, "CONFIG_INVALID")) return error.message;
+    if (isEngineError(error, "CONFIG_INVALID")) return error.message;
     throw error;
   }
   throw new Error("expected CONFIG_INVALID");

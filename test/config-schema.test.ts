@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isCronExpression, shortestGapMs } from "../src/config/duration.ts";
+import { isCronExpression, shortestGapMs } from "../src/config/schedule.ts";
 import { ConfigSchema, parseDuration, parseSchedule } from "../src/config/schema.ts";
 
 const account = { id: "jane", username: "jane@example.com" };

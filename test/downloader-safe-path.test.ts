@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isBridgeError } from "../src/errors.ts";
+import { isEngineError } from "../src/errors.ts";
 import {
   dateParts,
   folderSegments,
@@ -72,7 +72,7 @@ describe("paths", () => {
         resolveInside("/lib", rel);
         expect.unreachable(rel);
       } catch (error) {
-        expect(isBridgeError(error, "INVALID_INPUT")).toBe(true);
+        expect(isEngineError(error, "INVALID_INPUT")).toBe(true);
       }
     }
     expect(resolveInside("/lib", "2020", "09", "a.jpg")).toBe("/lib/2020/09/a.jpg");

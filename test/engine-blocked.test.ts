@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../src/engine/account-state.ts";
-import type { BridgeEvents } from "../src/engine/events.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
 import type { FaultSpec } from "../src/simulator/fault-spec.ts";
 import { cleanUp, type EngineHarness, engineHarness, type TestAccount, until } from "./engine-harness.ts";
 import { sleep } from "./mqtt-support.ts";
@@ -14,7 +14,7 @@ const PHONES = [
 ];
 
 interface Setup extends EngineHarness {
-  events: Array<{ name: keyof BridgeEvents; payload: unknown }>;
+  events: Array<{ name: keyof EngineEvents; payload: unknown }>;
   states: AccountState[];
 }
 
@@ -41,8 +41,8 @@ async function setup(
   const s: Setup = { ...harness, events: [], states: [] };
   const { engine } = s;
   const record =
-    <K extends keyof BridgeEvents>(name: K) =>
-    (...args: BridgeEvents[K]) =>
+    <K extends keyof EngineEvents>(name: K) =>
+    (...args: EngineEvents[K]) =>
       void s.events.push({ name, payload: args[0] });
   engine.bus.on(s, "account.state", (state) => void s.states.push(state));
   for (const name of ["mfa.required", "sync.failed", "call.last", "photo.count"] as const)
@@ -52,7 +52,7 @@ async function setup(
 }
 
 const current = (s: Setup) => s.engine.snapshot("acct").state;
-const named = (s: Setup, name: keyof BridgeEvents) => s.events.filter((e) => e.name === name);
+const named = (s: Setup, name: keyof EngineEvents) => s.events.filter((e) => e.name === name);
 
 describe("engine: blocked, MFA timeout and sign-in failures", () => {
   it("blocks on code-required with the trusted phone numbers; a wrong code keeps it blocked", async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../src/engine/account-state.ts";
-import type { BridgeEvents } from "../src/engine/events.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
 import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
 import { sleep } from "./mqtt-support.ts";
 
@@ -24,7 +24,7 @@ describe("engine: the iCloud session ends while the account is ready", () => {
       settings: { findmy: { enabled: false } },
     });
     const required: AccountState[] = [];
-    const failed: BridgeEvents["sync.failed"][0][] = [];
+    const failed: EngineEvents["sync.failed"][0][] = [];
     engine.bus.on(required, "mfa.required", ({ state }) => void required.push(state));
     engine.bus.on(failed, "sync.failed", (f) => void failed.push(f));
     const state = () => engine.snapshot("exp").state;

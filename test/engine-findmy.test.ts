@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { BridgeEvents } from "../src/engine/events.ts";
-import type { FindMyAccount } from "../src/simulator/fmip/account.ts";
-import { findMyProbe } from "../src/simulator/fmip/index.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
+import type { FindMyAccount } from "../src/simulator/findmy/account.ts";
+import { findMyProbe } from "../src/simulator/findmy/index.ts";
 import { cleanUp, engineHarness, enterCode, steadyDevice, type TestAccount, until } from "./engine-harness.ts";
 
 const DSID = "20000000321";
@@ -35,8 +35,8 @@ describe("engine: Find My devices", () => {
       id: "fm",
       settings: { findmy: { family: false }, photos: { enabled: false }, calls: { enabled: false } },
     });
-    const updated: BridgeEvents["device.updated"][0][] = [];
-    const removed: BridgeEvents["device.removed"][0][] = [];
+    const updated: EngineEvents["device.updated"][0][] = [];
+    const removed: EngineEvents["device.removed"][0][] = [];
     engine.bus.on(updated, "device.updated", (e) => void updated.push(e));
     engine.bus.on(removed, "device.removed", (e) => void removed.push(e));
     await engine.start();

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine/engine.ts";
-import type { BridgeEvents } from "../src/engine/events.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
 import type { FaultSpec } from "../src/simulator/fault-spec.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import {
@@ -55,7 +55,7 @@ async function engine(sim: SimulatorHandle, dir: string) {
   const e = new Engine({ config });
   const events: Array<{ name: string; at: number }> = [];
   const owner = {};
-  for (const name of [...EVENTS, "account.state", "mfa.required", "sync.failed"] as Array<keyof BridgeEvents>)
+  for (const name of [...EVENTS, "account.state", "mfa.required", "sync.failed"] as Array<keyof EngineEvents>)
     e.bus.on(owner, name, () => void events.push({ name, at: Date.now() }));
   let stopped = false;
   onCleanup(async () => {

@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { BridgeEvents } from "../src/engine/events.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
 import { findPhotosSimulator } from "../src/simulator/photos/index.ts";
 import { assetRecordName } from "../src/simulator/photos/names.ts";
 import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
@@ -43,7 +43,7 @@ async function setup(options: { download?: boolean } = {}) {
     }),
   });
   const events: Array<{ name: string; payload: unknown }> = [];
-  for (const name of ["photo.new", "photo.latest", "photo.count"] as Array<keyof BridgeEvents>)
+  for (const name of ["photo.new", "photo.latest", "photo.count"] as Array<keyof EngineEvents>)
     engine.bus.on(events, name, (payload) => void events.push({ name, payload }));
   await engine.start();
   await enterCode(engine, "pics", ACCOUNT.code);
@@ -67,9 +67,9 @@ describe("engine: photos", () => {
     photos.addPhotos(DSID, 1);
     events.length = 0;
     await engine.execute("sync", { data_types: ["icpl.photos"] });
-    const fresh = named(events, "photo.new") as BridgeEvents["photo.new"][0][];
+    const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
     expect(fresh).toHaveLength(1);
-    const latest = named(events, "photo.latest") as BridgeEvents["photo.latest"][0][];
+    const latest = named(events, "photo.latest") as EngineEvents["photo.latest"][0][];
     expect(latest).toHaveLength(1);
     expect(latest[0]?.asset.id).toBe(fresh[0]?.asset.id);
     expect([...(latest[0]?.thumbnail ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([0xff, 0xd8]);
@@ -108,7 +108,7 @@ describe("engine: photos", () => {
     const { zone, first } = library.addPhotos(1, Date.parse(latestBefore) - 30 * 24 * 3600_000);
     events.length = 0;
     await engine.execute("sync", { data_types: ["icpl.photos"] });
-    const fresh = named(events, "photo.new") as BridgeEvents["photo.new"][0][];
+    const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
     expect(fresh.map((e) => e.asset.id)).toEqual([assetRecordName(zone, first)]);
     expect((fresh[0]?.asset.date_uploaded ?? latestBefore) < latestBefore).toBe(true);
 
@@ -124,13 +124,13 @@ describe("engine: photos", () => {
     photos.injectZoneError(DSID, { serverErrorCode: "BAD_REQUEST" });
     events.length = 0;
     await engine.execute("sync", { data_types: ["icpl.photos"] });
-    const fresh = named(events, "photo.new") as BridgeEvents["photo.new"][0][];
+    const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
     expect(fresh.map((e) => e.asset.id).sort()).toEqual([...added].sort());
 
     events.length = 0;
     const [later] = photos.addPhotos(DSID, 1);
     await engine.execute("sync", { data_types: ["icpl.photos"] });
-    expect((named(events, "photo.new") as BridgeEvents["photo.new"][0][]).map((e) => e.asset.id)).toEqual([
+    expect((named(events, "photo.new") as EngineEvents["photo.new"][0][]).map((e) => e.asset.id)).toEqual([
       later?.assetRecordName,
     ]);
   });
@@ -144,7 +144,7 @@ describe("engine: photos", () => {
     events.length = 0;
     await engine.execute("sync", { data_types: ["icpl.photos"] });
     // Announced right away (the file follows), nothing on disk yet.
-    const fresh = named(events, "photo.new") as BridgeEvents["photo.new"][0][];
+    const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
     expect(fresh.map((e) => e.asset.id)).toEqual([added?.assetRecordName]);
     expect((await listFiles(library)).filter((f) => !f.endsWith(".part"))).toEqual([]);
     expect(snap().latestPhoto?.asset.id).toBe(added?.assetRecordName);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isBridgeError } from "../src/errors.ts";
+import { isEngineError } from "../src/errors.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import { cleanUp, engineHarness, type TestAccount, until } from "./engine-harness.ts";
 
@@ -77,14 +77,14 @@ describe("engine recovery", () => {
     await until(() => engine.snapshot("a").state.prevError?.code === "mfa-timeout", "the MFA timeout");
     expect(engine.snapshot("a").state.nextSync).toBeNull();
     await expect(engine.execute("mfa", { account: "a", code: CODE })).rejects.toSatisfy(
-      (e) => isBridgeError(e, "INVALID_STATE") && /timed out/.test(e.message),
+      (e) => isEngineError(e, "INVALID_STATE") && /timed out/.test(e.message),
     );
     await engine.execute("reauthenticate", { account: "a" });
     await until(() => engine.snapshot("a").state.state === "blocked", "blocked");
     await engine.execute("mfa", { account: "a", code: CODE });
     await until(() => engine.snapshot("a").devices.length > 0, "the devices");
     await expect(engine.execute("play_sound", { account: "a", device: "no such phone" })).rejects.toSatisfy((e) =>
-      isBridgeError(e, "NOT_FOUND"),
+      isEngineError(e, "NOT_FOUND"),
     );
   }, 30_000);
 });

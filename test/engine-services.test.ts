@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { BridgeEvents } from "../src/engine/events.ts";
-import { callHistoryProbe } from "../src/simulator/calls/index.ts";
+import type { EngineEvents } from "../src/engine/events.ts";
+import { callsProbe } from "../src/simulator/calls/index.ts";
 import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "./engine-harness.ts";
 
 const DSID = "20000000099";
@@ -21,7 +21,7 @@ async function signedIn(services: Record<string, unknown>) {
     id: "svc",
     settings: { findmy: { enabled: false } },
   });
-  const failed: BridgeEvents["sync.failed"][0][] = [];
+  const failed: EngineEvents["sync.failed"][0][] = [];
   engine.bus.on(failed, "sync.failed", (f) => void failed.push(f));
   await engine.start();
   await enterCode(engine, "svc", ACCOUNT.code);
@@ -39,7 +39,7 @@ describe("engine: service status", () => {
     expect(state().services.calls).toMatchObject({ enabled: true, available: true, message: null });
     expect(failed).toEqual([]);
 
-    callHistoryProbe(DSID).failChanges("THROTTLED", { times: 1 });
+    callsProbe(DSID).failChanges("THROTTLED", { times: 1 });
     await engine.execute("sync", { data_types: ["callkit.calls"] });
     const broken = state();
     expect(broken.state).toBe("ready");

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { isBridgeError } from "../src/errors.ts";
+import { isEngineError } from "../src/errors.ts";
 import { FindMyService, type FindMyServiceOptions } from "../src/icloud/findmy/find-my-service.ts";
 import type { FmipDevice } from "../src/icloud/findmy/types.ts";
 import type { ServiceTransport } from "../src/icloud/service-transport.ts";
 import type { ICloudSession } from "../src/icloud/session.ts";
-import { createFindMyRoutes, findMyProbe } from "../src/simulator/fmip/index.ts";
+import { createFindMyRoutes, findMyProbe } from "../src/simulator/findmy/index.ts";
 import { parseScenario } from "../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
 import { account, openSession } from "./icloud-sim-helpers.ts";
@@ -326,7 +326,7 @@ describe("FindMyService against the simulator", () => {
 
     sim.faults.add({ endpoint: "fmip.refreshClient", kind: "status", status: 450, times: 2 });
     sim.faults.add({ endpoint: "fmip.initClient", kind: "status", status: 450, times: 2 });
-    await expect(service.devices()).rejects.toSatisfy((error) => isBridgeError(error, "SESSION_EXPIRED"));
+    await expect(service.devices()).rejects.toSatisfy((error) => isEngineError(error, "SESSION_EXPIRED"));
   });
 
   it("records playSound, sendMessage and lostMode with Apple's bodies", async () => {
@@ -356,14 +356,14 @@ describe("FindMyService against the simulator", () => {
       lostModeEnabled: true,
       trackingEnabled: true,
     });
-    await expect(service.playSound("no-such-device")).rejects.toSatisfy((error) => isBridgeError(error, "NOT_FOUND"));
+    await expect(service.playSound("no-such-device")).rejects.toSatisfy((error) => isEngineError(error, "NOT_FOUND"));
   });
 
   it("a connection reset on playSound is not replayed: the action is sent once and fails", async () => {
     const { service, dsid, sim, sent } = await setup(undefined, { family: false });
     const phone = named(await service.devices(), "Jane's iPhone");
     sim.faults.add({ endpoint: "fmip.playSound", kind: "reset", times: 1 });
-    await expect(service.playSound(phone.id)).rejects.toSatisfy((error) => isBridgeError(error));
+    await expect(service.playSound(phone.id)).rejects.toSatisfy((error) => isEngineError(error));
     expect(fmipRoutes(sim).filter((route) => route.startsWith("fmip.playSound"))).toEqual(["fmip.playSound reset"]);
     expect(
       findMyProbe(dsid)
@@ -382,6 +382,6 @@ describe("FindMyService against the simulator", () => {
     sim.faults.add({ endpoint: "fmip.refreshClient", kind: "unavailable", times: 1 });
     expect(await service.devices()).toHaveLength(6);
     sim.faults.add({ endpoint: "fmip.refreshClient", kind: "unavailable" });
-    await expect(service.devices()).rejects.toSatisfy((error) => isBridgeError(error, "SERVICE_UNAVAILABLE"));
+    await expect(service.devices()).rejects.toSatisfy((error) => isEngineError(error, "SERVICE_UNAVAILABLE"));
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ICloudSession } from "../src/icloud/session.ts";
-import { createFindMyRoutes } from "../src/simulator/fmip/index.ts";
+import { createFindMyRoutes } from "../src/simulator/findmy/index.ts";
 import { parseScenario } from "../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../src/simulator/server.ts";
 import { account, openSession } from "./icloud-sim-helpers.ts";

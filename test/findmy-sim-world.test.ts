@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FindMyAccount, SESSION_LIFESPAN_MS } from "../src/simulator/fmip/account.ts";
-import { type DeviceState, MAX_LOCATING_TIME_MS } from "../src/simulator/fmip/device-state.ts";
-import { parseFindMyScenario } from "../src/simulator/fmip/scenario.ts";
+import { FindMyAccount, SESSION_LIFESPAN_MS } from "../src/simulator/findmy/account.ts";
+import { type DeviceState, MAX_LOCATING_TIME_MS } from "../src/simulator/findmy/device-state.ts";
+import { parseFindMyScenario } from "../src/simulator/findmy/scenario.ts";
 
 const T0 = 1_750_000_000_000;
 const account = { dsid: "10000000001", appleId: "jane.doe@example.com" };

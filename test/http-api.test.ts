@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogEntry } from "../src/engine/events.ts";
-import { BridgeError } from "../src/errors.ts";
+import { EngineError } from "../src/errors.ts";
 import {
   blockedState,
   GOOD_CODE,
@@ -135,7 +135,7 @@ describe("POST /api/sync and /api/reauthenticate", () => {
   });
 
   it("a failing background sync does not affect the response", async () => {
-    h.engine.failNext.sync = new BridgeError("NOT_SIGNED_IN", "no session");
+    h.engine.failNext.sync = new EngineError("NOT_SIGNED_IN", "no session");
     expect((await post("api/sync")).status).toBe(200);
   });
 });
@@ -214,11 +214,11 @@ describe("POST /api/mfa", () => {
 
   it("maps other engine failures once (404 unknown, 503 unavailable, 500 hides internals)", async () => {
     h.engine.set("main", blockedState("main"));
-    h.engine.failNext.mfa = new BridgeError("SERVICE_UNAVAILABLE", "Apple is down", { info: { retry_after: 30 } });
+    h.engine.failNext.mfa = new EngineError("SERVICE_UNAVAILABLE", "Apple is down", { info: { retry_after: 30 } });
     const down = await post(`api/mfa?code=${GOOD_CODE}`);
     expect(down).toMatchObject({ status: 503, json: { message: "Apple is down" } });
     expect(down.headers["retry-after"]).toBe("30");
-    h.engine.failNext.mfa = new BridgeError("STORE_FAILED", "EACCES /secret/path");
+    h.engine.failNext.mfa = new EngineError("STORE_FAILED", "EACCES /secret/path");
     expect(await post(`api/mfa?code=${GOOD_CODE}`)).toMatchObject({
       status: 500,
       json: { message: "Internal server error" },
@@ -266,7 +266,7 @@ describe("POST /api/resend_mfa", () => {
 
   it("reports an engine failure", async () => {
     h.engine.set("main", blockedState("main"));
-    h.engine.failNext.resend_mfa = new BridgeError("NOT_FOUND", "no trusted phone number 9");
+    h.engine.failNext.resend_mfa = new EngineError("NOT_FOUND", "no trusted phone number 9");
     expect(await post("api/resend_mfa?method=sms&phoneNumberId=9")).toMatchObject({ status: 404 });
   });
 });

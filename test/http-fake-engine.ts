@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HttpConfig, PushConfig } from "../src/config/schema.ts";
 import type { AccountState } from "../src/engine/account-state.ts";
-import type { AccountSnapshot, AccountSummary, BridgeApi } from "../src/engine/api.ts";
+import type { AccountSnapshot, AccountSummary, EngineApi } from "../src/engine/api.ts";
 import { COMMAND_SCHEMAS, type CommandInput, type CommandName } from "../src/engine/commands.ts";
 import { EventBus } from "../src/engine/event-bus.ts";
-import type { BridgeEvents, LogEntry } from "../src/engine/events.ts";
-import { BridgeError } from "../src/errors.ts";
+import type { EngineEvents, LogEntry } from "../src/engine/events.ts";
+import { EngineError } from "../src/errors.ts";
 import { HttpServer, type HttpServerOptions } from "../src/http/index.ts";
 
 /** The code the fake engine accepts; it must never appear in any response. */
@@ -61,18 +61,18 @@ export function twoStepState(account: string): AccountState {
 }
 
 /**
- * A fake engine behind the real `BridgeApi` seam: a real EventBus, states the test sets,
+ * A fake engine behind the real `EngineApi` seam: a real EventBus, states the test sets,
  * `execute` validating with COMMAND_SCHEMAS like the engine, recording calls, and accepting
  * only GOOD_CODE (other codes reject with CODE_INVALID and the account stays blocked).
  */
-export class FakeEngine implements BridgeApi {
-  readonly bus = new EventBus<BridgeEvents>();
+export class FakeEngine implements EngineApi {
+  readonly bus = new EventBus<EngineEvents>();
   readonly version = "0.0.0-test";
   readonly calls: Array<{ command: CommandName; input: unknown }> = [];
   readonly states = new Map<string, AccountState>();
   entries: LogEntry[] = [];
   /** Makes the next execute() of this command reject. */
-  failNext: Partial<Record<CommandName, BridgeError>> = {};
+  failNext: Partial<Record<CommandName, EngineError>> = {};
 
   constructor(ids: string[] = ["main", "family"]) {
     for (const id of ids) this.states.set(id, readyState(id));
@@ -94,7 +94,7 @@ export class FakeEngine implements BridgeApi {
   snapshot(account?: string): AccountSnapshot {
     const id = account ?? [...this.states.keys()][0] ?? "";
     const state = this.states.get(id);
-    if (!state) throw new BridgeError("NOT_FOUND", `unknown account ${id}`);
+    if (!state) throw new EngineError("NOT_FOUND", `unknown account ${id}`);
     return { state: structuredClone(state), devices: [], lastCall: null, latestPhoto: null, photoCount: null };
   }
 
@@ -109,7 +109,7 @@ export class FakeEngine implements BridgeApi {
 
   async execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<unknown> {
     const parsed = COMMAND_SCHEMAS[command].safeParse(input);
-    if (!parsed.success) throw new BridgeError("INVALID_INPUT", "bad input");
+    if (!parsed.success) throw new EngineError("INVALID_INPUT", "bad input");
     this.calls.push({ command, input: parsed.data });
     const failure = this.failNext[command];
     if (failure) {
@@ -120,7 +120,7 @@ export class FakeEngine implements BridgeApi {
     if (command === "mfa") {
       const code = (parsed.data as { code: string }).code;
       if (code !== GOOD_CODE && code !== TWO_STEP_CODE)
-        throw new BridgeError("CODE_INVALID", "Apple rejected the code");
+        throw new EngineError("CODE_INVALID", "Apple rejected the code");
       this.set(account, readyState(account));
     }
     if (command === "choice") this.set(account, blockedState(account, "code"));

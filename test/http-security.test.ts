@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { BridgeError } from "../src/errors.ts";
+import { EngineError } from "../src/errors.ts";
 import { HttpServer } from "../src/http/index.ts";
 import type { Logger } from "../src/logger.ts";
 import {
@@ -47,12 +47,12 @@ describe("binding and authentication", () => {
         push: { enabled: false, subject: null },
         stateDir: "/nonexistent",
       });
-    expect(make).toThrow(BridgeError);
+    expect(make).toThrow(EngineError);
     expect(make).toThrow(/not a loopback address/);
     try {
       make();
     } catch (error) {
-      expect((error as BridgeError).code).toBe("CONFIG_INVALID");
+      expect((error as EngineError).code).toBe("CONFIG_INVALID");
     }
   });
 
@@ -278,7 +278,7 @@ describe("robustness", () => {
     h.engine.set("main", blockedState("main"));
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
     h.engine.set("main", blockedState("main"));
-    h.engine.failNext.mfa = new BridgeError("STORE_FAILED", "disk full");
+    h.engine.failNext.mfa = new EngineError("STORE_FAILED", "disk full");
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
     expect(lines.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { runInteractiveLogin } from "../src/cli/login-flow.ts";
 import { SessionStore } from "../src/icloud/session-store.ts";
-import { createLogger } from "../src/logger.ts";
+import { createLogger } from "../src/pino-logger.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import { account, openSession, PASSWORD, shownCode, simulator, stateDir } from "./icloud-sim-helpers.ts";
 

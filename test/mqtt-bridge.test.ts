@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { MqttBridge } from "../src/mqtt/mqtt-bridge.ts";
+import type { MqttFrontend } from "../src/mqtt/mqtt-frontend.ts";
 import {
   ASSET,
   accountState,
@@ -23,7 +23,7 @@ for (const spec of BROKERS) {
   describe.skipIf(spec.skip)(`MQTT bridge against ${spec.name}`, () => {
     let broker: TestBroker;
     const cleanups: Array<() => Promise<void>> = [];
-    const track = <T extends { close(): Promise<void> } | MqttBridge>(thing: T): T => {
+    const track = <T extends { close(): Promise<void> } | MqttFrontend>(thing: T): T => {
       cleanups.push(() => ("stop" in thing ? thing.stop() : thing.close()));
       return thing;
     };

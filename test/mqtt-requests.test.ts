@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { COMMAND_NAMES, COMMAND_SCHEMAS, type CommandName } from "../src/engine/commands.ts";
-import { BridgeError } from "../src/errors.ts";
+import { EngineError } from "../src/errors.ts";
 import type { Logger } from "../src/logger.ts";
-import { MqttBridge } from "../src/mqtt/mqtt-bridge.ts";
+import { MqttFrontend } from "../src/mqtt/mqtt-frontend.ts";
 import { parseRequest } from "../src/mqtt/requests.ts";
 import {
   BROKERS,
@@ -82,7 +82,7 @@ for (const spec of BROKERS) {
   describe.skipIf(spec.skip)(`MQTT requests against ${spec.name}`, () => {
     let broker: TestBroker;
     let engine: FakeEngine;
-    let bridge: MqttBridge;
+    let bridge: MqttFrontend;
     let ha: HaClient;
     const logLines: string[] = [];
     const logger: Logger = {
@@ -97,7 +97,7 @@ for (const spec of BROKERS) {
       broker = await spec.start();
       engine = new FakeEngine();
       ha = await HaClient.connect(broker.url);
-      bridge = new MqttBridge({
+      bridge = new MqttFrontend({
         api: engine,
         logger,
         options: {
@@ -156,10 +156,10 @@ for (const spec of BROKERS) {
       expect(engine.executed.length).toBe(before);
     });
 
-    it("maps an engine BridgeError to an error response with its code, never echoing the MFA code", async () => {
+    it("maps an engine EngineError to an error response with its code, never echoing the MFA code", async () => {
       engine.handler = async (_command, input) => {
         const code = (input as { code: string }).code;
-        throw new BridgeError("CODE_INVALID", `Apple rejected code ${code}`, { info: { attempts_left: 2 } });
+        throw new EngineError("CODE_INVALID", `Apple rejected code ${code}`, { info: { attempts_left: 2 } });
       };
       const response = await request("mfa", JSON.stringify({ account: "acct1", code: SECRET_CODE, transaction: "t" }));
       expect(response).toEqual({

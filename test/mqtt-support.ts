@@ -5,16 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { AccountState } from "../src/engine/account-state.ts";
-import type { AccountSnapshot, AccountSummary, BridgeApi } from "../src/engine/api.ts";
+import type { AccountSnapshot, AccountSummary, EngineApi } from "../src/engine/api.ts";
 import type { CommandInput, CommandName } from "../src/engine/commands.ts";
 import { EventBus } from "../src/engine/event-bus.ts";
-import type { BridgeEvents, LogEntry } from "../src/engine/events.ts";
+import type { EngineEvents, LogEntry } from "../src/engine/events.ts";
 import type { CallkitCall } from "../src/icloud/calls/types.ts";
 import type { FmipDevice } from "../src/icloud/findmy/types.ts";
 import type { IcplAsset } from "../src/icloud/photos/types.ts";
 import { startEmbeddedBroker } from "../src/mqtt/embedded-broker.ts";
-import { MqttBridge } from "../src/mqtt/mqtt-bridge.ts";
-import type { MqttBridgeOptions } from "../src/mqtt/options.ts";
+import { MqttFrontend } from "../src/mqtt/mqtt-frontend.ts";
+import type { MqttFrontendOptions } from "../src/mqtt/options.ts";
 
 // ---------- fixtures ----------
 
@@ -110,8 +110,8 @@ export const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]
 
 // ---------- the fake engine (the engine's seam, not an MQTT mock) ----------
 
-export class FakeEngine implements BridgeApi {
-  readonly bus = new EventBus<BridgeEvents>();
+export class FakeEngine implements EngineApi {
+  readonly bus = new EventBus<EngineEvents>();
   readonly version = "0.1.0";
   readonly executed: Array<{ command: CommandName; input: unknown }> = [];
   summaries: AccountSummary[];
@@ -318,8 +318,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function bridgeFor(api: BridgeApi, url: string, options: Partial<MqttBridgeOptions> = {}): MqttBridge {
-  return new MqttBridge({
+export function bridgeFor(api: EngineApi, url: string, options: Partial<MqttFrontendOptions> = {}): MqttFrontend {
+  return new MqttFrontend({
     api,
     options: {
       url,

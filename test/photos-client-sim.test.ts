@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isBridgeError } from "../src/errors.ts";
+import { isEngineError } from "../src/errors.ts";
 import { PhotosService } from "../src/icloud/photos/photos-service.ts";
 import type { PhotosSyncState } from "../src/icloud/photos/sync-state.ts";
 import type { PhotoItem } from "../src/icloud/photos/types.ts";
@@ -142,7 +142,7 @@ describe("PhotosService against the simulator", () => {
     Object.assign(state!.config, { web_access_disabled: true });
     const photos = new PhotosService(world.session);
     const error = await photos.zones().catch((e: unknown) => e);
-    expect(isBridgeError(error, "WEB_ACCESS_DISABLED")).toBe(true);
+    expect(isEngineError(error, "WEB_ACCESS_DISABLED")).toBe(true);
     expect((error as Error).message).toContain("Access iCloud Data on the Web");
     expect((error as Error).message).toContain("Advanced Data Protection");
   });
@@ -153,11 +153,11 @@ describe("PhotosService against the simulator", () => {
     const [added] = world.control.addPhotos(world.dsid, 1);
     world.control.injectZoneError(world.dsid, { serverErrorCode: "RETRY_LATER" });
     const limited = await photos.newAssets(state).catch((e: unknown) => e);
-    expect(isBridgeError(limited, "RATE_LIMITED")).toBe(true);
+    expect(isEngineError(limited, "RATE_LIMITED")).toBe(true);
 
     world.sim.faults.add({ endpoint: "photos.changes.zone", kind: "unavailable", times: 10 });
     const unavailable = await photos.newAssets(state).catch((e: unknown) => e);
-    expect(isBridgeError(unavailable)).toBe(true);
+    expect(isEngineError(unavailable)).toBe(true);
     world.sim.faults.clear();
 
     const changes = await photos.newAssets(state);

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "../src/simulator/duration.ts";
+import { tryParseDuration as parseDuration } from "../src/util/duration.ts";
 import { accountDsid, accountFixedCode, loadScenarioFile, parseScenario } from "../src/simulator/scenario.ts";
 import { TEST_SCENARIO } from "./simulator-helpers.ts";
 

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { startBridge } from "../bridge.ts";
 import { resolveConfig } from "../config/load.ts";
-import { BridgeError, isBridgeError } from "../errors.ts";
-import { createLogger } from "../logger.ts";
+import { EngineError, isEngineError } from "../errors.ts";
+import { createLogger } from "../pino-logger.ts";
 import { startSimulator } from "../simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
@@ -66,8 +66,8 @@ export function registerDemoCommand(program: Command): void {
           http: { port: port(options.httpPort, "--http-port") },
         });
         const bridge = await startBridge({ config, logger }).catch((error: unknown) => {
-          throw isBridgeError(error, "CONFIG_INVALID")
-            ? new BridgeError("CONFIG_INVALID", `${error.message}; choose other ports with --mqtt-port / --http-port`, {
+          throw isEngineError(error, "CONFIG_INVALID")
+            ? new EngineError("CONFIG_INVALID", `${error.message}; choose other ports with --mqtt-port / --http-port`, {
                 cause: error,
               })
             : error;

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { createInterface, type Interface } from "node:readline";
 import type { Command } from "commander";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { ICloudSession } from "../icloud/session.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../pino-logger.ts";
 import { type LoginIo, runInteractiveLogin } from "./login-flow.ts";
 
 export { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
@@ -77,7 +77,7 @@ async function readPassword(flags: LoginFlags, io: TerminalIo): Promise<string> 
   const fromEnv = process.env["ICLOUD_PASSWORD"];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   const password = await io.askHidden(`Password for ${flags.username}: `);
-  if (password === "") throw new BridgeError("INVALID_INPUT", "no password given");
+  if (password === "") throw new EngineError("INVALID_INPUT", "no password given");
   return password;
 }
 
@@ -94,7 +94,7 @@ function terminalIo(): TerminalIo {
     rl ??= createInterface({ input: process.stdin, terminal: false });
     lines ??= rl[Symbol.asyncIterator]();
     const next = await lines.next();
-    if (next.done === true) throw new BridgeError("INVALID_INPUT", "input closed before the login finished");
+    if (next.done === true) throw new EngineError("INVALID_INPUT", "input closed before the login finished");
     return next.value;
   };
   return {
@@ -127,7 +127,7 @@ function hiddenPrompt(question: string): Promise<string> {
           return;
         }
         if (ch === "\u0003") {
-          done(new BridgeError("INVALID_INPUT", "cancelled"));
+          done(new EngineError("INVALID_INPUT", "cancelled"));
           return;
         }
         if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);

@@ -1,4 +1,4 @@
-import { isBridgeError } from "../errors.ts";
+import { isEngineError } from "../errors.ts";
 import type { ICloudSession } from "../icloud/session.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 
@@ -85,7 +85,7 @@ async function askCode(session: ICloudSession, io: LoginIo, snap: SessionSnapsho
   try {
     return await session.submitCode(answer);
   } catch (error) {
-    if (isBridgeError(error, "INVALID_INPUT")) {
+    if (isEngineError(error, "INVALID_INPUT")) {
       io.print("Enter the code as digits, e.g. 012345.");
       return snap;
     }

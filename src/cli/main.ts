@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { isBridgeError } from "../errors.ts";
+import { isEngineError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { registerDemoCommand } from "./demo-command.ts";
 import { registerLoginCommand } from "./login-command.ts";
@@ -21,7 +21,7 @@ registerSimulateCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const message = isBridgeError(error)
+  const message = isEngineError(error)
     ? `${error.code}: ${error.message}`
     : error instanceof Error
       ? error.message

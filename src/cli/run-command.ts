@@ -3,8 +3,8 @@ import { startBridge } from "../bridge.ts";
 import { checkConfig, formatConfigCheck } from "../config/check.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
 import { loadConfigDetailed } from "../config/load.ts";
-import { BridgeError } from "../errors.ts";
-import { createLogger } from "../logger.ts";
+import { EngineError } from "../errors.ts";
+import { createLogger } from "../pino-logger.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
 interface RunOptions {
@@ -16,7 +16,7 @@ async function run(options: RunOptions): Promise<void> {
   const logger = createLogger({ level: loaded.config.log_level });
   for (const warning of loaded.warnings) logger.warn(warning.message, { key: warning.path });
   if (loaded.config.accounts.length === 0) {
-    throw new BridgeError(
+    throw new EngineError(
       "CONFIG_INVALID",
       "no accounts configured: pass --config FILE (see config.example.yaml), or try `icloud2mqtt demo`",
     );

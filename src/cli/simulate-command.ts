@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../pino-logger.ts";
 import { startSimulator } from "../simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { isBridgeError } from "../errors.ts";
+import { isEngineError } from "../errors.ts";
 import { redactConfig } from "./json-schema.ts";
 import { type ConfigIssue, type LoadConfigOptions, loadConfigDetailed } from "./load.ts";
 import type { Config } from "./schema.ts";
@@ -22,7 +22,7 @@ export async function checkConfig(options: LoadConfigOptions = {}): Promise<Conf
     const { config, warnings, file } = await loadConfigDetailed(options);
     return { ok: true, file, errors: [], warnings, config };
   } catch (error) {
-    if (!isBridgeError(error, "CONFIG_INVALID")) throw error;
+    if (!isEngineError(error, "CONFIG_INVALID")) throw error;
     const issues = Array.isArray(error.info["issues"]) ? (error.info["issues"] as ConfigIssue[]) : [];
     const file = typeof error.info["file"] === "string" ? error.info["file"] : null;
     return { ok: false, file, errors: issues, warnings: [], config: null };

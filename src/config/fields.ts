@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { scheduleProblem, tryParseDuration } from "./duration.ts";
+import { scheduleProblem, tryParseDuration } from "./schedule.ts";
 
 /** Small reusable field builders for the configuration schema. */
 

@@ -6,7 +6,7 @@ export {
   type FormatConfigCheckOptions,
   formatConfigCheck,
 } from "./check.ts";
-export { formatDuration, isCronExpression, shortestGapMs, tryParseDuration } from "./duration.ts";
+export { formatDuration, isCronExpression, shortestGapMs, tryParseDuration } from "./schedule.ts";
 export { ENV_PREFIX } from "./env.ts";
 export { configJsonSchema, type JsonSchema, REDACTED, redactConfig, schemaLeafPaths } from "./json-schema.ts";
 export {

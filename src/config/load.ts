@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { applyEnvOverrides, type ConfigPath, ENV_PREFIX, type EnvProblem, envOverrides } from "./env.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 import { type ConfigWarning, configWarnings } from "./warnings.ts";
@@ -11,7 +11,7 @@ import { type ConfigWarning, configWarnings } from "./warnings.ts";
 /**
  * Loading: YAML file → environment overrides → zod validation → paths (`~`, relative to the config
  * file) → secrets read from `*_file` keys → warnings. Every problem is collected and thrown as one
- * BridgeError `CONFIG_INVALID` whose message lists `path: message` lines.
+ * EngineError `CONFIG_INVALID` whose message lists `path: message` lines.
  */
 
 export interface LoadConfigOptions {
@@ -133,10 +133,10 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
 }
 
 /** One CONFIG_INVALID error listing every issue; `info.issues` holds them for front-ends. */
-export function invalid(file: string | null, issues: ConfigIssue[]): BridgeError {
+export function invalid(file: string | null, issues: ConfigIssue[]): EngineError {
   const where = file === null ? "" : ` (${file})`;
   const lines = issues.map((issue) => `  ${issue.path}: ${issue.message}`).join("\n");
-  return new BridgeError("CONFIG_INVALID", `Invalid configuration${where}:\n${lines}`, { info: { file, issues } });
+  return new EngineError("CONFIG_INVALID", `Invalid configuration${where}:\n${lines}`, { info: { file, issues } });
 }
 
 async function readConfigFile(file: string): Promise<unknown> {

@@ -17,7 +17,7 @@ export {
   PHOTO_STRUCTURE_TOKENS,
   type PhotosConfig,
 } from "./account-schema.ts";
-export { parseDuration, parseSchedule, type Schedule } from "./duration.ts";
+export { parseDuration, parseSchedule, type Schedule } from "./schedule.ts";
 
 export const CONFIG_VERSION = 1;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;

@@ -1,4 +1,4 @@
-import { formatDuration, parseSchedule, shortestGapMs } from "./duration.ts";
+import { formatDuration, parseSchedule, shortestGapMs } from "./schedule.ts";
 import { isLoopbackHost } from "./fields.ts";
 import type { Config } from "./schema.ts";
 

@@ -1,6 +1,6 @@
 import type { AccountConfig } from "../config/account-schema.ts";
-import { parseDuration, parseSchedule } from "../config/duration.ts";
-import { BridgeError, toBridgeError } from "../errors.ts";
+import { parseDuration, parseSchedule } from "../config/schedule.ts";
+import { EngineError, toEngineError } from "../errors.ts";
 import type { CallkitCall } from "../icloud/calls/types.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import type { IcplAsset } from "../icloud/photos/types.ts";
@@ -14,7 +14,7 @@ import type { AccountSnapshot } from "./api.ts";
 import { CallsJob } from "./calls-job.ts";
 import type { DataType } from "./commands.ts";
 import type { EventBus } from "./event-bus.ts";
-import type { BridgeEvents } from "./events.ts";
+import type { EngineEvents } from "./events.ts";
 import { FindMyJob } from "./findmy-job.ts";
 import { PhotosJob } from "./photos-job.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -23,7 +23,7 @@ import type { EngineState, EngineStateStore } from "./state-store.ts";
 export interface RunnerDeps {
   config: AccountConfig;
   stateDir: string;
-  bus: EventBus<BridgeEvents>;
+  bus: EventBus<EngineEvents>;
   log: Logger;
   store: EngineStateStore;
   sessionStore: SessionStore;
@@ -178,7 +178,7 @@ export class AccountRunner {
     if (this.#fields.state !== "blocked" || !expected) {
       const timedOut =
         this.#fields.prevError?.code === "mfa-timeout" ? " (the wait timed out; re-authenticate to start again)" : "";
-      throw new BridgeError(
+      throw new EngineError(
         "INVALID_STATE",
         `no ${what === "choice" ? "choice" : "verification code"} is expected at this time${timedOut}`,
       );
@@ -192,7 +192,7 @@ export class AccountRunner {
     this.#afterAuth(snapshot);
     if (snapshot.state === "active") void this.sync();
     else if (snapshot.error === "code-invalid")
-      throw new BridgeError("CODE_INVALID", snapshot.message ?? "the code was not accepted");
+      throw new EngineError("CODE_INVALID", snapshot.message ?? "the code was not accepted");
     return snapshot;
   }
 
@@ -243,8 +243,8 @@ export class AccountRunner {
   }
 
   #requireFindMy(): FindMyJob {
-    if (!this.#findmy) throw new BridgeError("SERVICE_NOT_AVAILABLE", "Find My is disabled for this account");
-    if (this.session.state !== "active") throw new BridgeError("NOT_SIGNED_IN", "the iCloud session is not active");
+    if (!this.#findmy) throw new EngineError("SERVICE_NOT_AVAILABLE", "Find My is disabled for this account");
+    if (this.session.state !== "active") throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
     return this.#findmy;
   }
 
@@ -274,7 +274,7 @@ export class AccountRunner {
         last_sync: new Date().toISOString(),
       };
     } catch (error) {
-      const failure = toBridgeError(error);
+      const failure = toEngineError(error);
       this.#fields.services[key] = {
         ...this.#fields.services[key],
         available: failure.code !== "SERVICE_NOT_AVAILABLE",
@@ -291,7 +291,7 @@ export class AccountRunner {
       if (this.#running === 0 && this.#fields.state === "running")
         this.#update({ state: "ready", progressMsg: null, progress: 100 });
       else this.#publish();
-      await this.#save().catch((e: unknown) => this.#d.log.error(toBridgeError(e).message));
+      await this.#save().catch((e: unknown) => this.#d.log.error(toEngineError(e).message));
     }
   }
 

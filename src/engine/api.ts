@@ -4,7 +4,7 @@ import type { IcplAsset } from "../icloud/photos/types.ts";
 import type { AccountState } from "./account-state.ts";
 import type { CommandInput, CommandName } from "./commands.ts";
 import type { EventBus } from "./event-bus.ts";
-import type { BridgeEvents, LogEntry } from "./events.ts";
+import type { EngineEvents, LogEntry } from "./events.ts";
 
 export interface AccountSummary {
   id: string;
@@ -24,11 +24,11 @@ export interface AccountSnapshot {
 
 /**
  * The one public API every front-end uses: subscribe to `bus`, read snapshots, run commands.
- * `execute` resolves with the command's data or rejects with a BridgeError (mapped once per
+ * `execute` resolves with the command's data or rejects with a EngineError (mapped once per
  * front-end to its wire format).
  */
-export interface BridgeApi {
-  readonly bus: EventBus<BridgeEvents>;
+export interface EngineApi {
+  readonly bus: EventBus<EngineEvents>;
   readonly version: string;
   accounts(): AccountSummary[];
   snapshot(account?: string): AccountSnapshot;

@@ -1,9 +1,9 @@
 import { homedir } from "node:os";
 import type { CallsConfig } from "../config/account-schema.ts";
-import { isBridgeError } from "../errors.ts";
-import { CloudCallHistorySource } from "../icloud/calls/cloud-source.ts";
-import { MacCallHistorySource } from "../icloud/calls/macos-source.ts";
-import type { CallHistorySource, CallkitCall, NewCallsResult } from "../icloud/calls/types.ts";
+import { isEngineError } from "../errors.ts";
+import { CloudCallsSource } from "../icloud/calls/cloud-source.ts";
+import { MacCallsSource } from "../icloud/calls/macos-source.ts";
+import type { CallsSource, CallkitCall, NewCallsResult } from "../icloud/calls/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineState } from "./state-store.ts";
@@ -14,15 +14,15 @@ import type { EngineState } from "./state-store.ts";
  * by the caller after the calls were handed on.
  */
 export class CallsJob {
-  readonly #source: CallHistorySource;
+  readonly #source: CallsSource;
   readonly #log: Logger;
 
   constructor(transport: ServiceTransport, config: CallsConfig, log: Logger) {
     this.#log = log;
     this.#source =
       config.source === "macos"
-        ? new MacCallHistorySource(config.macos_db.replace(/^~(?=$|\/)/, homedir()), { log })
-        : new CloudCallHistorySource(transport, { log });
+        ? new MacCallsSource(config.macos_db.replace(/^~(?=$|\/)/, homedir()), { log })
+        : new CloudCallsSource(transport, { log });
   }
 
   async poll(state: EngineState): Promise<{ calls: CallkitCall[]; last: CallkitCall | null; cursor: string }> {
@@ -32,7 +32,7 @@ export class CallsJob {
       result = await this.#source.newCalls(state.calls.cursor ?? undefined);
     } catch (error) {
       // A cursor made by the other source (calls.source changed): start over as on a first run.
-      if (first || !isBridgeError(error, "INVALID_STATE")) throw error;
+      if (first || !isEngineError(error, "INVALID_STATE")) throw error;
       this.#log.warn(
         "stored call-history cursor belongs to another source; starting over without announcing old calls",
       );

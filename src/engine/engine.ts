@@ -1,14 +1,14 @@
 import type { Config } from "../config/schema.ts";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { VERSION } from "../version.ts";
 import { AccountRunner } from "./account-runner.ts";
-import type { AccountSnapshot, AccountSummary, BridgeApi } from "./api.ts";
+import type { AccountSnapshot, AccountSummary, EngineApi } from "./api.ts";
 import { COMMAND_SCHEMAS, type CommandInput, type CommandName } from "./commands.ts";
 import { EventBus } from "./event-bus.ts";
-import type { BridgeEvents, LogEntry } from "./events.ts";
+import type { EngineEvents, LogEntry } from "./events.ts";
 import { LogBuffer } from "./log-buffer.ts";
 import { Scheduler } from "./scheduler.ts";
 import { EngineStateStore } from "./state-store.ts";
@@ -22,8 +22,8 @@ export interface EngineOptions {
 }
 
 /** The bridge's core: one runner per account behind the one API all front-ends use. */
-export class Engine implements BridgeApi {
-  readonly bus: EventBus<BridgeEvents>;
+export class Engine implements EngineApi {
+  readonly bus: EventBus<EngineEvents>;
   readonly version = VERSION;
   readonly #runners = new Map<string, AccountRunner>();
   readonly #scheduler: Scheduler;
@@ -34,7 +34,7 @@ export class Engine implements BridgeApi {
   constructor(options: EngineOptions) {
     this.#config = options.config;
     const base = options.logger ?? silentLogger;
-    this.bus = new EventBus<BridgeEvents>(base.child({ module: "bus" }));
+    this.bus = new EventBus<EngineEvents>(base.child({ module: "bus" }));
     const sink = (entry: LogEntry) => {
       this.#logs.add(entry);
       this.bus.emit("log", entry);
@@ -90,7 +90,7 @@ export class Engine implements BridgeApi {
     const id = account ?? this.#config.accounts[0]?.id;
     const runner = id === undefined ? undefined : this.#runners.get(id);
     if (!runner)
-      throw new BridgeError(
+      throw new EngineError(
         "NOT_FOUND",
         `unknown account ${JSON.stringify(account)}; configured: ${[...this.#runners.keys()].join(", ")}`,
       );
@@ -105,12 +105,12 @@ export class Engine implements BridgeApi {
     return this.#logs.list(account, minLevel);
   }
 
-  /** Parses `input` with the command's schema, then runs it. Rejects with a BridgeError. */
+  /** Parses `input` with the command's schema, then runs it. Rejects with a EngineError. */
   async execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<unknown> {
     const parsed = COMMAND_SCHEMAS[command].safeParse(input);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
-      throw new BridgeError("INVALID_INPUT", detail);
+      throw new EngineError("INVALID_INPUT", detail);
     }
     return this.#run(command, parsed.data as CommandInput<CommandName>);
   }
@@ -128,12 +128,12 @@ export class Engine implements BridgeApi {
         return publicSession(await runner.submitChoice((input as CommandInput<"choice">).choice));
       case "sync":
         if (runner.session.state !== "active")
-          throw new BridgeError("NOT_SIGNED_IN", "the iCloud session is not active");
+          throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
         await runner.sync((input as CommandInput<"sync">).data_types);
         return { state: runner.state.state };
       case "reauthenticate":
         if (runner.state.state === "running")
-          throw new BridgeError("INVALID_STATE", "a sync or sign-in is in progress");
+          throw new EngineError("INVALID_STATE", "a sync or sign-in is in progress");
         return publicSession(await runner.authenticate("auth", true));
       case "locate":
         return { devices: await runner.locate((input as CommandInput<"locate">).device) };

@@ -15,7 +15,7 @@ export interface LogEntry {
  * Everything the engine tells its front-ends (MQTT, HTTP, Node-RED, Homebridge).
  * Payloads are plain JSON-able objects in the project's vocabulary; no secrets.
  */
-export interface BridgeEvents {
+export interface EngineEvents {
   /** Any change of an account's state (also progress updates). */
   "account.state": [AccountState];
   /** A device's data changed (only emitted on change). */

@@ -1,5 +1,5 @@
 import type { FindMyConfig } from "../config/account-schema.ts";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { FindMyService } from "../icloud/findmy/find-my-service.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
@@ -55,7 +55,7 @@ export class FindMyJob {
       if (name.toLowerCase() === lower) return id;
       names.push(name);
     }
-    throw new BridgeError(
+    throw new EngineError(
       "NOT_FOUND",
       `unknown device ${JSON.stringify(device)}; known: ${names.join(", ") || "none yet"}`,
     );

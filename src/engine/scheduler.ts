@@ -1,8 +1,8 @@
 import { Cron } from "croner";
-import type { Schedule } from "../config/duration.ts";
+import type { Schedule } from "../config/schedule.ts";
 import type { Logger } from "../logger.ts";
 
-export type { Schedule } from "../config/duration.ts";
+export type { Schedule } from "../config/schedule.ts";
 
 interface Job {
   name: string;

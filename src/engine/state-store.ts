@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { readFileIfExists, writeFileAtomic } from "../util/atomic-file.ts";
 
@@ -67,7 +67,7 @@ export class EngineStateStore {
 
   #path(account: string, suffix = ".json"): string {
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(account))
-      throw new BridgeError("INVALID_INPUT", `invalid account id ${account}`);
+      throw new EngineError("INVALID_INPUT", `invalid account id ${account}`);
     return join(this.#dir, `${account}${suffix}`);
   }
 
@@ -95,7 +95,7 @@ export class EngineStateStore {
       try {
         await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
       } catch (error) {
-        throw new BridgeError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
+        throw new EngineError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
       }
     };
     const next = (this.#saving.get(account) ?? Promise.resolve()).then(write);

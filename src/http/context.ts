@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
-import type { BridgeApi } from "../engine/api.ts";
+import type { EngineApi } from "../engine/api.ts";
 import type { Logger } from "../logger.ts";
 import type { TokenAuth } from "./auth.ts";
 import { HttpError } from "./http-errors.ts";
@@ -30,7 +30,7 @@ export type Routes = Record<string, Partial<Record<Method, Handler>>>;
 
 /** What route groups share. */
 export interface Services {
-  api: BridgeApi;
+  api: EngineApi;
   logger: Logger;
   mfaLimiter: RateLimiter;
   loginLimiter: RateLimiter;
@@ -46,7 +46,7 @@ const AccountParamSchema = z
   .regex(/^[A-Za-z0-9_.@-]+$/);
 
 /** The account named by `?account=`, or the first configured one; 404 when unknown. */
-export function resolveAccount(api: BridgeApi, query: URLSearchParams): string {
+export function resolveAccount(api: EngineApi, query: URLSearchParams): string {
   const ids = api.accounts().map((a) => a.id);
   const raw = query.get("account");
   if (raw === null || raw === "") {

@@ -1,4 +1,4 @@
-import { BridgeError, type ErrorCode } from "../errors.ts";
+import { EngineError, type ErrorCode } from "../errors.ts";
 
 /** An error that already knows its HTTP status; its message is safe to show to clients. */
 export class HttpError extends Error {
@@ -54,7 +54,7 @@ const BRIDGE_TEXT: Partial<Record<ErrorCode, string>> = {
  */
 export function errorReply(error: unknown): ErrorReply {
   if (error instanceof HttpError) return { status: error.status, message: error.message, headers: error.headers };
-  if (error instanceof BridgeError) {
+  if (error instanceof EngineError) {
     const status = BRIDGE_STATUS[error.code] ?? 500;
     const headers: Record<string, string> = {};
     if (status === 429 || status === 503) {

@@ -5,8 +5,8 @@ import { TLSSocket } from "node:tls";
 import { z } from "zod";
 import { isLoopbackHost } from "../config/fields.ts";
 import type { HttpConfig, PushConfig } from "../config/schema.ts";
-import type { BridgeApi } from "../engine/api.ts";
-import { BridgeError } from "../errors.ts";
+import type { EngineApi } from "../engine/api.ts";
+import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { TokenAuth } from "./auth.ts";
 import type { Method, RouteContext, Routes, Services } from "./context.ts";
@@ -23,7 +23,7 @@ import { PUBLIC_PATHS, uiRoutes } from "./routes-ui.ts";
 import { StaticUi } from "./static-ui.ts";
 
 export interface HttpServerOptions {
-  api: BridgeApi;
+  api: EngineApi;
   config: HttpConfig;
   push: PushConfig;
   /** Where the VAPID keys and push subscriptions are kept (`web-push.json`, 0600). */
@@ -66,7 +66,7 @@ export class HttpServer {
     const { config } = options;
     const token = config.auth_token;
     if (!isLoopbackHost(config.host) && (token === null || token === "") && !config.allow_unauthenticated) {
-      throw new BridgeError(
+      throw new EngineError(
         "CONFIG_INVALID",
         `http.host "${config.host}" is not a loopback address: set http.auth_token(_file), or http.allow_unauthenticated: true behind an authenticating proxy`,
       );
@@ -83,7 +83,7 @@ export class HttpServer {
   }
 
   async start(): Promise<{ url: string }> {
-    if (this.#server) throw new BridgeError("INVALID_STATE", "the HTTP server is already running");
+    if (this.#server) throw new EngineError("INVALID_STATE", "the HTTP server is already running");
     const { api, config, push } = this.#options;
     if (push.enabled) {
       this.#push = new PushNotifier({
@@ -127,7 +127,7 @@ export class HttpServer {
       });
     } catch (error) {
       this.#push?.stop();
-      throw new BridgeError("CONFIG_INVALID", `cannot listen on ${config.host}:${config.port}: ${String(error)}`, {
+      throw new EngineError("CONFIG_INVALID", `cannot listen on ${config.host}:${config.port}: ${String(error)}`, {
         cause: error,
       });
     }

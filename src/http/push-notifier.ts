@@ -2,7 +2,7 @@ import type { Agent } from "node:https";
 import { hostname } from "node:os";
 import webpush from "web-push";
 import type { EventBus } from "../engine/event-bus.ts";
-import type { BridgeEvents } from "../engine/events.ts";
+import type { EngineEvents } from "../engine/events.ts";
 import type { Logger } from "../logger.ts";
 import { PushStore, type Subscription } from "./push-store.ts";
 
@@ -49,7 +49,7 @@ export class PushNotifier {
   readonly #subject: string;
   readonly #log: Logger;
   readonly #agent: Agent | undefined;
-  #bus: EventBus<BridgeEvents> | undefined;
+  #bus: EventBus<EngineEvents> | undefined;
 
   constructor(options: PushNotifierOptions) {
     this.#log = options.logger;
@@ -58,7 +58,7 @@ export class PushNotifier {
     this.#agent = options.agent;
   }
 
-  async start(bus: EventBus<BridgeEvents>): Promise<void> {
+  async start(bus: EventBus<EngineEvents>): Promise<void> {
     await this.#store.load();
     this.#bus = bus;
     bus.on(this, "mfa.required", ({ account, state }) => {

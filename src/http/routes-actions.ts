@@ -1,4 +1,4 @@
-import { toBridgeError } from "../errors.ts";
+import { toEngineError } from "../errors.ts";
 import type { Routes, Services } from "./context.ts";
 import { resolveAccount } from "./context.ts";
 import { HttpError } from "./http-errors.ts";
@@ -14,7 +14,7 @@ const BUSY = "Cannot perform action while sync is in progress";
 export function actionRoutes(s: Services): Routes {
   const trigger = (command: "sync" | "reauthenticate", account: string): void => {
     s.api.execute(command, { account }).catch((error: unknown) => {
-      const e = toBridgeError(error);
+      const e = toEngineError(error);
       s.logger.warn(`${command} requested over HTTP failed`, { account, code: e.code, error: e.message });
     });
   };

@@ -1,4 +1,4 @@
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { serviceErrorCodes } from "./apple-schemas.ts";
 import { CLIENT_BUILD_NUMBER, CLIENT_MASTERING_NUMBER, type Endpoints, USER_AGENT, WIDGET_KEY } from "./endpoints.ts";
@@ -130,25 +130,25 @@ export async function setupCall(
   return res;
 }
 
-/** A BridgeError for an unexpected idmsa/setup answer; recognises lock, rate limit, 503. */
-export function unexpected(step: string, res: HttpResponse): BridgeError {
+/** A EngineError for an unexpected idmsa/setup answer; recognises lock, rate limit, 503. */
+export function unexpected(step: string, res: HttpResponse): EngineError {
   const codes = serviceErrorCodes(res.json);
   if (codes.includes("-20209"))
-    return new BridgeError("ACCOUNT_LOCKED", "This Apple Account has been locked for security reasons", {
+    return new EngineError("ACCOUNT_LOCKED", "This Apple Account has been locked for security reasons", {
       info: { status: res.status },
     });
   if (res.status === 401) {
-    return new BridgeError("SESSION_EXPIRED", `${step}: Apple no longer knows this sign-in; start it again`, {
+    return new EngineError("SESSION_EXPIRED", `${step}: Apple no longer knows this sign-in; start it again`, {
       info: { status: 401 },
     });
   }
   if (res.status === 429)
-    return new BridgeError("RATE_LIMITED", `${step}: rate limited by Apple`, { info: { status: res.status } });
+    return new EngineError("RATE_LIMITED", `${step}: rate limited by Apple`, { info: { status: res.status } });
   if (res.status === 503)
-    return new BridgeError("SERVICE_UNAVAILABLE", `${step}: Apple service unavailable`, {
+    return new EngineError("SERVICE_UNAVAILABLE", `${step}: Apple service unavailable`, {
       info: { status: res.status },
     });
-  return new BridgeError("UNEXPECTED_RESPONSE", `${step}: unexpected answer HTTP ${res.status}`, {
+  return new EngineError("UNEXPECTED_RESPONSE", `${step}: unexpected answer HTTP ${res.status}`, {
     info: { status: res.status, ...(codes.length > 0 ? { apple_codes: codes } : {}) },
     retryable: res.status >= 500,
   });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import {
   type AccountLogin,
   accountLoginOtherSchema,
@@ -48,7 +48,7 @@ export async function srpSignIn(ctx: AuthContext, password: string): Promise<Srp
       return "signed-in";
     case 409:
       if (hasSecurityKey(complete.json)) {
-        throw new BridgeError(
+        throw new EngineError(
           "SECURITY_KEY_REQUIRED",
           "This account uses security keys for two-factor authentication, which the bridge cannot use",
         );
@@ -57,7 +57,7 @@ export async function srpSignIn(ctx: AuthContext, password: string): Promise<Srp
     case 412:
       return "repair";
     case 401:
-      throw new BridgeError("INVALID_CREDENTIALS", "Apple rejected the username or password", {
+      throw new EngineError("INVALID_CREDENTIALS", "Apple rejected the username or password", {
         info: { status: 401 },
       });
     default:
@@ -168,7 +168,7 @@ function handleLogin(ctx: AuthContext, step: string, res: HttpResponse): LoginOu
   if (!parsed.success) {
     const other = accountLoginOtherSchema.safeParse(res.json);
     if (other.success && other.data.domainToUse !== undefined) {
-      throw new BridgeError(
+      throw new EngineError(
         "WRONG_REGION",
         `This account must sign in at ${other.data.domainToUse} (check the china option)`,
         {
@@ -187,7 +187,7 @@ function applyAccount(ctx: AuthContext, account: AccountLogin): LoginOutcome {
   ctx.data.hsa_version = account.dsInfo.hsaVersion;
   ctx.data.webservices = account.webservices;
   if (account.dsInfo.isWebAccessAllowed === false) {
-    throw new BridgeError(
+    throw new EngineError(
       "WEB_ACCESS_DISABLED",
       'Turn on "Access iCloud Data on the Web" in the iCloud settings of a trusted device',
     );
@@ -240,7 +240,7 @@ export type CodeLimitReason = "security-code-locked" | "too-many-codes-sent";
  * `tooManyCodesValidated`) or too many codes sent (`tooManyCodesSent`). Not retryable: retrying
  * only extends the lock; the user has to wait.
  */
-export function codeLimitError(res: HttpResponse): BridgeError | undefined {
+export function codeLimitError(res: HttpResponse): EngineError | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
   const flags = securityCodeFlags(res.json);
   const info = {
@@ -248,14 +248,14 @@ export function codeLimitError(res: HttpResponse): BridgeError | undefined {
     ...(serviceErrorCodes(res.json).length > 0 ? { apple_codes: serviceErrorCodes(res.json) } : {}),
   };
   if (flags.has("securityCodeLocked") || flags.has("tooManyCodesValidated")) {
-    return new BridgeError(
+    return new EngineError(
       "RATE_LIMITED",
       "Too many incorrect verification codes: Apple has locked code entry for this sign-in. Wait before signing in and entering a code again",
       { info: { ...info, reason: "security-code-locked" satisfies CodeLimitReason }, retryable: false },
     );
   }
   if (flags.has("tooManyCodesSent")) {
-    return new BridgeError(
+    return new EngineError(
       "RATE_LIMITED",
       "Apple has sent too many verification codes for this sign-in. Enter a code you already received, or wait before requesting a new one",
       { info: { ...info, reason: "too-many-codes-sent" satisfies CodeLimitReason }, retryable: false },
@@ -295,8 +295,8 @@ function isWrongCode(res: HttpResponse): boolean {
   return res.headers["x-apple-i-ercd"] === "-21669" || serviceErrorCodes(res.json).includes("-21669");
 }
 
-function badBody(step: string, res: HttpResponse): BridgeError {
-  return new BridgeError("UNEXPECTED_RESPONSE", `${step}: answer did not have the expected shape`, {
+function badBody(step: string, res: HttpResponse): EngineError {
+  return new EngineError("UNEXPECTED_RESPONSE", `${step}: answer did not have the expected shape`, {
     info: { status: res.status },
   });
 }

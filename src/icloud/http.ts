@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { type Dispatcher, request } from "undici";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { AppleCookieJar } from "./cookie-jar.ts";
 
@@ -102,7 +102,7 @@ export class HttpClient {
   /** Sends a request and reads the whole body, retrying transient failures with backoff. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const idempotent = req.idempotent ?? true;
-    let last: BridgeError | undefined;
+    let last: EngineError | undefined;
     for (let attempt = 1; attempt <= this.#backoff.tries; attempt++) {
       let delay = this.#delay(attempt);
       try {
@@ -116,7 +116,7 @@ export class HttpClient {
           }
           this.#log.debug("transient answer, backing off", { status: res.status, url: pathOf(req.url), attempt });
         } else if (req.expectJson === true && isMalformedJson(res)) {
-          last = new BridgeError("UNEXPECTED_RESPONSE", `malformed JSON from ${pathOf(req.url)} (HTTP ${res.status})`, {
+          last = new EngineError("UNEXPECTED_RESPONSE", `malformed JSON from ${pathOf(req.url)} (HTTP ${res.status})`, {
             info: { status: res.status },
           });
           if (!idempotent) throw last;
@@ -125,7 +125,7 @@ export class HttpClient {
           return res;
         }
       } catch (error) {
-        if (error instanceof BridgeError) throw error;
+        if (error instanceof EngineError) throw error;
         if (req.signal?.aborted === true) throw error;
         const code = errorCode(error);
         if (code === undefined || !RETRYABLE_CONNECTION_CODES.has(code)) throw networkError(req.url, error);
@@ -135,7 +135,7 @@ export class HttpClient {
       }
       if (attempt < this.#backoff.tries) await this.#sleep(delay, req.signal);
     }
-    throw last ?? new BridgeError("SERVICE_UNAVAILABLE", "request failed");
+    throw last ?? new EngineError("SERVICE_UNAVAILABLE", "request failed");
   }
 
   /** GET with cookies whose body is streamed to the caller; retries 429/503 before streaming. */
@@ -193,20 +193,20 @@ export class HttpClient {
   }
 }
 
-function transientStatusError(status: number, retryAfter: number | undefined): BridgeError {
+function transientStatusError(status: number, retryAfter: number | undefined): EngineError {
   if (status === 429) {
-    return new BridgeError("RATE_LIMITED", "Apple is rate limiting requests (HTTP 429)", {
+    return new EngineError("RATE_LIMITED", "Apple is rate limiting requests (HTTP 429)", {
       info: { status, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) },
     });
   }
-  return new BridgeError("SERVICE_UNAVAILABLE", "Apple answered 503 Service Temporarily Unavailable", {
+  return new EngineError("SERVICE_UNAVAILABLE", "Apple answered 503 Service Temporarily Unavailable", {
     info: { status, ...(retryAfter === undefined ? {} : { retry_after: retryAfter }) },
   });
 }
 
-function networkError(url: string, error: unknown): BridgeError {
+function networkError(url: string, error: unknown): EngineError {
   const code = errorCode(error);
-  return new BridgeError("NETWORK", `connection to ${new URL(url).host} failed${code ? ` (${code})` : ""}`, {
+  return new EngineError("NETWORK", `connection to ${new URL(url).host} failed${code ? ` (${code})` : ""}`, {
     cause: error,
   });
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import type { TwoSvDevice } from "./apple-schemas.ts";
 import type { AuthContext } from "./auth-context.ts";
 import {
@@ -58,7 +58,7 @@ export class MfaFlow {
   async startHsa2(): Promise<never> {
     const options = await fetchAuthOptions(this.#ctx);
     if (options.securityKey)
-      throw new BridgeError("SECURITY_KEY_REQUIRED", "This account uses security keys, which the bridge cannot use");
+      throw new EngineError("SECURITY_KEY_REQUIRED", "This account uses security keys, which the bridge cannot use");
     const phones = options.trustedPhoneNumbers;
     if (await triggerDeviceCode(this.#ctx)) {
       this.#pending = { kind: "hsa2", method: "device", phones };
@@ -66,7 +66,7 @@ export class MfaFlow {
     }
     const phone = phones[0];
     if (phone === undefined)
-      throw new BridgeError("UNEXPECTED_RESPONSE", "no trusted device or phone number can receive a code");
+      throw new EngineError("UNEXPECTED_RESPONSE", "no trusted device or phone number can receive a code");
     const pending: Hsa2Pending = { kind: "hsa2", method: "sms", phones };
     this.#pending = pending;
     return this.#sendPhoneCode(pending, phone, "sms");
@@ -82,13 +82,13 @@ export class MfaFlow {
   async requestCode(options: { method: CodeMethod; phoneNumberId?: number }): Promise<never> {
     const pending = this.#pending;
     if (pending?.kind !== "hsa2")
-      throw new BridgeError("INVALID_STATE", "codes can only be requested during a two-factor sign-in");
+      throw new EngineError("INVALID_STATE", "codes can only be requested during a two-factor sign-in");
     const parsed = requestCodeSchema.safeParse(options);
-    if (!parsed.success) throw new BridgeError("INVALID_INPUT", "method must be device, sms or voice");
+    if (!parsed.success) throw new EngineError("INVALID_INPUT", "method must be device, sms or voice");
     const { method, phoneNumberId } = parsed.data;
     if (method === "device") {
       if (!(await triggerDeviceCode(this.#ctx)))
-        throw new BridgeError("UNEXPECTED_RESPONSE", "Apple refused to send a code to the devices");
+        throw new EngineError("UNEXPECTED_RESPONSE", "Apple refused to send a code to the devices");
       Object.assign(pending, { method, phoneId: undefined, choosing: undefined });
       throw this.#codeError("CODE_REQUIRED", "Enter the code shown on a trusted device");
     }
@@ -101,9 +101,9 @@ export class MfaFlow {
           ? phones[0]
           : undefined;
     if (phoneNumberId !== undefined && phone === undefined)
-      throw new BridgeError("INVALID_INPUT", "unknown trusted phone number id");
+      throw new EngineError("INVALID_INPUT", "unknown trusted phone number id");
     if (phone === undefined) {
-      if (phones.length === 0) throw new BridgeError("INVALID_STATE", "the account has no trusted phone number");
+      if (phones.length === 0) throw new EngineError("INVALID_STATE", "the account has no trusted phone number");
       pending.choosing = method;
       throw this.#choiceError(phones.map((p) => phoneChoice(p, method)));
     }
@@ -115,7 +115,7 @@ export class MfaFlow {
     const wanted = String(choice).trim();
     if (pending?.kind === "2sv") {
       const device = pending.devices.find((d) => twoSvChoice(d) === wanted || d.deviceId === wanted);
-      if (device === undefined) throw new BridgeError("INVALID_INPUT", "unknown choice");
+      if (device === undefined) throw new EngineError("INVALID_INPUT", "unknown choice");
       await sendTwoSvCode(this.#ctx, device);
       pending.chosen = device;
       throw this.#codeError("CODE_REQUIRED", "Enter the code sent to the chosen device");
@@ -123,32 +123,32 @@ export class MfaFlow {
     if (pending?.kind === "hsa2" && pending.choosing !== undefined) {
       const mode = pending.choosing;
       const phone = pending.phones.find((p) => phoneChoice(p, mode) === wanted || String(p.id) === wanted);
-      if (phone === undefined) throw new BridgeError("INVALID_INPUT", "unknown choice");
+      if (phone === undefined) throw new EngineError("INVALID_INPUT", "unknown choice");
       return this.#sendPhoneCode(pending, phone, mode);
     }
-    throw new BridgeError("INVALID_STATE", "no choice is expected now");
+    throw new EngineError("INVALID_STATE", "no choice is expected now");
   }
 
   /** Checks the input (INVALID_STATE / INVALID_INPUT) before any network call. */
   checkCode(code: string): string {
     const pending = this.#pending;
     if (pending === undefined || this.awaiting() !== "code")
-      throw new BridgeError("INVALID_STATE", "no verification code is expected now");
+      throw new EngineError("INVALID_STATE", "no verification code is expected now");
     const parsed = (pending.kind === "hsa2" ? hsa2CodeSchema : twoSvCodeSchema).safeParse(
       typeof code === "string" ? code.trim() : code,
     );
     if (!parsed.success)
-      throw new BridgeError("INVALID_INPUT", "the verification code must be a string of digits (6 for two-factor)");
+      throw new EngineError("INVALID_INPUT", "the verification code must be a string of digits (6 for two-factor)");
     return parsed.data;
   }
 
   /** Verifies a code (CODE_INVALID keeps the flow open); on success stores the trust token. */
   async verify(code: string): Promise<void> {
     const pending = this.#pending;
-    if (pending === undefined) throw new BridgeError("INVALID_STATE", "no verification code is expected now");
+    if (pending === undefined) throw new EngineError("INVALID_STATE", "no verification code is expected now");
     let ok: boolean;
     if (pending.kind === "2sv") {
-      if (pending.chosen === undefined) throw new BridgeError("INVALID_STATE", "choose a device first");
+      if (pending.chosen === undefined) throw new EngineError("INVALID_STATE", "choose a device first");
       ok = await validateTwoSvCode(this.#ctx, pending.chosen, code);
     } else {
       const via =
@@ -159,7 +159,7 @@ export class MfaFlow {
         ok = await submitHsa2Code(this.#ctx, code, via);
       } catch (error) {
         // Code entry is locked for this sign-in: no code can be entered any more; a later sign-in starts over.
-        if (error instanceof BridgeError && error.info["reason"] === "security-code-locked") this.#pending = undefined;
+        if (error instanceof EngineError && error.info["reason"] === "security-code-locked") this.#pending = undefined;
         throw error;
       }
     }
@@ -178,19 +178,19 @@ export class MfaFlow {
     );
   }
 
-  #codeError(code: "CODE_REQUIRED" | "CODE_INVALID", message: string): BridgeError {
+  #codeError(code: "CODE_REQUIRED" | "CODE_INVALID", message: string): EngineError {
     const pending = this.#pending;
     const info: Record<string, unknown> = {};
     if (pending?.kind === "hsa2")
       Object.assign(info, { method: pending.method, trusted_phone_numbers: pending.phones });
     if (pending?.kind === "2sv") info["method"] = "2sv";
-    return new BridgeError(code, message, { info });
+    return new EngineError(code, message, { info });
   }
 
-  #choiceError(choices: string[]): BridgeError {
+  #choiceError(choices: string[]): EngineError {
     const pending = this.#pending;
     const info: Record<string, unknown> = { choices };
     if (pending?.kind === "hsa2") info["trusted_phone_numbers"] = pending.phones;
-    return new BridgeError("CHOICE_REQUIRED", "Choose where to send the verification code", { info });
+    return new EngineError("CHOICE_REQUIRED", "Choose where to send the verification code", { info });
   }
 }

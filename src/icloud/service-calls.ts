@@ -1,4 +1,4 @@
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { type AuthContext, commonParams, webHeaders } from "./auth-context.ts";
 import type { DownloadResponse, ServiceRequestOptions, ServiceResponse, WebserviceName } from "./service-transport.ts";
 
@@ -17,7 +17,7 @@ export async function serviceCall(
 ): Promise<ServiceResponse> {
   const base = webserviceUrl(ctx, service);
   if (base === undefined) {
-    throw new BridgeError("SERVICE_NOT_AVAILABLE", `the account does not offer the ${service} service`, {
+    throw new EngineError("SERVICE_NOT_AVAILABLE", `the account does not offer the ${service} service`, {
       info: { service },
     });
   }

@@ -1,4 +1,4 @@
-import type { BridgeError } from "../errors.ts";
+import type { EngineError } from "../errors.ts";
 import type { TwoSvDevice } from "./apple-schemas.ts";
 import type { AuthContext } from "./auth-context.ts";
 import type { SessionErrorInfo, SessionSnapshot, SessionState, TrustedPhoneNumber } from "./session-types.ts";
@@ -26,7 +26,7 @@ export function trustExpiresAt(ctx: AuthContext): string | null {
 export function snapshotOf(
   username: string,
   state: SessionState,
-  error: BridgeError | undefined,
+  error: EngineError | undefined,
   ctx: AuthContext,
   awaiting: "code" | "choice" | null,
 ): SessionSnapshot {

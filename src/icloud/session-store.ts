@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { BridgeError } from "../errors.ts";
+import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 
 const webserviceSchema = z.object({ url: z.string(), status: z.string().optional() }).loose();
@@ -64,7 +64,7 @@ export class SessionStore {
       text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new BridgeError("STORE_FAILED", "cannot read the session file", { cause: error, info: { username } });
+      throw new EngineError("STORE_FAILED", "cannot read the session file", { cause: error, info: { username } });
     }
     await chmod(path, 0o600).catch(() => undefined);
     let raw: unknown;
@@ -104,7 +104,7 @@ export class SessionStore {
       await syncDir(this.dir);
     } catch (error) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw new BridgeError("STORE_FAILED", "cannot write the session file", {
+      throw new EngineError("STORE_FAILED", "cannot write the session file", {
         cause: error,
         info: { username: session.username },
       });

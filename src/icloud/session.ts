@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { BridgeError, type ErrorCode, toBridgeError } from "../errors.ts";
+import { EngineError, type ErrorCode, toEngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { AuthContext } from "./auth-context.ts";
 import { accountLogin, repairComplete, srpSignIn, validateSession } from "./auth-steps.ts";
@@ -53,7 +53,7 @@ export class ICloudSession implements ServiceTransport {
   readonly #log: Logger;
   #password: string | undefined;
   #state: SessionState = "pending";
-  #error: BridgeError | undefined;
+  #error: EngineError | undefined;
   readonly #listeners = new Set<SessionListener>();
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<void> = Promise.resolve();
@@ -102,8 +102,8 @@ export class ICloudSession implements ServiceTransport {
     return this.#state;
   }
 
-  /** The current error as a BridgeError (undefined unless failed/expired with an error). */
-  get error(): BridgeError | undefined {
+  /** The current error as a EngineError (undefined unless failed/expired with an error). */
+  get error(): EngineError | undefined {
     return this.#error;
   }
 
@@ -167,7 +167,7 @@ export class ICloudSession implements ServiceTransport {
 
   async request(service: WebserviceName, path: string, options: ServiceRequestOptions = {}): Promise<ServiceResponse> {
     if (this.#ctx.data.webservices === undefined || this.#ctx.data.dsid === undefined) {
-      throw new BridgeError("NOT_SIGNED_IN", "the iCloud session is not signed in");
+      throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not signed in");
     }
     this.#throwIfWaiting();
     const reauthOn = options.reauthOn ?? [401, 421];
@@ -200,7 +200,7 @@ export class ICloudSession implements ServiceTransport {
       try {
         await run();
       } catch (error) {
-        if (error instanceof BridgeError && (error.code === "INVALID_INPUT" || error.code === "INVALID_STATE"))
+        if (error instanceof EngineError && (error.code === "INVALID_INPUT" || error.code === "INVALID_STATE"))
           throw error;
         this.#fail(error);
       }
@@ -222,7 +222,7 @@ export class ICloudSession implements ServiceTransport {
       const changed = password !== undefined && check !== undefined && !samePassword(password, check);
       if (!changed) {
         const code: ErrorCode = data.blocked.error === "account-locked" ? "ACCOUNT_LOCKED" : "INVALID_CREDENTIALS";
-        throw new BridgeError(
+        throw new EngineError(
           code,
           `Apple refused the last sign-in (${data.blocked.error}); not retrying automatically`,
           {
@@ -231,12 +231,12 @@ export class ICloudSession implements ServiceTransport {
         );
       }
     }
-    if (password === undefined) throw new BridgeError("NOT_SIGNED_IN", "a password is needed to sign in again");
+    if (password === undefined) throw new EngineError("NOT_SIGNED_IN", "a password is needed to sign in again");
     let outcome: Awaited<ReturnType<typeof srpSignIn>>;
     try {
       outcome = await srpSignIn(this.#ctx, password);
     } catch (error) {
-      if (error instanceof BridgeError && (error.code === "INVALID_CREDENTIALS" || error.code === "ACCOUNT_LOCKED")) {
+      if (error instanceof EngineError && (error.code === "INVALID_CREDENTIALS" || error.code === "ACCOUNT_LOCKED")) {
         const kind = error.code === "ACCOUNT_LOCKED" ? "account-locked" : "invalid-credentials";
         data.blocked = { error: kind, since: new Date().toISOString(), password_check: passwordCheck(password) };
         await this.#persist();
@@ -252,7 +252,7 @@ export class ICloudSession implements ServiceTransport {
   async #finishLogin(): Promise<void> {
     const outcome = await accountLogin(this.#ctx);
     if (outcome === undefined)
-      throw new BridgeError("UNEXPECTED_RESPONSE", "accountLogin refused a fresh session token");
+      throw new EngineError("UNEXPECTED_RESPONSE", "accountLogin refused a fresh session token");
     if (outcome === "ok") return this.#activate("sign-in");
     if (outcome === "hsa2") return this.#mfa.startHsa2();
     return this.#mfa.startTwoSv();
@@ -275,7 +275,7 @@ export class ICloudSession implements ServiceTransport {
           await this.#ladder(false);
         } catch (error) {
           this.#fail(error);
-          const err = toBridgeError(error);
+          const err = toEngineError(error);
           if (err.retryable)
             this.#reauthNotBefore = Date.now() + Math.max(REAUTH_COOLDOWN_MS, (err.retryAfter ?? 0) * 1000);
           throw err;
@@ -298,7 +298,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   #fail(error: unknown): void {
-    const err = toBridgeError(error);
+    const err = toEngineError(error);
     const state: SessionState = this.#state === "expired" && err.retryable ? "expired" : "failed";
     if (err.code === "CODE_REQUIRED" || err.code === "CHOICE_REQUIRED" || err.code === "CODE_INVALID") {
       this.#log.info("sign-in needs the user", { error: err.sessionError });
@@ -308,7 +308,7 @@ export class ICloudSession implements ServiceTransport {
     this.#set(state, err);
   }
 
-  #set(state: SessionState, error: BridgeError | undefined): void {
+  #set(state: SessionState, error: EngineError | undefined): void {
     this.#state = state;
     this.#error = error;
     const snapshot = this.snapshot();

@@ -1,9 +1,9 @@
 import type { IClientOptions } from "mqtt";
 import { OFFLINE } from "./messages.ts";
-import type { MqttBridgeOptions } from "./options.ts";
+import type { MqttFrontendOptions } from "./options.ts";
 
 /** mqtt.js options: the retained QoS 1 last will `{"state":"offline"}`, credentials and TLS when set. */
-export function clientOptionsFor(o: MqttBridgeOptions, willTopic: string): IClientOptions {
+export function clientOptionsFor(o: MqttFrontendOptions, willTopic: string): IClientOptions {
   return {
     clientId: o.clientId,
     keepalive: o.keepalive,

@@ -1,5 +1,5 @@
 /** Connection and topic settings of the MQTT front-end (the config loader maps its YAML onto this). */
-export interface MqttBridgeOptions {
+export interface MqttFrontendOptions {
   /** `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`. */
   url: string;
   username?: string;
@@ -38,11 +38,11 @@ export const MQTT_DEFAULTS = {
   keepalive: 60,
   republishDelayMs: 30_000,
   staleSweepMs: 3_000,
-} as const satisfies Partial<MqttBridgeOptions>;
+} as const satisfies Partial<MqttFrontendOptions>;
 
 /** Fills every unset option with its default. */
-export function withDefaults(options: Partial<MqttBridgeOptions>): MqttBridgeOptions {
-  const merged: MqttBridgeOptions = { ...MQTT_DEFAULTS };
+export function withDefaults(options: Partial<MqttFrontendOptions>): MqttFrontendOptions {
+  const merged: MqttFrontendOptions = { ...MQTT_DEFAULTS };
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }

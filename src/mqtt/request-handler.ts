@@ -1,4 +1,4 @@
-import type { BridgeApi } from "../engine/api.ts";
+import type { EngineApi } from "../engine/api.ts";
 import type { Logger } from "../logger.ts";
 import { scrub } from "./redact.ts";
 import {
@@ -16,7 +16,7 @@ import {
  * messages are scrubbed of the request's code/passcode.
  */
 export async function handleRequest(
-  api: BridgeApi,
+  api: EngineApi,
   command: string,
   payload: Buffer,
   log: Logger,

@@ -6,7 +6,7 @@ import {
   type CommandName,
   isCommandName,
 } from "../engine/commands.ts";
-import { BridgeError, type ErrorCode, toBridgeError } from "../errors.ts";
+import { EngineError, type ErrorCode, toEngineError } from "../errors.ts";
 
 export type Transaction = string | number;
 
@@ -25,13 +25,13 @@ export interface ErrorResponse {
 
 export type ParsedRequest =
   | { ok: true; command: CommandName; input: CommandInput<CommandName>; transaction?: Transaction }
-  | { ok: false; error: BridgeError; transaction?: Transaction };
+  | { ok: false; error: EngineError; transaction?: Transaction };
 
 const BodySchema = z.record(z.string(), z.unknown());
 const TransactionSchema = z.union([z.string().max(200), z.number()]);
 
 function invalid(message: string, transaction?: Transaction): ParsedRequest {
-  return { ok: false, error: new BridgeError("INVALID_INPUT", message), ...withTransaction(transaction) };
+  return { ok: false, error: new EngineError("INVALID_INPUT", message), ...withTransaction(transaction) };
 }
 
 function withTransaction(transaction: Transaction | undefined): { transaction?: Transaction } {
@@ -90,7 +90,7 @@ export function okResponse(data: unknown, transaction?: Transaction): OkResponse
 
 /** The one mapping from any error to the MQTT error response. */
 export function errorResponse(error: unknown, transaction?: Transaction): ErrorResponse {
-  const bridgeError = toBridgeError(error);
+  const bridgeError = toEngineError(error);
   return {
     status: "error",
     data: { code: bridgeError.code, retryable: bridgeError.retryable, info: bridgeError.info },

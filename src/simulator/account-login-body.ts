@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 
 export interface LoginState {
   hsaChallengeRequired: boolean;
@@ -8,13 +8,13 @@ export interface LoginState {
   extendedLogin: boolean;
 }
 
-const hsaVersion = (account: AccountState): number => ({ none: 0, "2sv": 1, hsa2: 2 })[account.config.mfa.kind];
+const hsaVersion = (account: SimAccount): number => ({ none: 0, "2sv": 1, hsa2: 2 })[account.config.mfa.kind];
 
 /** The 2-letter country of requestInfo from the account's 3-letter code (rough, cosmetic). */
 const country2 = (code: string): string => (code.length === 2 ? code : code.slice(0, 2)).toUpperCase();
 
 /** `webservices`: every URL points back at the simulator origin. */
-export function webservices(account: AccountState, origin: string): Record<string, unknown> {
+export function webservices(account: SimAccount, origin: string): Record<string, unknown> {
   const services: Record<string, unknown> = {
     findme: { url: origin, status: "active" },
     ckdatabasews: { url: origin, status: "active", pcsRequired: true },
@@ -27,7 +27,7 @@ export function webservices(account: AccountState, origin: string): Record<strin
 }
 
 /** The accountLogin / validate body (section 1.10 of the protocol reference). */
-export function accountLoginBody(account: AccountState, origin: string, partition: number, state: LoginState): unknown {
+export function accountLoginBody(account: SimAccount, origin: string, partition: number, state: LoginState): unknown {
   const { config } = account;
   const digest = createHash("sha256").update(account.dsid).digest("hex");
   return {

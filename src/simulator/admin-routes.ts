@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { CoreEnv } from "./core-env.ts";
 import { parseBody } from "./core-env.ts";
 import { msOrDuration } from "./duration.ts";
@@ -26,7 +26,7 @@ const ACCOUNT = /^\/__sim\/accounts\/(?<appleId>[^/]+)\/(?<what>code|stats|expir
 /** The simulator's own admin API (not an Apple path): faults, clock, codes, stats, request log. */
 export function adminRoutes(env: CoreEnv, faults: FaultStore, requests: () => RequestRecord[]): Route[] {
   const invalid = (message: string): SimResponse => ({ status: 400, json: { error: message } });
-  const withAccount = (req: SimRequest, run: (account: AccountState) => SimResponse): SimResponse => {
+  const withAccount = (req: SimRequest, run: (account: SimAccount) => SimResponse): SimResponse => {
     let appleId: string;
     try {
       appleId = decodeURIComponent(req.params["appleId"] ?? "");

@@ -1,7 +1,7 @@
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { securityKeyFields } from "./idmsa-signin-routes.ts";
 
-type Phone = AccountState["config"]["mfa"]["trusted_phone_numbers"][number];
+type Phone = SimAccount["config"]["mfa"]["trusted_phone_numbers"][number];
 
 /** One trusted phone number as idmsa shows it. */
 export function phoneJson(phone: Phone): Record<string, unknown> {
@@ -36,7 +36,7 @@ export function securityCodeState(flags: CodeLimitFlags = NO_CODE_LIMITS): Recor
 
 /** The `phoneNumberVerification` object (auth options, PUT /verify/phone answers). */
 export function phoneNumberVerification(
-  account: AccountState,
+  account: SimAccount,
   selectedId?: number,
   flags: CodeLimitFlags = NO_CODE_LIMITS,
 ): Record<string, unknown> {
@@ -68,7 +68,7 @@ export function phoneNumberVerification(
 }
 
 /** The 2FA state object the trusted-device endpoints answer with. */
-export function twoFactorState(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
+export function twoFactorState(account: SimAccount, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
   const devices = account.config.mfa.trusted_devices;
   return {
     trustedDeviceCount: devices.length,
@@ -80,7 +80,7 @@ export function twoFactorState(account: AccountState, flags: CodeLimitFlags = NO
 }
 
 /** The `boot_args` JSON of the `GET /appleauth/auth` page, phone list where the layout puts it. */
-export function bootArgs(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
+export function bootArgs(account: SimAccount, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
   const verification = phoneNumberVerification(account, undefined, flags);
   const bridge2026 = account.phoneListLayout === "bridge2026";
   const twoSV: Record<string, unknown> = {
@@ -114,7 +114,7 @@ export function bootArgs(account: AccountState, flags: CodeLimitFlags = NO_CODE_
 
 /** The old JSON answer of `GET /appleauth/auth` (Accept: application/json); 2026 layout has no phone list. */
 export function authOptionsJson(
-  account: AccountState,
+  account: SimAccount,
   flags: CodeLimitFlags = NO_CODE_LIMITS,
 ): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -131,7 +131,7 @@ export function authOptionsJson(
 
 const escapeJson = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c");
 
-export function authPageHtml(account: AccountState, flags: CodeLimitFlags = NO_CODE_LIMITS): string {
+export function authPageHtml(account: SimAccount, flags: CodeLimitFlags = NO_CODE_LIMITS): string {
   const args = bootArgs(account, flags);
   return [
     "<!DOCTYPE html>",

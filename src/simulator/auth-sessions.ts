@@ -1,4 +1,4 @@
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { SimClock } from "./context.ts";
 import type { SrpServerSession } from "./srp-server.ts";
 import { newAuthAttributes, newAuthSessionId, newChallengeId, newScnt } from "./tokens.ts";
@@ -13,7 +13,7 @@ export interface AuthSession {
   scnt: string;
   authAttributes: string;
   lastSeen: number;
-  account?: AccountState;
+  account?: SimAccount;
   /** SRP proof accepted; MFA endpoints open. */
   srpVerified: boolean;
   /** A 2FA code was verified in this session (2sv/trust needs it). */
@@ -31,7 +31,7 @@ export interface PendingSrp {
   c: string;
   authSessionId: string;
   accountName: string;
-  account?: AccountState;
+  account?: SimAccount;
   server: SrpServerSession;
   expiresAt: number;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import {
   authOptionsJson,
   authPageHtml,
@@ -36,7 +36,7 @@ const PhoneCodeBody = z.object({
   mode: z.enum(["sms", "voice"]).default("sms"),
 });
 
-type Session = AuthSession & { account: AccountState };
+type Session = AuthSession & { account: SimAccount };
 
 /** The auth session's code-limit flags: locked after `max_wrong_codes`, sends spent after `max_code_sends`. */
 export function codeLimitFlags(session: Session): CodeLimitFlags {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { type CoreEnv, parseBody } from "./core-env.ts";
 import { idmsaHeaders, noAuthContext, requestAuthSession, requireWidgetKey, serviceErrors } from "./idmsa-common.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
@@ -177,13 +177,13 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   };
 }
 
-function authTypeOf(account: AccountState): string {
+function authTypeOf(account: SimAccount): string {
   const kind = account.config.mfa.kind;
   return kind === "hsa2" ? "hsa2" : kind === "2sv" ? "hsa" : "sa";
 }
 
 /** 409: the account needs a second factor. Security-key accounts also get their FIDO challenge. */
-function twoFactorNeeded(env: CoreEnv, session: AuthSession, account: AccountState): SimResponse {
+function twoFactorNeeded(env: CoreEnv, session: AuthSession, account: SimAccount): SimResponse {
   const token = env.world.issueSessionToken(account, { mfaDone: false });
   session.authAttributes = newAuthAttributes();
   const json: Record<string, unknown> = { authType: "hsa2" };
@@ -201,7 +201,7 @@ function twoFactorNeeded(env: CoreEnv, session: AuthSession, account: AccountSta
 }
 
 /** 412: terms/repair must be acknowledged with `POST /repair/complete` before the session is usable. */
-export function repairNeeded(env: CoreEnv, session: AuthSession, account: AccountState, mfaDone: boolean): SimResponse {
+export function repairNeeded(env: CoreEnv, session: AuthSession, account: SimAccount, mfaDone: boolean): SimResponse {
   session.repairPending = true;
   const token = env.world.issueSessionToken(account, { mfaDone, repairPending: true });
   return {

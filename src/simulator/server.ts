@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { generate } from "selfsigned";
 import { type Logger, silentLogger } from "../logger.ts";
-import type { AccountStats, ShownCode } from "./accounts-state.ts";
+import type { AccountStats, ShownCode } from "./sim-accounts.ts";
 import { adminRoutes, type RequestRecord } from "./admin-routes.ts";
 import { createSimClock } from "./clock.ts";
 import type { ServiceRoutesFactory, SimClock } from "./context.ts";

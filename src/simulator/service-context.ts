@@ -1,10 +1,10 @@
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { SimServiceAccount, SimServiceContext } from "./context.ts";
 import type { CoreEnv } from "./core-env.ts";
 import { cookieValue } from "./setup-session.ts";
 import { WEBAUTH_TOKEN } from "./web-cookies.ts";
 
-export function serviceAccount(account: AccountState): SimServiceAccount {
+export function serviceAccount(account: SimAccount): SimServiceAccount {
   const { findmy, photos, calls } = account.config;
   return {
     dsid: account.dsid,

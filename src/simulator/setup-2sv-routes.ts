@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { type CoreEnv, cookieLine, parseBody } from "./core-env.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import { MISDIRECTED, requestWebSession, SETUP } from "./setup-session.ts";
@@ -12,7 +12,7 @@ const ValidateBody = DeviceBody.extend({
   trustBrowser: z.boolean().optional(),
 });
 
-type Device = AccountState["config"]["mfa"]["devices_2sv"][number];
+type Device = SimAccount["config"]["mfa"]["devices_2sv"][number];
 
 function deviceJson(device: Device): Record<string, unknown> {
   const json: Record<string, unknown> = { deviceType: device.device_type, deviceId: device.device_id };

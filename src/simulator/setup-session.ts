@@ -1,5 +1,5 @@
 import { accountLoginBody } from "./account-login-body.ts";
-import type { AccountState } from "./accounts-state.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { CoreEnv } from "./core-env.ts";
 import type { SimRequest, SimResponse } from "./router.ts";
 import { HSA_LOGIN, HSA_TRUST, WEBAUTH_TOKEN, webSessionCookies } from "./web-cookies.ts";
@@ -19,7 +19,7 @@ export function cookieValue(req: SimRequest, name: string): string | undefined {
 export function requestTrust(
   env: CoreEnv,
   req: SimRequest,
-  account: AccountState,
+  account: SimAccount,
   bodyToken?: string,
 ): TrustToken | undefined {
   for (const value of [bodyToken, cookieValue(req, HSA_TRUST)]) {

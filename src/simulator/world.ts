@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import { type AccountState, AccountsState } from "./accounts-state.ts";
+import { type SimAccount, SimAccounts } from "./sim-accounts.ts";
 import { AuthSessions } from "./auth-sessions.ts";
 import type { SimClock } from "./context.ts";
 import type { Scenario } from "./scenario.ts";
@@ -8,7 +8,7 @@ import { newClientId, newSessionToken, newTrustToken, newWebSessionId, newWebTok
 /** An X-Apple-Session-Token (`dsWebAuthToken`). */
 export interface SessionToken {
   value: string;
-  account: AccountState;
+  account: SimAccount;
   expiresAt: number;
   /** 2FA done (code verified or trusted via trust token) or not needed for this account. */
   mfaDone: boolean;
@@ -19,13 +19,13 @@ export interface SessionToken {
 
 export interface TrustToken {
   value: string;
-  account: AccountState;
+  account: SimAccount;
   expiresAt: number;
 }
 
 export interface WebSession {
   id: string;
-  account: AccountState;
+  account: SimAccount;
   expiresAt: number;
   /** 2FA (or repair) still outstanding: accountLogin answered with hsaChallengeRequired; services refuse it. */
   restricted: boolean;
@@ -48,7 +48,7 @@ export type { AuthSession, PendingSrp } from "./auth-sessions.ts";
 
 export class World {
   readonly clock: SimClock;
-  readonly accounts: AccountsState;
+  readonly accounts: SimAccounts;
   /** idmsa auth contexts and pending SRP exchanges. */
   readonly auth: AuthSessions;
   readonly #sessionTokens = new Map<string, SessionToken>();
@@ -58,13 +58,13 @@ export class World {
 
   constructor(scenario: Scenario, clock: SimClock, log: Logger) {
     this.clock = clock;
-    this.accounts = new AccountsState(scenario, clock, log);
+    this.accounts = new SimAccounts(scenario, clock, log);
     this.auth = new AuthSessions(clock);
   }
 
   // --- session and trust tokens ------------------------------------------------------------
 
-  issueSessionToken(account: AccountState, flags: { mfaDone: boolean; repairPending?: boolean }): SessionToken {
+  issueSessionToken(account: SimAccount, flags: { mfaDone: boolean; repairPending?: boolean }): SessionToken {
     const token: SessionToken = {
       value: newSessionToken(),
       account,
@@ -88,7 +88,7 @@ export class World {
     return undefined;
   }
 
-  issueTrustToken(account: AccountState): TrustToken {
+  issueTrustToken(account: SimAccount): TrustToken {
     const token: TrustToken = {
       value: newTrustToken(),
       account,
@@ -113,7 +113,7 @@ export class World {
     }
   }
 
-  findTrustToken(value: string, account: AccountState): TrustToken | undefined {
+  findTrustToken(value: string, account: SimAccount): TrustToken | undefined {
     const token = this.#trustTokens.get(value);
     if (!token || token.account !== account || token.expiresAt <= this.clock.now()) return undefined;
     return token;
@@ -121,7 +121,7 @@ export class World {
 
   // --- web sessions (setup cookies) -----------------------------------------------------------
 
-  newWebSession(account: AccountState): WebSession {
+  newWebSession(account: SimAccount): WebSession {
     const session: WebSession = {
       id: newWebSessionId(),
       account,
@@ -159,12 +159,12 @@ export class World {
     return this.findWebSession(entry.webSessionId);
   }
 
-  webSessionsOf(account: AccountState): WebSession[] {
+  webSessionsOf(account: SimAccount): WebSession[] {
     return [...this.#webSessions.values()].filter((session) => session.account === account);
   }
 
   /** Admin: ends one kind of credential of an account now. */
-  expire(account: AccountState, what: "validate_token" | "web_session" | "trust" | "session_token"): void {
+  expire(account: SimAccount, what: "validate_token" | "web_session" | "trust" | "session_token"): void {
     const past = this.clock.now() - 1;
     const mine = new Set(this.webSessionsOf(account).map((session) => session.id));
     if (what === "validate_token") {

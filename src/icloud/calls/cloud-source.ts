@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import { RETRYABLE_CODES } from "../photos/cloudkit-client.ts";
 import type { ServiceTransport } from "../service-transport.ts";
@@ -12,7 +12,7 @@ import {
 } from "./cloud-records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
-  type CallHistorySource,
+  type CallsSource,
   type CallkitCall,
   type CallListOptions,
   DEFAULT_CALL_LIMIT,
@@ -53,7 +53,7 @@ interface Feed {
  * When the service rejects the stored token, the zone is read again from its start and only calls
  * newer than the newest one seen are returned (a call synced late with an older date is then lost).
  */
-export class CloudCallHistorySource implements CallHistorySource {
+export class CloudCallsSource implements CallsSource {
   readonly kind = "cloud";
   readonly #transport: ServiceTransport;
   readonly #log: Logger;
@@ -102,7 +102,7 @@ export class CloudCallHistorySource implements CallHistorySource {
       if (previous !== undefined) this.#log.warn("call-history sync token was rejected; re-reading the zone");
       const full = await this.#readFeed(undefined);
       if (full === undefined)
-        throw new BridgeError("UNEXPECTED_RESPONSE", "changes/zone rejected a request without token");
+        throw new EngineError("UNEXPECTED_RESPONSE", "changes/zone rejected a request without token");
       feed = full;
       calls =
         previous === undefined
@@ -123,17 +123,17 @@ export class CloudCallHistorySource implements CallHistorySource {
     const byId = new Map<string, CallkitCall>();
     let current = token;
     for (let pages = 0; ; pages++) {
-      if (pages >= MAX_PAGES) throw new BridgeError("UNEXPECTED_RESPONSE", "call-history changes never finished");
+      if (pages >= MAX_PAGES) throw new EngineError("UNEXPECTED_RESPONSE", "call-history changes never finished");
       const response = await this.#post("/changes/zone", ChangesResponseSchema, {
         zones: [{ zoneID: ZONE, ...(current === undefined ? {} : { syncToken: current }) }],
         resultsLimit: PAGE_SIZE,
       });
       const [zone] = response.zones;
-      if (zone === undefined) throw new BridgeError("UNEXPECTED_RESPONSE", "changes/zone answered no zone");
+      if (zone === undefined) throw new EngineError("UNEXPECTED_RESPONSE", "changes/zone answered no zone");
       if (zone.serverErrorCode === "BAD_REQUEST" && pages === 0 && token !== undefined) return undefined;
       if (zone.serverErrorCode !== undefined) throw serverError(zone);
       if (zone.syncToken === undefined)
-        throw new BridgeError("UNEXPECTED_RESPONSE", "changes/zone answered no sync token");
+        throw new EngineError("UNEXPECTED_RESPONSE", "changes/zone answered no sync token");
       for (const call of this.#toCalls(zone.records)) byId.set(call.id, call);
       current = zone.syncToken;
       if (!zone.moreComing) break;
@@ -157,7 +157,7 @@ export class CloudCallHistorySource implements CallHistorySource {
 
   async #post<S extends z.ZodType>(path: string, schema: S, body: unknown): Promise<z.infer<S>> {
     if (this.#transport.serviceUrl("callhistory") === undefined) {
-      throw new BridgeError("SERVICE_NOT_AVAILABLE", NO_CALL_SERVICE_MESSAGE);
+      throw new EngineError("SERVICE_NOT_AVAILABLE", NO_CALL_SERVICE_MESSAGE);
     }
     const response = await this.#transport.request("callhistory", `${DATABASE}${path}`, {
       method: "POST",
@@ -167,21 +167,21 @@ export class CloudCallHistorySource implements CallHistorySource {
     const error = ServerErrorSchema.safeParse(response.json);
     if (error.success) throw serverError(error.data, response.status);
     if (response.status === 401 || response.status === 421) {
-      throw new BridgeError(
+      throw new EngineError(
         "SESSION_EXPIRED",
         `call-history service still answers ${response.status} after re-authentication`,
       );
     }
-    if (response.status === 429) throw new BridgeError("RATE_LIMITED", "call-history service rate limit (429)");
-    if (response.status === 503) throw new BridgeError("SERVICE_UNAVAILABLE", "call-history service unavailable (503)");
+    if (response.status === 429) throw new EngineError("RATE_LIMITED", "call-history service rate limit (429)");
+    if (response.status === 503) throw new EngineError("SERVICE_UNAVAILABLE", "call-history service unavailable (503)");
     if (response.status < 200 || response.status >= 300) {
-      throw new BridgeError("UNEXPECTED_RESPONSE", `call-history ${path} answered HTTP ${response.status}`, {
+      throw new EngineError("UNEXPECTED_RESPONSE", `call-history ${path} answered HTTP ${response.status}`, {
         info: { status: response.status },
       });
     }
     const parsed = schema.safeParse(response.json);
     if (!parsed.success) {
-      throw new BridgeError("UNEXPECTED_RESPONSE", `call-history ${path} answered an unexpected body`, {
+      throw new EngineError("UNEXPECTED_RESPONSE", `call-history ${path} answered an unexpected body`, {
         cause: parsed.error,
       });
     }
@@ -193,17 +193,17 @@ export class CloudCallHistorySource implements CallHistorySource {
 function serverError(
   error: { serverErrorCode?: string; reason?: string; retryAfter?: number },
   status?: number,
-): BridgeError {
+): EngineError {
   const code = error.serverErrorCode ?? "UNKNOWN";
   const info: Record<string, unknown> = { server_error_code: code };
   if (status !== undefined) info["status"] = status;
   if (error.retryAfter !== undefined) info["retry_after"] = error.retryAfter;
   if (code === "ZONE_NOT_FOUND")
-    return new BridgeError("CALLKIT_UNINITIALISED", CALLKIT_UNINITIALISED_MESSAGE, { info });
+    return new EngineError("CALLKIT_UNINITIALISED", CALLKIT_UNINITIALISED_MESSAGE, { info });
   if (RETRYABLE_CODES.has(code))
-    return new BridgeError("RATE_LIMITED", `call-history service asked to retry later (${code})`, { info });
+    return new EngineError("RATE_LIMITED", `call-history service asked to retry later (${code})`, { info });
   if (code === "ACCESS_DENIED") {
-    return new BridgeError(
+    return new EngineError(
       "WEB_ACCESS_DISABLED",
       "iCloud refused access to call history (ACCESS_DENIED): turn on " +
         "Access iCloud Data on the Web and turn off Advanced Data Protection",
@@ -211,9 +211,9 @@ function serverError(
     );
   }
   if (code === "AUTHENTICATION_FAILED" || code === "AUTHENTICATION_REQUIRED") {
-    return new BridgeError("SESSION_EXPIRED", `call-history service refused the session (${code})`, { info });
+    return new EngineError("SESSION_EXPIRED", `call-history service refused the session (${code})`, { info });
   }
-  return new BridgeError(
+  return new EngineError(
     "UNEXPECTED_RESPONSE",
     `call-history error ${code}${error.reason ? `: ${error.reason}` : ""}`,
     { info },

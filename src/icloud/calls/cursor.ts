@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 
 /**
  * Cursors are opaque to the engine: base64url of a small JSON object that names the source kind
@@ -21,8 +21,8 @@ export function decodeCursor<T extends { k: string }>(cursor: string, schema: z.
   return parsed.data;
 }
 
-function invalidCursor(cause: unknown): BridgeError {
-  return new BridgeError(
+function invalidCursor(cause: unknown): EngineError {
+  return new EngineError(
     "INVALID_STATE",
     "The stored call-history cursor does not belong to this call-history source (was calls.source changed?); clear it to start over",
     { cause },

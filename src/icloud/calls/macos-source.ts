@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
@@ -12,7 +12,7 @@ import {
   toCoreDataSeconds,
 } from "./macos-rows.ts";
 import {
-  type CallHistorySource,
+  type CallsSource,
   type CallkitCall,
   type CallListOptions,
   DEFAULT_CALL_LIMIT,
@@ -56,7 +56,7 @@ const ScalarSchema = z.object({ v: z.union([z.number(), z.bigint().transform(Num
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 
-export interface MacCallHistoryOptions {
+export interface MacCallsOptions {
   log?: Logger;
   /** At most this many new calls per `newCalls`; the rest follow on the next call. Default 500. */
   batchSize?: number;
@@ -64,14 +64,14 @@ export interface MacCallHistoryOptions {
   busyTimeoutMs?: number;
 }
 
-export class MacCallHistorySource implements CallHistorySource {
+export class MacCallsSource implements CallsSource {
   readonly kind = "macos";
   readonly #path: string;
   readonly #log: Logger;
   readonly #batchSize: number;
   readonly #busyTimeoutMs: number;
 
-  constructor(path: string, options: MacCallHistoryOptions = {}) {
+  constructor(path: string, options: MacCallsOptions = {}) {
     this.#path = path;
     this.#log = (options.log ?? silentLogger).child({ source: "calls.macos" });
     this.#batchSize = options.batchSize ?? 500;
@@ -133,7 +133,7 @@ export class MacCallHistorySource implements CallHistorySource {
           .map((row) => ColumnInfoSchema.parse(row).name),
       );
       if (!columns.has("Z_PK") || !columns.has("ZDATE")) {
-        throw new BridgeError("CONFIG_INVALID", `${this.#path} is not a CallHistory database (no ZCALLRECORD table)`);
+        throw new EngineError("CONFIG_INVALID", `${this.#path} is not a CallHistory database (no ZCALLRECORD table)`);
       }
       const projection = ["Z_PK", ...CALL_RECORD_COLUMNS.map((name) => projectColumn(name, columns.has(name)))].join(
         ", ",
@@ -167,28 +167,28 @@ export class MacCallHistorySource implements CallHistorySource {
   #checkFile(): void {
     try {
       if (!statSync(this.#path).isFile()) {
-        throw new BridgeError(
+        throw new EngineError(
           "CONFIG_INVALID",
           `${this.#path} is not a file; expected a CallHistory.storedata database`,
         );
       }
     } catch (error) {
-      if (error instanceof BridgeError) throw error;
+      if (error instanceof EngineError) throw error;
       const code = error instanceof Error && "code" in error ? error.code : undefined;
       const message =
         code === "ENOENT"
           ? `No CallHistory database at ${this.#path}`
           : `Cannot read ${this.#path} (${String(code)}); on macOS give the bridge Full Disk Access`;
-      throw new BridgeError("CONFIG_INVALID", message, { cause: error });
+      throw new EngineError("CONFIG_INVALID", message, { cause: error });
     }
   }
 
-  #mapError(error: unknown): BridgeError {
-    if (error instanceof BridgeError) return error;
+  #mapError(error: unknown): EngineError {
+    if (error instanceof EngineError) return error;
     const sqlite = SqliteErrorSchema.safeParse(error);
     const detail = error instanceof Error ? error.message : String(error);
     if (sqlite.success && (sqlite.data.errcode === SQLITE_BUSY || sqlite.data.errcode === SQLITE_LOCKED)) {
-      return new BridgeError(
+      return new EngineError(
         "SERVICE_UNAVAILABLE",
         `CallHistory database ${this.#path} is busy (${detail}); will retry`,
         {
@@ -197,11 +197,11 @@ export class MacCallHistorySource implements CallHistorySource {
       );
     }
     if (sqlite.success) {
-      return new BridgeError("CONFIG_INVALID", `Cannot read CallHistory database ${this.#path}: ${detail}`, {
+      return new EngineError("CONFIG_INVALID", `Cannot read CallHistory database ${this.#path}: ${detail}`, {
         cause: error,
       });
     }
-    return new BridgeError("UNEXPECTED_RESPONSE", `Reading ${this.#path} failed: ${detail}`, { cause: error });
+    return new EngineError("UNEXPECTED_RESPONSE", `Reading ${this.#path} failed: ${detail}`, { cause: error });
   }
 }
 

@@ -57,7 +57,7 @@ export type CallHistorySourceKind = "cloud" | "macos";
  * earlier `newCalls` result that produced or preceded `cursor` contained, so a restart with the
  * persisted cursor never repeats a call. When `newCalls` throws, nothing was consumed: keep the old cursor.
  */
-export interface CallHistorySource {
+export interface CallsSource {
   readonly kind: CallHistorySourceKind;
   /** Call history, newest first. */
   calls(options?: CallListOptions): Promise<CallkitCall[]>;

@@ -1,4 +1,4 @@
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import type { AppleFindMyResponse } from "./apple-schema.ts";
@@ -151,7 +151,7 @@ export class FindMyService {
     id: string,
     body: Record<string, unknown>,
   ): Promise<FmipDevice | undefined> {
-    if (id === "") throw new BridgeError("INVALID_INPUT", `Find My ${name}: a device id is required`);
+    if (id === "") throw new EngineError("INVALID_INPUT", `Find My ${name}: a device id is required`);
     this.#log.info("Find My action", { action: name, device: id });
     const devices = this.#map(await this.#client.action(name, body));
     return devices.find((device) => device.id === id);

@@ -1,4 +1,4 @@
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { ServiceResponse, ServiceTransport } from "../service-transport.ts";
 import { type AppleFindMyResponse, AppleFindMyResponseSchema, type AppleServerContext } from "./apple-schema.ts";
@@ -84,7 +84,7 @@ export class FmipClient {
       response = await this.#post(name, payload, false);
     }
     if (response.status === 400 || response.status === 404) {
-      throw new BridgeError("NOT_FOUND", `Find My ${name}: Apple does not know device ${String(body["device"])}`, {
+      throw new EngineError("NOT_FOUND", `Find My ${name}: Apple does not know device ${String(body["device"])}`, {
         info: { device: body["device"], status: response.status },
       });
     }
@@ -94,7 +94,7 @@ export class FmipClient {
   /** `idempotent` false: the HTTP client must not send it again after a reset or a malformed answer. */
   #post(path: string, body: Record<string, unknown>, idempotent = true): Promise<ServiceResponse> {
     if (this.#transport.serviceUrl("findme") === undefined) {
-      throw new BridgeError("SERVICE_NOT_AVAILABLE", "this account has no Find My web service");
+      throw new EngineError("SERVICE_NOT_AVAILABLE", "this account has no Find My web service");
     }
     return this.#transport.request("findme", `${BASE}/${path}`, {
       method: "POST",
@@ -108,7 +108,7 @@ export class FmipClient {
     if (response.status !== 200) throw errorFor(response.status, call);
     const parsed = AppleFindMyResponseSchema.safeParse(response.json);
     if (!parsed.success) {
-      throw new BridgeError("UNEXPECTED_RESPONSE", `Find My ${call}: unexpected answer`, {
+      throw new EngineError("UNEXPECTED_RESPONSE", `Find My ${call}: unexpected answer`, {
         info: { issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`) },
       });
     }
@@ -119,13 +119,13 @@ export class FmipClient {
   }
 }
 
-function errorFor(status: number, call: string): BridgeError {
+function errorFor(status: number, call: string): EngineError {
   const info = { status, call };
   if (status === 450 || status === 421 || status === 401) {
-    return new BridgeError("SESSION_EXPIRED", `Find My ${call}: session not accepted (${status})`, { info });
+    return new EngineError("SESSION_EXPIRED", `Find My ${call}: session not accepted (${status})`, { info });
   }
-  if (status === 429) return new BridgeError("RATE_LIMITED", `Find My ${call}: rate limited (429)`, { info });
+  if (status === 429) return new EngineError("RATE_LIMITED", `Find My ${call}: rate limited (429)`, { info });
   if (status >= 500)
-    return new BridgeError("SERVICE_UNAVAILABLE", `Find My ${call}: Apple answered ${status}`, { info });
-  return new BridgeError("UNEXPECTED_RESPONSE", `Find My ${call}: Apple answered ${status}`, { info });
+    return new EngineError("SERVICE_UNAVAILABLE", `Find My ${call}: Apple answered ${status}`, { info });
+  return new EngineError("UNEXPECTED_RESPONSE", `Find My ${call}: Apple answered ${status}`, { info });
 }

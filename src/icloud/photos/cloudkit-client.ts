@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { ServerErrorSchema } from "./cloudkit-schemas.ts";
@@ -16,14 +16,14 @@ export const WEB_ACCESS_FIX =
 export const RETRYABLE_CODES = new Set(["RETRY_LATER", "TRY_AGAIN_LATER", "THROTTLED", "CAS_OP_LOCK"]);
 
 /** Maps a CloudKit `serverErrorCode` (response, zone or record level) to the bridge's error. */
-export function serverError(code: string, reason: string | undefined, status?: number): BridgeError {
+export function serverError(code: string, reason: string | undefined, status?: number): EngineError {
   const info = { server_error_code: code, ...(status === undefined ? {} : { status }) };
-  if (code === "ACCESS_DENIED") return new BridgeError("WEB_ACCESS_DISABLED", WEB_ACCESS_FIX, { info });
+  if (code === "ACCESS_DENIED") return new EngineError("WEB_ACCESS_DISABLED", WEB_ACCESS_FIX, { info });
   if (RETRYABLE_CODES.has(code)) {
-    return new BridgeError("RATE_LIMITED", `iCloud Photos asked to retry later (${code})`, { info });
+    return new EngineError("RATE_LIMITED", `iCloud Photos asked to retry later (${code})`, { info });
   }
   if (code === "AUTHENTICATION_FAILED" && reason?.toLowerCase().includes("no auth method")) {
-    return new BridgeError(
+    return new EngineError(
       "SECURITY_KEY_REQUIRED",
       "iCloud Photos refused the session: the account uses security keys",
       {
@@ -32,13 +32,13 @@ export function serverError(code: string, reason: string | undefined, status?: n
     );
   }
   if (code === "ZONE_NOT_FOUND" || code === "AUTHENTICATION_FAILED") {
-    return new BridgeError(
+    return new EngineError(
       "SERVICE_NOT_AVAILABLE",
       `iCloud Photos is not set up for this account (${code}); sign in to icloud.com once and open Photos`,
       { info },
     );
   }
-  return new BridgeError("UNEXPECTED_RESPONSE", `CloudKit error ${code}${reason ? `: ${reason}` : ""}`, { info });
+  return new EngineError("UNEXPECTED_RESPONSE", `CloudKit error ${code}${reason ? `: ${reason}` : ""}`, { info });
 }
 
 export interface CloudKitClientOptions {
@@ -66,7 +66,7 @@ export class CloudKitClient {
     signal?: AbortSignal,
   ): Promise<z.infer<S>> {
     if (this.#transport.serviceUrl("ckdatabasews") === undefined) {
-      throw new BridgeError("SERVICE_NOT_AVAILABLE", "The account offers no CloudKit (ckdatabasews) webservice");
+      throw new EngineError("SERVICE_NOT_AVAILABLE", "The account offers no CloudKit (ckdatabasews) webservice");
     }
     this.requests++;
     const response = await this.#transport.request("ckdatabasews", `${CONTAINER_PATH}/${database}${path}`, {
@@ -80,19 +80,19 @@ export class CloudKitClient {
     const error = ServerErrorSchema.safeParse(response.json);
     if (error.success) throw serverError(error.data.serverErrorCode, error.data.reason, response.status);
     if (response.status === 401 || response.status === 421) {
-      throw new BridgeError("SESSION_EXPIRED", `CloudKit still answers ${response.status} after re-authentication`);
+      throw new EngineError("SESSION_EXPIRED", `CloudKit still answers ${response.status} after re-authentication`);
     }
     if (response.status === 403)
-      throw new BridgeError("WEB_ACCESS_DISABLED", WEB_ACCESS_FIX, { info: { status: 403 } });
+      throw new EngineError("WEB_ACCESS_DISABLED", WEB_ACCESS_FIX, { info: { status: 403 } });
     if (response.status < 200 || response.status >= 300) {
-      throw new BridgeError("UNEXPECTED_RESPONSE", `CloudKit ${path} answered HTTP ${response.status}`, {
+      throw new EngineError("UNEXPECTED_RESPONSE", `CloudKit ${path} answered HTTP ${response.status}`, {
         info: { status: response.status },
       });
     }
     const parsed = schema.safeParse(response.json);
     if (!parsed.success) {
       this.#log.debug("unexpected CloudKit answer", { path, issues: parsed.error.issues.slice(0, 3) });
-      throw new BridgeError("UNEXPECTED_RESPONSE", `CloudKit ${path} answered an unexpected body`, {
+      throw new EngineError("UNEXPECTED_RESPONSE", `CloudKit ${path} answered an unexpected body`, {
         cause: parsed.error,
       });
     }

@@ -2,7 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 
 /**
  * Which assets and files the downloader has fetched, kept across restarts.
@@ -120,7 +120,7 @@ export class DownloadIndex {
     this.#queue = this.#queue
       .catch(() => undefined)
       .then(async () => {
-        if (!this.#handle) throw new BridgeError("STORE_FAILED", "download index is closed");
+        if (!this.#handle) throw new EngineError("STORE_FAILED", "download index is closed");
         await this.#handle.appendFile(text, "utf8");
       });
     return this.#queue;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { BridgeError, toBridgeError } from "../../errors.ts";
+import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { DownloadIndex } from "./download-index.ts";
 import { ExpiredUrlError, type Fetcher, fetchToPart } from "./file-fetch.ts";
@@ -37,7 +37,7 @@ export interface DownloadResult {
   /** Files written or found, relative to the library folder. */
   files: string[];
   bytes: number;
-  error?: BridgeError;
+  error?: EngineError;
 }
 
 /** Short stable id used to tell two different files with the same name apart. */
@@ -116,7 +116,7 @@ export class Downloader {
     try {
       const wanted = this.wantedFiles(item);
       if (!wanted.some((file) => file.role === "original")) {
-        throw new BridgeError("DOWNLOAD_FAILED", "the record lists no original file");
+        throw new EngineError("DOWNLOAD_FAILED", "the record lists no original file");
       }
       for (const file of wanted) {
         const known = this.#o.index.file(assetId, file.id);
@@ -137,7 +137,7 @@ export class Downloader {
             refreshed = true;
             this.#log.debug("download URL expired, asking CloudKit for a fresh one", { asset: assetId });
             const fresh = await this.#o.refresh(current, signal);
-            if (!fresh) throw new BridgeError("NOT_FOUND", "the asset is no longer in the library");
+            if (!fresh) throw new EngineError("NOT_FOUND", "the asset is no longer in the library");
             current = fresh;
           }
         }
@@ -149,8 +149,8 @@ export class Downloader {
       if (signal?.aborted) throw error;
       const failure =
         error instanceof ExpiredUrlError
-          ? new BridgeError("DOWNLOAD_FAILED", error.message)
-          : toBridgeError(error, "DOWNLOAD_FAILED");
+          ? new EngineError("DOWNLOAD_FAILED", error.message)
+          : toEngineError(error, "DOWNLOAD_FAILED");
       this.#log.warn("download failed", { asset: assetId, error: failure.message });
       return { ...result, status: "failed", isNew: false, error: failure };
     }
@@ -183,7 +183,7 @@ export class Downloader {
       }
       this.#reserved.delete(target);
     }
-    if (chosen === undefined) throw new BridgeError("DOWNLOAD_FAILED", "no free file name for the asset");
+    if (chosen === undefined) throw new EngineError("DOWNLOAD_FAILED", "no free file name for the asset");
     const partOf = (target: string) => partPath(target, suffix);
     try {
       for (const candidate of candidates) {

@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 
 export type Fetcher = Pick<ServiceTransport, "download">;
@@ -59,11 +59,11 @@ export async function fetchToPart(
   else if (status === 416 && offset > 0) {
     discard(response.body);
     await rm(part, { force: true });
-    throw new BridgeError("DOWNLOAD_FAILED", "download range not satisfiable; restarting the file");
+    throw new EngineError("DOWNLOAD_FAILED", "download range not satisfiable; restarting the file");
   } else if (status !== 200 && status !== 206) {
     discard(response.body);
     if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
-    throw new BridgeError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
+    throw new EngineError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
   }
   await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode: 0o644 }), {
     ...(signal === undefined ? {} : { signal }),
@@ -71,9 +71,9 @@ export async function fetchToPart(
   const written = (await sizeOf(part)) ?? 0;
   if (written > size) {
     await rm(part, { force: true });
-    throw new BridgeError("DOWNLOAD_FAILED", `download delivered ${written} bytes, the record says ${size}`);
+    throw new EngineError("DOWNLOAD_FAILED", `download delivered ${written} bytes, the record says ${size}`);
   }
   if (written < size) {
-    throw new BridgeError("DOWNLOAD_FAILED", `download ended after ${written} of ${size} bytes; will resume`);
+    throw new EngineError("DOWNLOAD_FAILED", `download ended after ${written} of ${size} bytes; will resume`);
   }
 }

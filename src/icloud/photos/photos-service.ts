@@ -1,4 +1,4 @@
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { CloudKitClient } from "./cloudkit-client.ts";
@@ -79,7 +79,7 @@ export class PhotosService {
       try {
         zones.push(...(await this.#listZones("shared", signal)));
       } catch (error) {
-        if (error instanceof BridgeError && error.code === "RATE_LIMITED") throw error;
+        if (error instanceof EngineError && error.code === "RATE_LIMITED") throw error;
         this.#log.warn("shared database not readable, following the private library only", { error: String(error) });
       }
     }
@@ -168,7 +168,7 @@ export class PhotosService {
           if (!known || zone.syncToken !== known.syncToken) zones.push({ database, zoneID: zone.zoneID });
         }
       } catch (error) {
-        if (database !== "shared" || (error instanceof BridgeError && error.code === "RATE_LIMITED")) throw error;
+        if (database !== "shared" || (error instanceof EngineError && error.code === "RATE_LIMITED")) throw error;
         this.#log.debug("shared database not readable", { error: String(error) });
       }
     }
@@ -180,7 +180,7 @@ export class PhotosService {
     try {
       return (await this.#databaseToken("shared", undefined, signal)).token;
     } catch (error) {
-      if (error instanceof BridgeError && error.code === "RATE_LIMITED") throw error;
+      if (error instanceof EngineError && error.code === "RATE_LIMITED") throw error;
       this.#log.debug("shared database not readable", { error: String(error) });
       return undefined;
     }
@@ -227,7 +227,7 @@ export class PhotosService {
     const answer = await this.#client.post(zone.database, "/internal/records/query/batch", body, BatchResponseSchema);
     const record = answer.batch[0]?.records[0];
     const count = record ? numberField(record, "itemCount") : undefined;
-    if (count === undefined) throw new BridgeError("UNEXPECTED_RESPONSE", "CloudKit count answer without itemCount");
+    if (count === undefined) throw new EngineError("UNEXPECTED_RESPONSE", "CloudKit count answer without itemCount");
     return count;
   }
 

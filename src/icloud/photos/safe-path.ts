@@ -1,5 +1,5 @@
 import path from "node:path";
-import { BridgeError } from "../../errors.ts";
+import { EngineError } from "../../errors.ts";
 
 /** Longest file name written, in UTF-8 bytes (most file systems allow 255; room for `.part` and suffixes). */
 export const MAX_NAME_BYTES = 180;
@@ -63,7 +63,7 @@ export function resolveInside(root: string, ...segments: string[]): string {
   const target = path.resolve(base, ...segments);
   const relative = path.relative(base, target);
   if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
-    throw new BridgeError("INVALID_INPUT", "refusing a download path outside the library folder", {
+    throw new EngineError("INVALID_INPUT", "refusing a download path outside the library folder", {
       info: { relative },
     });
   }

@@ -1,5 +1,5 @@
 export type { CallEntry, SimCall } from "./call-log.ts";
-export { type CallHistoryProbe, callHistoryProbe, createCallHistoryRoutes, type ZoneFaultCode } from "./routes.ts";
+export { type CallsProbe, callsProbe, createCallsRoutes, type ZoneFaultCode } from "./routes.ts";
 export {
   type CallsScenarioInput,
   CallsScenarioSchema,

@@ -72,7 +72,7 @@ interface ZoneFault {
 }
 
 /** What a test can do to one account's simulated call history. */
-export interface CallHistoryProbe {
+export interface CallsProbe {
   readonly log: CallLog;
   /** Adds a call now (the next changes/zone sees it); returns its uniqueId. */
   addCall(call: ScenarioCallInput): string;
@@ -83,15 +83,15 @@ export interface CallHistoryProbe {
 }
 
 /** Latest call-history world per dsid (the newest simulator wins), for tests. */
-const probes = new Map<string, CallHistoryProbe>();
+const probes = new Map<string, CallsProbe>();
 
-export function callHistoryProbe(dsid: string): CallHistoryProbe {
+export function callsProbe(dsid: string): CallsProbe {
   const probe = probes.get(dsid);
   if (probe === undefined) throw new Error(`no simulated call history for dsid ${dsid}`);
   return probe;
 }
 
-export const createCallHistoryRoutes: ServiceRoutesFactory = (ctx: SimServiceContext): Route[] => {
+export const createCallsRoutes: ServiceRoutesFactory = (ctx: SimServiceContext): Route[] => {
   const epoch = ctx.clock.now();
   const logs = new Map<string, CallLog>();
   const faults = new Map<string, ZoneFault[]>();

@@ -39,7 +39,7 @@ interface LiveCode {
 }
 
 /** One scenario account at run time: its SRP record (no password kept), codes and counters. */
-export interface AccountState {
+export interface SimAccount {
   config: ScenarioAccount;
   appleId: string;
   dsid: string;
@@ -63,9 +63,9 @@ export const emptyStats = (): AccountStats => ({
   logouts: 0,
 });
 
-export class AccountsState {
-  readonly #byAppleId = new Map<string, AccountState>();
-  readonly #byDsid = new Map<string, AccountState>();
+export class SimAccounts {
+  readonly #byAppleId = new Map<string, SimAccount>();
+  readonly #byDsid = new Map<string, SimAccount>();
   readonly #clock: SimClock;
   readonly #log: Logger;
 
@@ -73,7 +73,7 @@ export class AccountsState {
     this.#clock = clock;
     this.#log = log;
     for (const config of scenario.accounts) {
-      const state: AccountState = {
+      const state: SimAccount = {
         config,
         appleId: config.apple_id,
         dsid: accountDsid(config),
@@ -89,20 +89,20 @@ export class AccountsState {
     }
   }
 
-  all(): AccountState[] {
+  all(): SimAccount[] {
     return [...this.#byAppleId.values()];
   }
 
-  byAppleId(appleId: string): AccountState | undefined {
+  byAppleId(appleId: string): SimAccount | undefined {
     return this.#byAppleId.get(appleId.trim().toLowerCase());
   }
 
-  byDsid(dsid: string): AccountState | undefined {
+  byDsid(dsid: string): SimAccount | undefined {
     return this.#byDsid.get(dsid);
   }
 
   /** Makes a device/phone show a code (fixed or random), counts and logs it; returns the code. */
-  sendCode(account: AccountState, channelKey: string, channel: CodeChannel): string {
+  sendCode(account: SimAccount, channelKey: string, channel: CodeChannel): string {
     const fixed = accountFixedCode(account.config);
     const code = fixed ?? newCode(channel === "2sv" ? 4 : 6);
     const now = this.#clock.now();
@@ -118,7 +118,7 @@ export class AccountsState {
   }
 
   /** True when `code` is the live code of the channel; a matching code is used up. */
-  checkCode(account: AccountState, channelKey: string, code: string): boolean {
+  checkCode(account: SimAccount, channelKey: string, code: string): boolean {
     const live = account.codes.get(channelKey);
     if (!live || live.expiresAt <= this.#clock.now() || live.code !== code) return false;
     account.codes.delete(channelKey);

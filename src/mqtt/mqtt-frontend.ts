@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
-import type { AccountSummary, BridgeApi } from "../engine/api.ts";
+import type { AccountSummary, EngineApi } from "../engine/api.ts";
 import type { FmipDevice } from "../icloud/findmy/types.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { clientOptionsFor } from "./client-options.ts";
@@ -10,25 +10,25 @@ import { appleDeviceDiscovery } from "./discovery/apple-device.ts";
 import { bridgeDiscovery } from "./discovery/bridge-device.ts";
 import type { DeviceDiscovery } from "./discovery/types.ts";
 import * as msg from "./messages.ts";
-import { type MqttBridgeOptions, withDefaults } from "./options.ts";
+import { type MqttFrontendOptions, withDefaults } from "./options.ts";
 import { Publisher } from "./publisher.ts";
 import { safeUrl } from "./redact.ts";
 import { handleRequest } from "./request-handler.ts";
 import { StaleSweep } from "./stale-sweep.ts";
 import { Topics } from "./topics.ts";
 
-export interface MqttBridgeConfig {
-  api: BridgeApi;
-  options: Partial<MqttBridgeOptions> & Pick<MqttBridgeOptions, "url">;
+export interface MqttFrontendConfig {
+  api: EngineApi;
+  options: Partial<MqttFrontendOptions> & Pick<MqttFrontendOptions, "url">;
   logger?: Logger;
 }
 
 const BirthSchema = z.enum(["online", "offline"]);
 
 /** The MQTT front-end: publishes the engine's state, answers requests, feeds HA discovery. */
-export class MqttBridge {
-  readonly #api: BridgeApi;
-  readonly #options: MqttBridgeOptions;
+export class MqttFrontend {
+  readonly #api: EngineApi;
+  readonly #options: MqttFrontendOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
   readonly #out: Publisher;
@@ -38,7 +38,7 @@ export class MqttBridge {
   #republishTimer: NodeJS.Timeout | undefined;
   #connections = 0;
 
-  constructor(config: MqttBridgeConfig) {
+  constructor(config: MqttFrontendConfig) {
     this.#api = config.api;
     this.#options = withDefaults(config.options);
     this.#log = (config.logger ?? silentLogger).child({ module: "mqtt" });
@@ -55,7 +55,7 @@ export class MqttBridge {
 
   /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
   start(): Promise<void> {
-    if (this.#client !== undefined) return Promise.reject(new Error("MqttBridge already started"));
+    if (this.#client !== undefined) return Promise.reject(new Error("MqttFrontend already started"));
     const o = this.#options;
     const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
     this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
