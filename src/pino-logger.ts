@@ -81,4 +81,3 @@ export function createLogger(options: PinoLoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination(1);
   return new PinoAdapter(pino(base, destination as pino.DestinationStream));
 }
-

@@ -6,7 +6,6 @@ export {
   type FormatConfigCheckOptions,
   formatConfigCheck,
 } from "./check.ts";
-export { formatDuration, isCronExpression, shortestGapMs, tryParseDuration } from "./schedule.ts";
 export { ENV_PREFIX } from "./env.ts";
 export { configJsonSchema, type JsonSchema, REDACTED, redactConfig, schemaLeafPaths } from "./json-schema.ts";
 export {
@@ -18,5 +17,6 @@ export {
   type ResolveConfigOptions,
   resolveConfig,
 } from "./load.ts";
+export { formatDuration, isCronExpression, shortestGapMs, tryParseDuration } from "./schedule.ts";
 export * from "./schema.ts";
 export { type ConfigWarning, configWarnings, SCHEDULE_WARNING_MS } from "./warnings.ts";

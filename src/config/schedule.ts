@@ -53,4 +53,3 @@ export function shortestGapMs(schedule: Schedule, sample = 48): number {
   }
   return gap;
 }
-

@@ -1,5 +1,5 @@
-import { formatDuration, parseSchedule, shortestGapMs } from "./schedule.ts";
 import { isLoopbackHost } from "./fields.ts";
+import { formatDuration, parseSchedule, shortestGapMs } from "./schedule.ts";
 import type { Config } from "./schema.ts";
 
 /**

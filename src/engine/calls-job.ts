@@ -3,7 +3,7 @@ import type { CallsConfig } from "../config/account-schema.ts";
 import { isEngineError } from "../errors.ts";
 import { CloudCallsSource } from "../icloud/calls/cloud-source.ts";
 import { MacCallsSource } from "../icloud/calls/macos-source.ts";
-import type { CallsSource, CallkitCall, NewCallsResult } from "../icloud/calls/types.ts";
+import type { CallkitCall, CallsSource, NewCallsResult } from "../icloud/calls/types.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineState } from "./state-store.ts";

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import type { SimAccount } from "./sim-accounts.ts";
 import type { CoreEnv } from "./core-env.ts";
 import { parseBody } from "./core-env.ts";
 import { msOrDuration } from "./duration.ts";
 import { FaultSpecSchema } from "./fault-spec.ts";
 import type { FaultStore } from "./faults.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 
 /** One handled request, without bodies or headers. */
 export interface RequestRecord {

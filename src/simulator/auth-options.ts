@@ -1,5 +1,5 @@
-import type { SimAccount } from "./sim-accounts.ts";
 import { securityKeyFields } from "./idmsa-signin-routes.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 
 type Phone = SimAccount["config"]["mfa"]["trusted_phone_numbers"][number];
 
@@ -113,10 +113,7 @@ export function bootArgs(account: SimAccount, flags: CodeLimitFlags = NO_CODE_LI
 }
 
 /** The old JSON answer of `GET /appleauth/auth` (Accept: application/json); 2026 layout has no phone list. */
-export function authOptionsJson(
-  account: SimAccount,
-  flags: CodeLimitFlags = NO_CODE_LIMITS,
-): Record<string, unknown> {
+export function authOptionsJson(account: SimAccount, flags: CodeLimitFlags = NO_CODE_LIMITS): Record<string, unknown> {
   const base: Record<string, unknown> = {
     authType: "hsa2",
     trustedDeviceCount: account.config.mfa.trusted_devices.length,

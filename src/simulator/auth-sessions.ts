@@ -1,5 +1,5 @@
-import type { SimAccount } from "./sim-accounts.ts";
 import type { SimClock } from "./context.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { SrpServerSession } from "./srp-server.ts";
 import { newAuthAttributes, newAuthSessionId, newChallengeId, newScnt } from "./tokens.ts";
 

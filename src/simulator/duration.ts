@@ -14,7 +14,9 @@ function durationMs(value: string, ctx: z.RefinementCtx, hint: string): number {
 export const secondsOrDuration = z
   .union([z.number().nonnegative(), z.string()])
   .transform((value, ctx) =>
-    typeof value === "number" ? Math.round(value * 1000) : durationMs(value, ctx, " (use e.g. 30d, 15m, 1h or seconds)"),
+    typeof value === "number"
+      ? Math.round(value * 1000)
+      : durationMs(value, ctx, " (use e.g. 30d, 15m, 1h or seconds)"),
   );
 
 /** Admin clock advance: a number of milliseconds or a duration string; parsed to milliseconds. */

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { SimAccount } from "./sim-accounts.ts";
 import {
   authOptionsJson,
   authPageHtml,
@@ -24,6 +23,7 @@ import {
 } from "./idmsa-common.ts";
 import { IDMSA, repairNeeded } from "./idmsa-signin-routes.ts";
 import type { Route, SimResponse } from "./router.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { newGrantCode } from "./tokens.ts";
 import type { AuthSession } from "./world.ts";
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { SimAccount } from "./sim-accounts.ts";
 import { type CoreEnv, parseBody } from "./core-env.ts";
 import { idmsaHeaders, noAuthContext, requestAuthSession, requireWidgetKey, serviceErrors } from "./idmsa-common.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { createSrpRecord, SrpServerSession } from "./srp-server.ts";
 import { newAuthAttributes, newRepairToken } from "./tokens.ts";
 import type { AuthSession } from "./world.ts";

@@ -3,7 +3,6 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { generate } from "selfsigned";
 import { type Logger, silentLogger } from "../logger.ts";
-import type { AccountStats, ShownCode } from "./sim-accounts.ts";
 import { adminRoutes, type RequestRecord } from "./admin-routes.ts";
 import { createSimClock } from "./clock.ts";
 import type { ServiceRoutesFactory, SimClock } from "./context.ts";
@@ -17,6 +16,7 @@ import { loadScenarioFile, type Scenario } from "./scenario.ts";
 import { createServiceContext } from "./service-context.ts";
 import { setup2svRoutes } from "./setup-2sv-routes.ts";
 import { setupRoutes } from "./setup-routes.ts";
+import type { AccountStats, ShownCode } from "./sim-accounts.ts";
 import { World } from "./world.ts";
 
 export interface SimulatorOptions {

@@ -1,7 +1,7 @@
-import type { SimAccount } from "./sim-accounts.ts";
 import type { SimServiceAccount, SimServiceContext } from "./context.ts";
 import type { CoreEnv } from "./core-env.ts";
 import { cookieValue } from "./setup-session.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { WEBAUTH_TOKEN } from "./web-cookies.ts";
 
 export function serviceAccount(account: SimAccount): SimServiceAccount {

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { SimAccount } from "./sim-accounts.ts";
 import { type CoreEnv, cookieLine, parseBody } from "./core-env.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import { MISDIRECTED, requestWebSession, SETUP } from "./setup-session.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { HSA_TRUST } from "./web-cookies.ts";
 import type { WebSession } from "./world.ts";
 

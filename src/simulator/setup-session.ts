@@ -1,7 +1,7 @@
 import { accountLoginBody } from "./account-login-body.ts";
-import type { SimAccount } from "./sim-accounts.ts";
 import type { CoreEnv } from "./core-env.ts";
 import type { SimRequest, SimResponse } from "./router.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import { HSA_LOGIN, HSA_TRUST, WEBAUTH_TOKEN, webSessionCookies } from "./web-cookies.ts";
 import { type TrustToken, unquote, type WebSession } from "./world.ts";
 

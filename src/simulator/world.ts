@@ -1,8 +1,8 @@
 import type { Logger } from "../logger.ts";
-import { type SimAccount, SimAccounts } from "./sim-accounts.ts";
 import { AuthSessions } from "./auth-sessions.ts";
 import type { SimClock } from "./context.ts";
 import type { Scenario } from "./scenario.ts";
+import { type SimAccount, SimAccounts } from "./sim-accounts.ts";
 import { newClientId, newSessionToken, newTrustToken, newWebSessionId, newWebToken } from "./tokens.ts";
 
 /** An X-Apple-Session-Token (`dsWebAuthToken`). */

@@ -12,9 +12,9 @@ import {
 } from "./cloud-records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
-  type CallsSource,
   type CallkitCall,
   type CallListOptions,
+  type CallsSource,
   DEFAULT_CALL_LIMIT,
   INITIAL_HISTORY_LIMIT,
   type NewCallsResult,

@@ -12,9 +12,9 @@ import {
   toCoreDataSeconds,
 } from "./macos-rows.ts";
 import {
-  type CallsSource,
   type CallkitCall,
   type CallListOptions,
+  type CallsSource,
   DEFAULT_CALL_LIMIT,
   INITIAL_HISTORY_LIMIT,
   type NewCallsResult,

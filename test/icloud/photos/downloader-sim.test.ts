@@ -1,0 +1,125 @@
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DownloadIndex } from "../../../src/icloud/photos/download-index.ts";
+import { Downloader, type DownloaderOptions } from "../../../src/icloud/photos/downloader.ts";
+import { PhotosService } from "../../../src/icloud/photos/photos-service.ts";
+import type { PhotoItem } from "../../../src/icloud/photos/types.ts";
+import { type PhotosWorld, photosWorld } from "../../support/photos-world.ts";
+
+let world: PhotosWorld | undefined;
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "dl-sim-"));
+});
+afterEach(async () => {
+  await world?.sim.close();
+  world = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+async function items(photos: PhotosService): Promise<PhotoItem[]> {
+  const out: PhotoItem[] = [];
+  for await (const item of photos.enumerate()) out.push(item);
+  return out;
+}
+
+async function open(w: PhotosWorld, photos: PhotosService, options: Partial<DownloaderOptions> = {}) {
+  const index = await DownloadIndex.open(path.join(dir, "state", "downloads.jsonl"));
+  const downloader = new Downloader({
+    libraryDir: path.join(dir, "library"),
+    index,
+    fetcher: w.session,
+    refresh: (item, signal) => photos.refresh(item, signal),
+    ...options,
+  });
+  return { index, downloader };
+}
+
+/** Every original on disk exactly once with its record size, and nothing else. */
+async function expectComplete(list: PhotoItem[]): Promise<void> {
+  const files = await listFiles(path.join(dir, "library"));
+  expect(files.filter((f) => f.endsWith(".part"))).toEqual([]);
+  expect(files).toHaveLength(list.length);
+  const sizes = (await Promise.all(files.map(async (f) => (await stat(path.join(dir, "library", f))).size))).sort();
+  const expected = list.map((i) => i.asset.files.find((f) => f.role === "original")?.size).sort();
+  expect(sizes).toEqual(expected);
+}
+
+describe("Downloader against the simulator", () => {
+  it("downloads originals once; a killed run resumes without partial, missing or duplicate files", async () => {
+    world = await photosWorld({ count: 14, seed: 21, video_ratio: 0, original_size: { min: 400_000, max: 2_000_000 } });
+    const photos = new PhotosService(world.session);
+    const list = await items(photos);
+
+    const first = await open(world, photos, { concurrency: 2 });
+    const controller = new AbortController();
+    const running = first.downloader.run(list, { signal: controller.signal });
+    while (!(await listFiles(path.join(dir, "library"))).some((f) => f.endsWith(".part"))) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    controller.abort();
+    await expect(running).rejects.toThrow();
+    await first.index.close();
+
+    const second = await open(world, photos, { concurrency: 3 });
+    const summary = await second.downloader.run(list);
+    await second.index.close();
+    expect(summary.failed).toBe(0);
+    await expectComplete(list);
+
+    const downloads = world.served("photos.download");
+    const third = await open(world, photos);
+    const results: boolean[] = [];
+    const again = await third.downloader.run(list, { onResult: (r) => results.push(r.isNew) });
+    await third.index.close();
+    expect(again).toMatchObject({ downloaded: 0, skipped: list.length, failed: 0 });
+    expect(results.every((isNew) => !isNew)).toBe(true);
+    expect(world.served("photos.download")).toBe(downloads);
+  });
+
+  it("keeps hostile iCloud filenames inside the library folder", async () => {
+    world = await photosWorld({
+      count: 40,
+      seed: 22,
+      hostile_filenames: true,
+      video_ratio: 0,
+      original_size: { min: 1000, max: 5000 },
+    });
+    const photos = new PhotosService(world.session);
+    const list = await items(photos);
+    const { index, downloader } = await open(world, photos, { folderStructure: "none" });
+    const summary = await downloader.run(list);
+    await index.close();
+    expect(summary).toMatchObject({ failed: 0, downloaded: list.length });
+    const everything = await listFiles(dir);
+    expect(everything.filter((f) => !f.startsWith(`library${path.sep}`) && !f.startsWith(`state${path.sep}`))).toEqual(
+      [],
+    );
+    await expectComplete(list);
+  });
+
+  it("re-queries the record once when the signed URL expired", async () => {
+    world = await photosWorld({ count: 3, seed: 23, original_size: { min: 1000, max: 5000 } });
+    const photos = new PhotosService(world.session);
+    const list = await items(photos);
+    world.sim.clock.advance(2 * 3600_000);
+    const lookups = world.sim.requests().filter((r) => r.route === "photos.records.lookup").length;
+    const { index, downloader } = await open(world, photos, { liveVideos: true });
+    const summary = await downloader.run(list);
+    await index.close();
+    expect(summary.failed).toBe(0);
+    // The 2 h jump also ends the web session: count the lookups that CloudKit answered (after re-auth).
+    const answered = world.sim.requests().filter((r) => r.route === "photos.records.lookup" && r.status === 200);
+    expect(answered.length - lookups).toBe(list.length);
+  });
+});

@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { SrpClient } from "../../src/icloud/srp.ts";
+import { computeVerifier, derivePasswordKey, toBytes } from "../../src/icloud/srp-group.ts";
+import { createSrpRecord, SrpServerSession } from "../../src/simulator/srp-server.ts";
+
+const Vector = z.object({
+  accountName: z.string(),
+  password: z.string(),
+  protocol: z.enum(["s2k", "s2k_fo"]),
+  iterations: z.number(),
+  salt: z.string(),
+  passwordKey: z.string(),
+  verifier: z.string(),
+  a: z.string(),
+  A: z.string(),
+  b: z.string(),
+  B: z.string(),
+  K: z.string(),
+  m1: z.string(),
+  m2: z.string(),
+});
+const fixture = z
+  .object({ vectors: z.array(Vector).min(1) })
+  .parse(JSON.parse(readFileSync(new URL("../fixtures/srp-vectors.json", import.meta.url), "utf8")));
+const b64 = (s: string) => Buffer.from(s, "base64");
+
+describe("GSA SRP against independent vectors", () => {
+  for (const [index, v] of fixture.vectors.entries()) {
+    describe(`vector ${index} (${v.protocol}, ${v.iterations} iterations)`, () => {
+      it("derives the password key and verifier", () => {
+        const key = derivePasswordKey(v.password, b64(v.salt), v.iterations, v.protocol);
+        expect(key.toString("base64")).toBe(v.passwordKey);
+        expect(toBytes(computeVerifier(b64(v.salt), key)).toString("base64")).toBe(v.verifier);
+      });
+
+      it("client computes A, K, M1 and M2", () => {
+        const client = new SrpClient(v.accountName, b64(v.a));
+        expect(client.publicKey).toBe(v.A);
+        const proof = client.computeProof(v.password, {
+          salt: v.salt,
+          b: v.B,
+          iteration: v.iterations,
+          protocol: v.protocol,
+        });
+        expect(proof.K.toString("base64")).toBe(v.K);
+        expect(proof.m1).toBe(v.m1);
+        expect(proof.m2).toBe(v.m2);
+      });
+
+      it("server computes B and accepts the vector's proof", () => {
+        const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
+        const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));
+        expect(server.publicKey).toBe(v.B);
+        expect(server.verify(v.m1, v.m2)).toBe(true);
+      });
+
+      it("server rejects a proof made with another password", () => {
+        const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
+        const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));
+        const wrong = new SrpClient(v.accountName, b64(v.a)).computeProof(`${v.password}!`, {
+          salt: v.salt,
+          b: v.B,
+          iteration: v.iterations,
+          protocol: v.protocol,
+        });
+        expect(server.verify(wrong.m1, wrong.m2)).toBe(false);
+      });
+    });
+  }
+});

@@ -1,0 +1,214 @@
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { COMMAND_NAMES, COMMAND_SCHEMAS, type CommandName } from "../../src/engine/commands.ts";
+import { EngineError } from "../../src/errors.ts";
+import type { Logger } from "../../src/logger.ts";
+import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
+import { parseRequest } from "../../src/mqtt/requests.ts";
+import {
+  BROKERS,
+  FakeEngine,
+  HaClient,
+  json,
+  SECRET_CODE,
+  SECRET_PASSWORD,
+  sleep,
+  type TestBroker,
+} from "../support/mqtt.ts";
+
+const REQ = "icloud2mqtt/bridge/request";
+const RES = "icloud2mqtt/bridge/response";
+
+const VALID: Record<CommandName, Record<string, unknown>> = {
+  mfa: { account: "acct1", code: SECRET_CODE },
+  resend_mfa: { account: "acct1", method: "sms", phone_number_id: 1 },
+  choice: { account: "acct1", choice: "sms" },
+  sync: { account: "acct1", data_types: ["fmip.devices"] },
+  reauthenticate: { account: "acct1" },
+  locate: { account: "acct1", device: "dev-1" },
+  play_sound: { account: "acct1", device: "dev-1" },
+  send_message: { account: "acct1", device: "dev-1", text: "Where are you?" },
+  lost_mode: { account: "acct1", device: "dev-1", passcode: "4321", text: "Lost" },
+};
+
+describe("parseRequest", () => {
+  const parse = (command: string, payload: string) => parseRequest(command, Buffer.from(payload));
+
+  it("takes the transaction out before the schema and keeps it", () => {
+    const result = parse("sync", '{"account":"a","transaction":"t1"}');
+    expect(result).toEqual({ ok: true, command: "sync", input: { account: "a" }, transaction: "t1" });
+  });
+
+  it("reads an empty payload as {} and bare digits as an MFA code", () => {
+    expect(parse("reauthenticate", "")).toMatchObject({ ok: true, input: {} });
+    expect(parse("mfa", " 012345\n")).toMatchObject({ ok: true, input: { code: "012345" } });
+  });
+
+  it("takes 4 to 8 digit codes (legacy two-step codes are 4 digits; the session checks the length)", () => {
+    for (const code of ["0123", "12345678"]) {
+      expect(parse("mfa", code)).toMatchObject({ ok: true, input: { code } });
+      expect(parse("mfa", JSON.stringify({ code }))).toMatchObject({ ok: true, input: { code } });
+      expect(COMMAND_SCHEMAS.mfa.safeParse({ code }).success).toBe(true);
+    }
+    for (const code of ["123", "123456789", "12a4", "abcd", "", "１２３４"]) {
+      expect(parse("mfa", JSON.stringify({ code })).ok).toBe(false);
+      expect(COMMAND_SCHEMAS.mfa.safeParse({ code }).success).toBe(false);
+    }
+    expect(parse("mfa", "abcd").ok).toBe(false);
+  });
+
+  it.each([
+    ["mfa", "{not json", /invalid JSON/],
+    ["mfa", "[1,2]", /must be a JSON object/],
+    ["mfa", "123", /code: code must be 4 to 8 digits/],
+    ["mfa", "123456789", /code: code must be 4 to 8 digits/],
+    ["mfa", '{"code":"12345a"}', /code: code must be 4 to 8 digits/],
+    ["play_sound", '{"account":"a"}', /'play_sound' request: device: /],
+    ["sync", '{"dat_types":["fmip.devices"]}', /Unrecognized key.*dat_types/],
+    ["reboot", "{}", /unknown command 'reboot'/],
+    ["sync", '{"transaction":{"x":1}}', /transaction/],
+  ])("rejects %s %s", (command, payload, message) => {
+    const result = parse(command, payload);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe("INVALID_INPUT");
+      expect(result.error.message).toMatch(message);
+      expect(result.error.message).not.toContain("12345");
+    }
+  });
+});
+
+for (const spec of BROKERS) {
+  describe.skipIf(spec.skip)(`MQTT requests against ${spec.name}`, () => {
+    let broker: TestBroker;
+    let engine: FakeEngine;
+    let bridge: MqttFrontend;
+    let ha: HaClient;
+    const logLines: string[] = [];
+    const logger: Logger = {
+      debug: (m, c) => logLines.push(`${m} ${JSON.stringify(c)}`),
+      info: (m, c) => logLines.push(`${m} ${JSON.stringify(c)}`),
+      warn: (m, c) => logLines.push(`${m} ${JSON.stringify(c)}`),
+      error: (m, c) => logLines.push(`${m} ${JSON.stringify(c)}`),
+      child: () => logger,
+    };
+
+    beforeAll(async () => {
+      broker = await spec.start();
+      engine = new FakeEngine();
+      ha = await HaClient.connect(broker.url);
+      bridge = new MqttFrontend({
+        api: engine,
+        logger,
+        options: {
+          url: broker.url,
+          username: "bridge",
+          password: SECRET_PASSWORD,
+          republishDelayMs: 50,
+          staleSweepMs: 100,
+        },
+      });
+      await bridge.start();
+      await ha.waitFor((m) => m.topic === "icloud2mqtt/bridge/state");
+    });
+    afterAll(async () => {
+      await bridge.stop();
+      await ha.close();
+      await broker.close();
+    });
+    afterEach(() => {
+      engine.handler = async (command) => ({ accepted: command });
+    });
+
+    async function request(command: string, payload: string): Promise<unknown> {
+      const mark = ha.messages.length;
+      await ha.publish(`${REQ}/${command}`, payload);
+      return json(await ha.waitFor((m) => m.topic === `${RES}/${command}`, 5_000, mark));
+    }
+
+    it.each(COMMAND_NAMES)(
+      "%s: ok response with the transaction echoed, input passed to the engine",
+      async (command) => {
+        const before = engine.executed.length;
+        const response = await request(command, JSON.stringify({ ...VALID[command], transaction: `tx-${command}` }));
+        expect(response).toEqual({ status: "ok", data: { accepted: command }, transaction: `tx-${command}` });
+        expect(engine.executed.slice(before)).toEqual([{ command, input: VALID[command] }]);
+      },
+    );
+
+    it("answers without a transaction when none was sent; numeric transactions are echoed", async () => {
+      expect(await request("sync", "")).toEqual({ status: "ok", data: { accepted: "sync" } });
+      expect(await request("sync", '{"transaction":7}')).toMatchObject({ transaction: 7 });
+    });
+
+    it.each([
+      ["mfa", "{oops", "invalid JSON in the 'mfa' request payload", undefined],
+      ["launch_rocket", '{"transaction":"t9"}', "unknown command 'launch_rocket'", "t9"],
+      ["play_sound", '{"account":"acct1","transaction":"t2"}', "invalid 'play_sound' request: device:", "t2"],
+      ["mfa", '{"account":"acct1","code":"123456789","transaction":"t3"}', "code: code must be 4 to 8 digits", "t3"],
+      ["mfa", "123", "code: code must be 4 to 8 digits", undefined],
+    ])("%s %s → error response, engine not called", async (command, payload, message, transaction) => {
+      const before = engine.executed.length;
+      const response = (await request(command, payload)) as Record<string, unknown>;
+      expect(response).toMatchObject({ status: "error", data: { code: "INVALID_INPUT", retryable: false, info: {} } });
+      expect(response["error"]).toContain(message);
+      expect(response["transaction"]).toBe(transaction);
+      expect(engine.executed.length).toBe(before);
+    });
+
+    it("maps an engine EngineError to an error response with its code, never echoing the MFA code", async () => {
+      engine.handler = async (_command, input) => {
+        const code = (input as { code: string }).code;
+        throw new EngineError("CODE_INVALID", `Apple rejected code ${code}`, { info: { attempts_left: 2 } });
+      };
+      const response = await request("mfa", JSON.stringify({ account: "acct1", code: SECRET_CODE, transaction: "t" }));
+      expect(response).toEqual({
+        status: "error",
+        data: { code: "CODE_INVALID", retryable: false, info: { attempts_left: 2 } },
+        error: "Apple rejected code [redacted]",
+        transaction: "t",
+      });
+      engine.handler = async () => {
+        throw new Error("boom");
+      };
+      expect(await request("sync", "{}")).toMatchObject({
+        status: "error",
+        error: "boom",
+        data: { code: "UNEXPECTED_RESPONSE" },
+      });
+    });
+
+    it("accepts the bare code the HA text entity would send without a template", async () => {
+      const before = engine.executed.length;
+      expect(await request("mfa", SECRET_CODE)).toMatchObject({ status: "ok" });
+      expect(engine.executed.slice(before)).toEqual([{ command: "mfa", input: { code: SECRET_CODE } }]);
+    });
+
+    it("publishes the account discovery exactly as the golden file", async () => {
+      const config = ha.last("homeassistant/device/icloud2mqtt_account_acct1/config");
+      const golden = JSON.parse(
+        readFileSync(new URL("../golden/mqtt/account-all-services.json", import.meta.url), "utf8"),
+      );
+      expect(json(config)).toEqual(golden);
+      expect(config?.retain).toBe(false); // live delivery; retained copy checked in the bridge tests
+    });
+
+    it("never publishes or logs the MFA code or the broker password", async () => {
+      await request("mfa", JSON.stringify({ code: SECRET_CODE }));
+      await sleep(100);
+      const published = ha.messages.filter((m) => !m.topic.startsWith(`${REQ}/`));
+      expect(published.length).toBeGreaterThan(10);
+      for (const m of published) {
+        const text = m.payload.toString("latin1");
+        expect(text).not.toContain(SECRET_CODE);
+        expect(text).not.toContain(SECRET_PASSWORD);
+      }
+      expect(logLines.length).toBeGreaterThan(0);
+      for (const line of logLines) {
+        expect(line).not.toContain(SECRET_CODE);
+        expect(line).not.toContain(SECRET_PASSWORD);
+      }
+      expect(engine.executed.some((e) => JSON.stringify(e.input).includes(SECRET_CODE))).toBe(true);
+    });
+  });
+}

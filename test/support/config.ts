@@ -1,0 +1,13 @@
+import type { AccountConfig } from "../../src/config/account-schema.ts";
+import { resolveConfig } from "../../src/config/load.ts";
+
+/** A validated account config with the given `calls` section (everything else default). */
+export async function parseConfig(calls: Record<string, unknown>): Promise<AccountConfig> {
+  const { config } = await resolveConfig({
+    accounts: [{ id: "t", username: "t@example.com", calls }],
+    http: { enabled: false },
+  });
+  const account = config.accounts[0];
+  if (!account) throw new Error("no account");
+  return account;
+}

@@ -1,0 +1,80 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ICloudSession } from "../../src/icloud/session.ts";
+import { SessionStore } from "../../src/icloud/session-store.ts";
+import type { Logger } from "../../src/logger.ts";
+import type { ServiceRoutesFactory } from "../../src/simulator/context.ts";
+import { parseScenario, type ScenarioInput } from "../../src/simulator/scenario.ts";
+import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
+
+type AccountInput = ScenarioInput["accounts"][number];
+
+export const PASSWORD = "correct horse battery staple";
+
+export function account(appleId: string, extra: Partial<AccountInput> = {}): AccountInput {
+  return { apple_id: appleId, password: PASSWORD, srp: { protocol: "s2k", iterations: 1000 }, ...extra };
+}
+
+/** A tiny service on the simulator (via its service context) to exercise `request()` re-auth. */
+export const echoService: ServiceRoutesFactory = (ctx) => [
+  {
+    id: "test.echo",
+    method: ["GET", "POST"],
+    path: "/test/echo",
+    handle: (req) => {
+      const who = ctx.authenticate(req);
+      if (!who) return { status: Number(req.url.searchParams.get("deny") ?? 421), json: { error: "no session" } };
+      return { status: 200, json: { dsid: who.dsid, query: Object.fromEntries(req.url.searchParams) } };
+    },
+  },
+];
+
+export async function simulator(
+  accounts: AccountInput[],
+  extra: Omit<ScenarioInput, "accounts"> = {},
+): Promise<SimulatorHandle> {
+  return startSimulator({ scenario: parseScenario({ accounts, ...extra }), port: 0, services: [echoService] });
+}
+
+export async function stateDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "icloud-session-"));
+}
+
+export interface TestSessionOptions {
+  password?: string;
+  dir?: string;
+  logger?: Logger;
+  delays?: number[];
+}
+
+/** A session against the simulator with a store and instant (recorded) back-off. */
+export async function openSession(
+  sim: SimulatorHandle,
+  username: string,
+  options: TestSessionOptions = {},
+): Promise<ICloudSession> {
+  const dir = options.dir ?? (await stateDir());
+  const delays = options.delays ?? [];
+  return ICloudSession.open({
+    username,
+    password: options.password ?? PASSWORD,
+    endpoint: sim.url,
+    store: new SessionStore(dir),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    http: {
+      backoff: { baseMs: 100, maxMs: 1000, tries: 3 },
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    },
+  });
+}
+
+export function shownCode(sim: SimulatorHandle, appleId: string): string {
+  const shown = sim.deviceCode(appleId);
+  if (!shown) throw new Error("no code shown");
+  return shown.code;
+}
+
+export const DAY = 86_400_000;
