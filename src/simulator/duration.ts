@@ -2,7 +2,7 @@ import { z } from "zod";
 import { tryParseDuration } from "../util/duration.ts";
 
 function durationMs(value: string, ctx: z.RefinementCtx, hint: string): number {
-  const ms = tryParseDuration(value);
+  const ms = tryParseDuration(value, { allowZero: true });
   if (ms === undefined) {
     ctx.addIssue({ code: "custom", message: `not a duration: ${value}${hint}` });
     return z.NEVER;

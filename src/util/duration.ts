@@ -8,8 +8,11 @@ const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 const SECONDS_RE = /^\d+(?:\.\d+)?$/;
 
-/** Milliseconds for a duration, or `undefined` when `value` is not one. Zero and negatives are not durations. */
-export function tryParseDuration(value: unknown): number | undefined {
+/**
+ * Milliseconds for a duration, or `undefined` when `value` is not one. Negatives are never durations;
+ * zero is one only with `allowZero` (a simulator clock offset), never for configured intervals.
+ */
+export function tryParseDuration(value: unknown, options: { allowZero?: boolean } = {}): number | undefined {
   let ms: number;
   if (typeof value === "number") {
     ms = value * 1_000;
@@ -26,7 +29,7 @@ export function tryParseDuration(value: unknown): number | undefined {
   } else {
     return undefined;
   }
-  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : undefined;
+  return Number.isFinite(ms) && (ms > 0 || (options.allowZero === true && ms === 0)) ? Math.round(ms) : undefined;
 }
 
 /** Milliseconds for `"30m"`, `"1h30m"`, `"500ms"` or a number of seconds. Throws on anything else. */
