@@ -1,0 +1,26 @@
+/**
+ * `icloud2mqtt/engine`: the engine as a library. Everything a front-end (the CLI, Node-RED,
+ * Homebridge, your own code) needs to embed the engine or talk to one: the Engine, its API type,
+ * command schemas, events, the ricloud data types, coded errors and the Logger seam. Importing this
+ * loads no MQTT broker, HTTP server, simulator or pino.
+ */
+
+export { EngineError, ERROR_CODES, type ErrorCode, isEngineError, toEngineError } from "../errors.ts";
+export type { CallkitCall } from "../icloud/calls/types.ts";
+export type { FmipDevice } from "../icloud/findmy/types.ts";
+export type { IcplAsset } from "../icloud/photos/types.ts";
+export { type Logger, type LogLevel, silentLogger } from "../logger.ts";
+export type { AccountState, ServiceStatus, SessionView } from "./account-state.ts";
+export type { AccountSnapshot, AccountSummary, EngineApi } from "./api.ts";
+export {
+  COMMAND_NAMES,
+  COMMAND_SCHEMAS,
+  type CommandInput,
+  type CommandName,
+  DATA_TYPES,
+  type DataType,
+  isCommandName,
+} from "./commands.ts";
+export { Engine, type EngineOptions } from "./engine.ts";
+export { EventBus } from "./event-bus.ts";
+export type { EngineEvents, LogEntry } from "./events.ts";
