@@ -45,7 +45,7 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
   try {
     const broker = config.mqtt.url === null ? await startBroker(config, logger) : undefined;
     if (broker) started.push(() => broker.close());
-    const engine = new Engine({ config, logger });
+    const engine = new Engine({ accounts: config.accounts, stateDir: config.state_dir, logger });
     await engine.load();
     const mqtt = new MqttFrontend({ api: engine, logger, options: await mqttOptions(config, broker, options) });
     await mqtt.start();

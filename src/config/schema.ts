@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountSchema } from "./account-schema.ts";
+import { AccountListSchema } from "../engine/account-config.ts";
 import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
 
 /**
@@ -11,12 +11,12 @@ import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fie
 export {
   ACCOUNT_ID_PATTERN,
   type AccountConfig,
+  type AccountConfigInput,
   AccountSchema,
-  type CallsConfig,
-  type FindMyConfig,
-  PHOTO_STRUCTURE_TOKENS,
-  type PhotosConfig,
-} from "./account-schema.ts";
+} from "../engine/account-config.ts";
+export type { CallsConfig } from "../engine/services/calls/index.ts";
+export type { FindMyConfig } from "../engine/services/findmy/index.ts";
+export { PHOTO_STRUCTURE_TOKENS, type PhotosConfig } from "../engine/services/photos/index.ts";
 export { parseDuration, parseSchedule, type Schedule } from "./schedule.ts";
 
 export const CONFIG_VERSION = 1;
@@ -153,29 +153,12 @@ export const ConfigSchema = z
       .min(1)
       .default(DEFAULT_STATE_DIR)
       .describe("Directory for sessions (0600), engine state and the downloads index. Env: ICLOUD2MQTT_STATE_DIR."),
-    accounts: z
-      .array(AccountSchema, {
-        error: (issue) => (issue.input === undefined ? "at least one account is required" : undefined),
-      })
-      .min(1, "at least one account is required")
-      .superRefine(uniqueAccountIds, { when: (payload) => Array.isArray(payload.value) })
-      .describe("iCloud accounts; at least one."),
+    accounts: AccountListSchema.describe("iCloud accounts; at least one."),
     mqtt: MqttSchema.prefault({}),
     http: HttpSchema.prefault({}),
     push: PushSchema.prefault({}),
   })
   .describe("icloud2mqtt configuration.");
-
-/** Runs even when some accounts are invalid, so a duplicate id is reported together with other problems. */
-function uniqueAccountIds(accounts: ReadonlyArray<{ id?: unknown } | undefined>, ctx: z.RefinementCtx): void {
-  const seen = new Set<unknown>();
-  accounts.forEach((account, index) => {
-    const id = account?.id;
-    if (typeof id !== "string") return;
-    if (seen.has(id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `duplicate account id "${id}"` });
-    seen.add(id);
-  });
-}
 
 export type Config = z.output<typeof ConfigSchema>;
 /** The configuration as written (every key with a default is optional). */

@@ -1,24 +1,21 @@
-import type { AccountConfig } from "../config/account-schema.ts";
 import { parseDuration, parseSchedule } from "../config/schedule.ts";
 import { EngineError, toEngineError } from "../errors.ts";
-import type { CallkitCall } from "../icloud/calls/types.ts";
-import type { FmipDevice } from "../icloud/findmy/types.ts";
-import type { IcplAsset } from "../icloud/photos/types.ts";
 import { ICloudSession } from "../icloud/session.ts";
 import type { SessionStore } from "../icloud/session-store.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 import type { Logger } from "../logger.ts";
+import type { AccountConfig } from "./account-config.ts";
 import type { AccountState } from "./account-state.ts";
-import { initialStatus, render, type ServiceKey, type StatusFields } from "./account-status.ts";
+import { initialStatus, render, type StatusFields } from "./account-status.ts";
 import type { AccountSnapshot } from "./api.ts";
-import { CallsJob } from "./calls-job.ts";
 import type { DataType } from "./commands.ts";
 import type { EventBus } from "./event-bus.ts";
 import type { EngineEvents } from "./events.ts";
-import { FindMyJob } from "./findmy-job.ts";
-import { PhotosJob } from "./photos-job.ts";
 import type { Scheduler } from "./scheduler.ts";
-import type { EngineState, EngineStateStore } from "./state-store.ts";
+import { GENERIC_SERVICES, type GenericService } from "./services/generic.ts";
+import type { ServiceContext, ServiceEvents, ServiceJob, ServiceRuntime } from "./services/service-module.ts";
+import type { ServiceKey } from "./services/types.ts";
+import type { EngineStateStore, StoredSections } from "./state-store.ts";
 
 export interface RunnerDeps {
   config: AccountConfig;
@@ -34,11 +31,6 @@ export interface RunnerDeps {
   retryDelayMs?: number;
 }
 
-const SERVICE_OF: Record<DataType, ServiceKey> = {
-  "fmip.devices": "findmy",
-  "icpl.photos": "photos",
-  "callkit.calls": "calls",
-};
 const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3_600_000;
 
@@ -52,12 +44,9 @@ export class AccountRunner {
   readonly session: ICloudSession;
   readonly #d: RunnerDeps;
   readonly #fields: StatusFields;
-  #state!: EngineState;
-  #findmy: FindMyJob | undefined;
-  #photos: PhotosJob | undefined;
-  #calls: CallsJob | undefined;
-  #latestThumbnail: Buffer | null = null;
-  #latestId: string | undefined;
+  /** The account's state file: the enabled services' live states, and disabled ones' sections as found. */
+  #sections: StoredSections = {};
+  readonly #runtimes = new Map<ServiceKey, ServiceRuntime<unknown>>();
   #mfaTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #retryMin: number;
@@ -73,7 +62,9 @@ export class AccountRunner {
     this.#retryMin = deps.retryDelayMs ?? RETRY_MIN_MS;
     this.#retryDelay = this.#retryMin;
     const c = deps.config;
-    this.#fields = initialStatus({ findmy: c.findmy.enabled, photos: c.photos.enabled, calls: c.calls.enabled });
+    this.#fields = initialStatus(
+      Object.fromEntries(GENERIC_SERVICES.map((m) => [m.key, this.#enabled(m)])) as Record<ServiceKey, boolean>,
+    );
     this.session = new ICloudSession({
       username: c.username,
       ...(c.password === null ? {} : { password: c.password }),
@@ -84,34 +75,30 @@ export class AccountRunner {
     });
   }
 
-  /** Loads the persisted state and session, so snapshots are complete before front-ends connect. */
+  /** Loads the persisted state and session and starts the services, so snapshots are complete before front-ends connect. */
   async load(): Promise<void> {
     if (this.#loaded) return;
     this.#loaded = true;
-    this.#state = await this.#d.store.load(this.id);
-    this.#latestId = (this.#state.photos.latest as IcplAsset | null)?.id;
-    this.#latestThumbnail = this.#latestId === undefined ? null : await this.#d.store.loadThumbnail(this.id);
+    this.#sections = await this.#d.store.load(this.id);
+    for (const module of GENERIC_SERVICES) {
+      if (!this.#enabled(module)) continue;
+      const state = this.#parseState(module);
+      this.#sections[module.key] = state;
+      const runtime = await module.start(this.#context(module, state));
+      if (runtime.jobs[0]?.name !== module.key)
+        throw new Error(`service ${module.key}: its first job must be named after the service`);
+      this.#runtimes.set(module.key as ServiceKey, runtime);
+    }
     await this.session.load();
   }
 
   async start(): Promise<void> {
     await this.load();
     this.session.onChange((snapshot) => this.#onSession(snapshot));
-    const c = this.#d.config;
-    const transport = this.session;
-    const log = this.#d.log;
-    if (c.findmy.enabled) {
-      this.#findmy = new FindMyJob(transport, c.findmy, log);
-      this.#schedule("findmy", c.findmy.schedule, () => this.#refreshDevices());
-      if (c.findmy.locate !== "none") this.#schedule("locate", c.findmy.locate_schedule, () => this.#locate());
-    }
-    if (c.photos.enabled) {
-      this.#photos = new PhotosJob(transport, c.photos, { stateDir: this.#d.stateDir, account: this.id, log });
-      this.#schedule("photos", c.photos.schedule, () => this.#pollPhotos());
-    }
-    if (c.calls.enabled) {
-      this.#calls = new CallsJob(transport, c.calls, log);
-      this.#schedule("calls", c.calls.schedule, () => this.#pollCalls());
+    for (const [key, runtime] of this.#runtimes) {
+      for (const job of runtime.jobs) {
+        this.#d.scheduler.add(`${this.id}/${job.name}`, parseSchedule(job.schedule), () => this.#runJob(key, job));
+      }
     }
     this.#publish();
     void this.authenticate("sync");
@@ -121,8 +108,7 @@ export class AccountRunner {
     this.#stopped = true;
     clearTimeout(this.#mfaTimer);
     clearTimeout(this.#retryTimer);
-    this.#calls?.close();
-    await this.#photos?.close();
+    for (const runtime of this.#runtimes.values()) await runtime.close?.();
     await this.session.flush();
   }
 
@@ -131,13 +117,54 @@ export class AccountRunner {
   }
 
   snapshot(): AccountSnapshot {
-    const latest = this.#state?.photos.latest as IcplAsset | null | undefined;
+    const services = Object.fromEntries(
+      GENERIC_SERVICES.map((m) => [m.key, this.#runtimes.get(m.key as ServiceKey)?.snapshot() ?? m.emptySnapshot()]),
+    );
+    return { state: this.state, ...services } as AccountSnapshot;
+  }
+
+  /** The running service `key`; refuses when it is disabled for this account or the session is not active. */
+  service(key: ServiceKey): ServiceRuntime<unknown> {
+    const runtime = this.#runtimes.get(key);
+    if (runtime === undefined) {
+      const title = GENERIC_SERVICES.find((m) => m.key === key)?.title ?? key;
+      throw new EngineError("SERVICE_NOT_AVAILABLE", `${title} is disabled for this account`);
+    }
+    if (this.session.state !== "active") throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
+    return runtime;
+  }
+
+  #enabled(module: GenericService): boolean {
+    return module.enabled((this.#d.config as unknown as Record<string, unknown>)[module.key]);
+  }
+
+  /** The service's section of the state file, parsed with its schema; empty (and logged) when it does not parse. */
+  #parseState(module: GenericService): unknown {
+    const raw = this.#sections[module.key] ?? module.legacyState?.(this.#sections) ?? {};
+    const parsed = module.state.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    this.#d.log.warn(`stored ${module.title} state is invalid; starting that service from an empty state`, {
+      service: module.key,
+      problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`),
+    });
+    return module.state.parse({});
+  }
+
+  #context(module: GenericService, state: unknown): ServiceContext<unknown, unknown, ServiceEvents> {
+    const { bus, store, log } = this.#d;
+    const account = this.id;
+    const emit = bus.emit.bind(bus) as (event: string, payload: unknown) => void;
     return {
-      state: this.state,
-      devices: Object.values(this.#state?.devices ?? {}) as FmipDevice[],
-      lastCall: (this.#state?.calls.last ?? null) as CallkitCall | null,
-      latestPhoto: latest ? { asset: latest, thumbnail: this.#latestThumbnail } : null,
-      photoCount: this.#state?.photos.count ?? null,
+      account,
+      config: (this.#d.config as unknown as Record<string, unknown>)[module.key],
+      state,
+      transport: this.session,
+      stateDir: this.#d.stateDir,
+      log: log.child({ service: module.key }),
+      emit: (event, payload) => emit(event, { account, ...payload }),
+      save: () => this.#save(),
+      loadFile: (name) => store.loadFile(account, name),
+      saveFile: (name, data) => store.saveFile(account, name, data),
     };
   }
 
@@ -217,45 +244,20 @@ export class AccountRunner {
   /** Runs the given services (all enabled ones by default) now; resolves when they finished. */
   async sync(dataTypes?: readonly DataType[]): Promise<void> {
     if (this.#stopped) return;
-    const services = (dataTypes ?? ["fmip.devices", "icpl.photos", "callkit.calls"]).map((t) => SERVICE_OF[t]);
+    const keys = GENERIC_SERVICES.filter((m) => dataTypes === undefined || dataTypes.includes(m.dataType as DataType));
     const jobs: Promise<void>[] = [];
-    for (const service of new Set(services)) {
-      if (!this.#fields.services[service].enabled) continue;
-      jobs.push(this.#d.scheduler.trigger(`${this.id}/${service}`));
+    for (const { key } of keys) {
+      if (this.#runtimes.has(key as ServiceKey)) jobs.push(this.#d.scheduler.trigger(`${this.id}/${key}`));
     }
     await Promise.all(jobs);
   }
 
-  /** Locates one device (or the configured ones) now; runs after any Find My job in progress. */
-  async locate(device?: string): Promise<FmipDevice[]> {
-    const changes = await this.#requireFindMy().locate(this.#state, device);
-    await this.#save();
-    return this.#emitDevices(changes);
-  }
-
-  findMy(device: string): { service: FindMyJob["service"]; id: string } {
-    const job = this.#requireFindMy();
-    return { service: job.service, id: job.resolve(this.#state, device) };
-  }
-
   #save(): Promise<void> {
-    return this.#d.store.save(this.id, this.#state);
+    return this.#d.store.save(this.id, this.#sections);
   }
 
-  #requireFindMy(): FindMyJob {
-    if (!this.#findmy) throw new EngineError("SERVICE_NOT_AVAILABLE", "Find My is disabled for this account");
-    if (this.session.state !== "active") throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
-    return this.#findmy;
-  }
-
-  #schedule(service: ServiceKey | "locate", value: string | number, run: () => Promise<void>): void {
-    const schedule = parseSchedule(value);
-    this.#d.scheduler.add(`${this.id}/${service}`, schedule, () => this.#runService(service, run));
-  }
-
-  async #runService(service: ServiceKey | "locate", run: () => Promise<void>): Promise<void> {
+  async #runJob(key: ServiceKey, job: ServiceJob): Promise<void> {
     if (this.#stopped || this.session.state !== "active") return;
-    const key: ServiceKey = service === "locate" ? "findmy" : service;
     this.#running += 1;
     if (this.#running === 1) this.#d.clearLog();
     this.#update({
@@ -266,7 +268,7 @@ export class AccountRunner {
       progressMsg: `Syncing ${key}...`,
     });
     try {
-      await run();
+      await job.run();
       this.#fields.services[key] = {
         ...this.#fields.services[key],
         available: true,
@@ -293,61 +295,6 @@ export class AccountRunner {
       else this.#publish();
       await this.#save().catch((e: unknown) => this.#d.log.error(toEngineError(e).message));
     }
-  }
-
-  async #refreshDevices(): Promise<void> {
-    if (this.#findmy) this.#emitDevices(await this.#findmy.refresh(this.#state));
-  }
-
-  async #locate(): Promise<void> {
-    if (this.#findmy) this.#emitDevices(await this.#findmy.locate(this.#state));
-  }
-
-  #emitDevices(changes: { updated: FmipDevice[]; removed: string[] }): FmipDevice[] {
-    for (const device of changes.updated) this.#d.bus.emit("device.updated", { account: this.id, device });
-    for (const deviceId of changes.removed) this.#d.bus.emit("device.removed", { account: this.id, deviceId });
-    return changes.updated;
-  }
-
-  async #pollPhotos(): Promise<void> {
-    if (!this.#photos) return;
-    const before = this.#state.photos.count;
-    const result = await this.#photos.poll(this.#state);
-    result.commit();
-    await this.#save();
-    const previous = this.#latestId;
-    if (result.latest) {
-      if (result.latest.thumbnail) {
-        this.#latestThumbnail = result.latest.thumbnail;
-        await this.#d.store.saveThumbnail(this.id, result.latest.thumbnail);
-      }
-      this.#latestId = result.latest.asset.id;
-    }
-    for (const asset of result.fresh) {
-      const thumbnail = asset.id === result.latest?.asset.id ? result.latest.thumbnail : null;
-      this.#d.bus.emit("photo.new", { account: this.id, asset, thumbnail });
-    }
-    if (result.latest && result.latest.asset.id !== previous) {
-      this.#d.bus.emit("photo.latest", {
-        account: this.id,
-        asset: result.latest.asset,
-        thumbnail: this.#latestThumbnail,
-      });
-    }
-    if (result.count !== null && result.count !== before) {
-      this.#d.bus.emit("photo.count", { account: this.id, count: result.count });
-    }
-  }
-
-  async #pollCalls(): Promise<void> {
-    if (!this.#calls) return;
-    const previous = (this.#state.calls.last as CallkitCall | null)?.id;
-    const result = await this.#calls.poll(this.#state);
-    this.#state.calls = { cursor: result.cursor, last: result.last };
-    await this.#save();
-    for (const call of result.calls) this.#d.bus.emit("call.new", { account: this.id, call });
-    if (result.last && result.last.id !== previous)
-      this.#d.bus.emit("call.last", { account: this.id, call: result.last });
   }
 
   /**

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { SERVICES } from "./services/registry.ts";
+import type { ServiceKey } from "./services/types.ts";
 
 /** The iCloud session as front-ends see it (ricloud's session model; never any secret). */
 export const SessionViewSchema = z.object({
@@ -28,6 +30,14 @@ export const ServiceStatusSchema = z.object({
 });
 export type ServiceStatus = z.infer<typeof ServiceStatusSchema>;
 
+/** One status per registered service, keyed by the service's key. */
+const ServicesStatusSchema = z.object(
+  Object.fromEntries(SERVICES.map((service) => [service.key, ServiceStatusSchema])) as Record<
+    ServiceKey,
+    typeof ServiceStatusSchema
+  >,
+);
+
 /**
  * Per-account state, shaped like icloud-photos-sync's `/api/state` (camelCase keys kept for
  * compatibility) plus the session and per-service status. `blocked` means waiting for MFA.
@@ -43,6 +53,6 @@ export const AccountStateSchema = z.object({
   progress: z.number().nullable(),
   trustedPhoneNumbers: z.array(z.object({ id: z.number(), maskedNumber: z.string() })).optional(),
   session: SessionViewSchema,
-  services: z.object({ findmy: ServiceStatusSchema, photos: ServiceStatusSchema, calls: ServiceStatusSchema }),
+  services: ServicesStatusSchema,
 });
 export type AccountState = z.infer<typeof AccountStateSchema>;

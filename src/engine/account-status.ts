@@ -1,7 +1,7 @@
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 import type { AccountState, ServiceStatus, SessionView } from "./account-state.ts";
-
-export type ServiceKey = "findmy" | "photos" | "calls";
+import { SERVICES } from "./services/registry.ts";
+import type { ServiceKey } from "./services/types.ts";
 
 /** The mutable part of an account's state; `AccountRunner` owns one and renders it with `render`. */
 export interface StatusFields {
@@ -31,7 +31,10 @@ export function initialStatus(enabled: Record<ServiceKey, boolean>): StatusField
     prevTrigger: null,
     progressMsg: null,
     progress: null,
-    services: { findmy: service(enabled.findmy), photos: service(enabled.photos), calls: service(enabled.calls) },
+    services: Object.fromEntries(SERVICES.map(({ key }) => [key, service(enabled[key])])) as Record<
+      ServiceKey,
+      ServiceStatus
+    >,
   };
 }
 

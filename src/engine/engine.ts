@@ -1,38 +1,64 @@
-import type { Config } from "../config/schema.ts";
+import type { z } from "zod";
 import { EngineError } from "../errors.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { VERSION } from "../version.ts";
+import { type AccountConfig, type AccountConfigInput, AccountListSchema } from "./account-config.ts";
 import { AccountRunner } from "./account-runner.ts";
 import type { AccountSnapshot, AccountSummary, EngineApi } from "./api.ts";
-import { COMMAND_SCHEMAS, type CommandInput, type CommandName } from "./commands.ts";
+import {
+  COMMAND_SCHEMAS,
+  type CommandInput,
+  type CommandName,
+  type CommandResult,
+  type CommandResults,
+  isCoreCommand,
+  type SessionOutcome,
+} from "./commands.ts";
 import { EventBus } from "./event-bus.ts";
 import type { EngineEvents, LogEntry } from "./events.ts";
 import { LogBuffer } from "./log-buffer.ts";
 import { Scheduler } from "./scheduler.ts";
+import { GENERIC_SERVICES } from "./services/generic.ts";
+import type { ServiceKey } from "./services/types.ts";
 import { EngineStateStore } from "./state-store.ts";
 import { teeLogger } from "./tee-logger.ts";
 
 export interface EngineOptions {
-  config: Config;
+  /** The accounts to run, as in the configuration's `accounts:` (parsed here; defaults filled in). */
+  accounts: readonly AccountConfigInput[];
+  /** Where sessions (0600), engine state and download indexes live. */
+  stateDir: string;
+  /** Defaults to a logger that drops everything. */
   logger?: Logger;
   /** First retry delay after a transient sign-in failure (tests shorten it); default one minute. */
   retryDelayMs?: number;
 }
 
-/** The bridge's core: one runner per account behind the one API all front-ends use. */
+/** `code: message; key.path: message` from a zod error, never quoting the input. */
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
+}
+
+/**
+ * The engine: one runner per account behind the one API all front-ends use. Embed it with
+ * `new Engine({ accounts, stateDir, logger })`, `await engine.start()`, subscribe to `engine.bus`,
+ * run commands with `engine.execute(…)`, and `await engine.stop()`.
+ */
 export class Engine implements EngineApi {
   readonly bus: EventBus<EngineEvents>;
   readonly version = VERSION;
+  readonly #accounts: readonly AccountConfig[];
   readonly #runners = new Map<string, AccountRunner>();
   readonly #scheduler: Scheduler;
   readonly #logs = new LogBuffer();
   readonly #log: Logger;
-  readonly #config: Config;
 
   constructor(options: EngineOptions) {
-    this.#config = options.config;
+    const accounts = AccountListSchema.safeParse(options.accounts);
+    if (!accounts.success) throw new EngineError("CONFIG_INVALID", `accounts: ${describe(accounts.error)}`);
+    this.#accounts = accounts.data;
     const base = options.logger ?? silentLogger;
     this.bus = new EventBus<EngineEvents>(base.child({ module: "bus" }));
     const sink = (entry: LogEntry) => {
@@ -41,10 +67,10 @@ export class Engine implements EngineApi {
     };
     this.#log = teeLogger(base.child({ module: "engine" }), null, sink);
     this.#scheduler = new Scheduler(this.#log);
-    const stateDir = options.config.state_dir;
+    const stateDir = options.stateDir;
     const store = new EngineStateStore(stateDir, this.#log);
     const sessionStore = new SessionStore(sessionsDir(stateDir), this.#log);
-    for (const account of options.config.accounts) {
+    for (const account of this.#accounts) {
       const log = teeLogger(base.child({ account: account.id }), account.id, sink);
       this.#runners.set(
         account.id,
@@ -79,15 +105,17 @@ export class Engine implements EngineApi {
   }
 
   accounts(): AccountSummary[] {
-    return this.#config.accounts.map((a) => ({
+    return this.#accounts.map((a) => ({
       id: a.id,
       username: a.username,
-      services: { findmy: a.findmy.enabled, photos: a.photos.enabled, calls: a.calls.enabled },
+      services: Object.fromEntries(
+        GENERIC_SERVICES.map((m) => [m.key, m.enabled((a as unknown as Record<string, unknown>)[m.key])]),
+      ) as Record<ServiceKey, boolean>,
     }));
   }
 
   runner(account?: string): AccountRunner {
-    const id = account ?? this.#config.accounts[0]?.id;
+    const id = account ?? this.#accounts[0]?.id;
     const runner = id === undefined ? undefined : this.#runners.get(id);
     if (!runner)
       throw new EngineError(
@@ -105,27 +133,34 @@ export class Engine implements EngineApi {
     return this.#logs.list(account, minLevel);
   }
 
-  /** Parses `input` with the command's schema, then runs it. Rejects with a EngineError. */
-  async execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<unknown> {
-    const parsed = COMMAND_SCHEMAS[command].safeParse(input);
-    if (!parsed.success) {
-      const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
-      throw new EngineError("INVALID_INPUT", detail);
-    }
-    return this.#run(command, parsed.data as CommandInput<CommandName>);
+  /** Parses `input` with the command's schema, then runs it. Rejects with an EngineError. */
+  async execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandResult<C>> {
+    const schema = (COMMAND_SCHEMAS as Record<CommandName, z.ZodType>)[command];
+    if (schema === undefined) throw new EngineError("INVALID_INPUT", `unknown command ${JSON.stringify(command)}`);
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) throw new EngineError("INVALID_INPUT", describe(parsed.error));
+    const data = parsed.data as { account?: string };
+    const runner = this.runner(data.account);
+    const result = isCoreCommand(command)
+      ? await this.#core(runner, command, data)
+      : await this.#service(runner, command, data);
+    return result as CommandResult<C>;
   }
 
-  async #run(command: CommandName, input: CommandInput<CommandName>): Promise<unknown> {
-    const runner = this.runner(input.account);
+  async #core(
+    runner: AccountRunner,
+    command: CommandName,
+    input: object,
+  ): Promise<CommandResults[keyof CommandResults]> {
     switch (command) {
       case "mfa":
-        return publicSession(await runner.submitCode((input as CommandInput<"mfa">).code));
+        return outcome(await runner.submitCode((input as CommandInput<"mfa">).code));
       case "resend_mfa": {
         const { method, phone_number_id } = input as CommandInput<"resend_mfa">;
-        return publicSession(await runner.requestCode(method, phone_number_id));
+        return outcome(await runner.requestCode(method, phone_number_id));
       }
       case "choice":
-        return publicSession(await runner.submitChoice((input as CommandInput<"choice">).choice));
+        return outcome(await runner.submitChoice((input as CommandInput<"choice">).choice));
       case "sync":
         if (runner.session.state !== "active")
           throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
@@ -134,39 +169,27 @@ export class Engine implements EngineApi {
       case "reauthenticate":
         if (runner.state.state === "running")
           throw new EngineError("INVALID_STATE", "a sync or sign-in is in progress");
-        return publicSession(await runner.authenticate("auth", true));
-      case "locate":
-        return { devices: await runner.locate((input as CommandInput<"locate">).device) };
-      case "play_sound": {
-        const { device, subject } = input as CommandInput<"play_sound">;
-        const target = runner.findMy(device);
-        await target.service.playSound(target.id, subject);
-        return { device: target.id };
-      }
-      case "send_message": {
-        const { device, text, subject, sound } = input as CommandInput<"send_message">;
-        const target = runner.findMy(device);
-        await target.service.sendMessage(target.id, {
-          text,
-          ...(subject ? { subject } : {}),
-          ...(sound === undefined ? {} : { sound }),
-        });
-        return { device: target.id };
-      }
-      case "lost_mode": {
-        const { device, text, phone_number, passcode } = input as CommandInput<"lost_mode">;
-        const target = runner.findMy(device);
-        await target.service.lostMode(target.id, {
-          text: text ?? "This device has been lost. Please call the owner.",
-          ...(phone_number ? { phoneNumber: phone_number } : {}),
-          ...(passcode ? { passcode } : {}),
-        });
-        return { device: target.id };
-      }
+        return outcome(await runner.authenticate("auth", true));
+      default:
+        throw new EngineError("INVALID_INPUT", `unknown command ${JSON.stringify(command)}`);
     }
+  }
+
+  /** A service's command: the service must be enabled for the account and the session active. */
+  async #service(runner: AccountRunner, command: CommandName, input: object): Promise<unknown> {
+    for (const module of GENERIC_SERVICES) {
+      const definition = module.commands[command];
+      if (definition === undefined) continue;
+      return definition.run(runner.service(module.key as ServiceKey), input);
+    }
+    throw new EngineError("INVALID_INPUT", `unknown command ${JSON.stringify(command)}`);
   }
 }
 
-function publicSession(snapshot: { state: string; error: string | null; awaiting: string | null }) {
+function outcome(snapshot: {
+  state: SessionOutcome["session"];
+  error: string | null;
+  awaiting: SessionOutcome["awaiting"];
+}): SessionOutcome {
   return { session: snapshot.state, error: snapshot.error, awaiting: snapshot.awaiting };
 }

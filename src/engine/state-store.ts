@@ -6,53 +6,14 @@ import type { Logger } from "../logger.ts";
 import { readFileIfExists, writeFileAtomic } from "../util/atomic-file.ts";
 
 /**
- * What the engine remembers per account across restarts: sync cursors and the last values it
- * published, so a restart neither repeats events nor forgets state. Service-specific parts are
- * kept opaque here and parsed by their owners.
+ * What the engine remembers per account across restarts: one section per service (sync cursors and
+ * the last values it published, so a restart neither repeats events nor forgets state). The store
+ * reads and writes the file; each service parses its own section with its own schema.
  */
-export const EngineStateSchema = z.object({
-  version: z.literal(1),
-  photos: z
-    .object({
-      sync: z.unknown().nullable(),
-      latest: z.unknown().nullable(),
-      count: z.number().nullable(),
-      /** Newest `date_uploaded` announced; older items that change are not "new". */
-      watermark: z.string().nullable().default(null),
-      /** Recently announced asset ids, so a crash between announcing and saving never repeats one. */
-      announced: z.array(z.string()).default([]),
-      /**
-       * Announced assets whose download failed: retried on every later poll until it succeeds
-       * (looked up again by record name in their zone). Bounded by the photos job.
-       */
-      pending_downloads: z
-        .array(
-          z.object({
-            id: z.string().min(1),
-            master_id: z.string().min(1),
-            database: z.enum(["private", "shared"]),
-            zone: z.string().min(1),
-            owner: z.string().min(1).optional(),
-          }),
-        )
-        .default([]),
-    })
-    .default({ sync: null, latest: null, count: null, watermark: null, announced: [], pending_downloads: [] }),
-  calls: z
-    .object({ cursor: z.string().nullable(), last: z.unknown().nullable() })
-    .default({ cursor: null, last: null }),
-  devices: z.record(z.string(), z.unknown()).default({}),
-});
-export type EngineState = z.infer<typeof EngineStateSchema>;
+const StateFileSchema = z.looseObject({ version: z.literal(1) });
 
-export function emptyEngineState(): EngineState {
-  return {
-    version: 1,
-    photos: { sync: null, latest: null, count: null, watermark: null, announced: [], pending_downloads: [] },
-    calls: { cursor: null, last: null },
-    devices: {},
-  };
-}
+/** The sections of an account's state file, keyed by service (`findmy`, `photos`, …), not yet parsed. */
+export type StoredSections = Record<string, unknown>;
 
 export class EngineStateStore {
   readonly #dir: string;
@@ -71,17 +32,19 @@ export class EngineStateStore {
     return join(this.#dir, `${account}${suffix}`);
   }
 
-  async load(account: string): Promise<EngineState> {
+  /** The sections of the account's state file; empty when there is none or it is unreadable (logged). */
+  async load(account: string): Promise<StoredSections> {
     const text = await readFileIfExists(this.#path(account));
-    if (text === undefined) return emptyEngineState();
+    if (text === undefined) return {};
     try {
-      return EngineStateSchema.parse(JSON.parse(text));
+      const { version: _version, ...sections } = StateFileSchema.parse(JSON.parse(text));
+      return sections;
     } catch (error) {
       this.#log.warn("engine state file is unreadable; starting from an empty state", {
         account,
         error: error instanceof Error ? error.message : String(error),
       });
-      return emptyEngineState();
+      return {};
     }
   }
 
@@ -89,11 +52,11 @@ export class EngineStateStore {
    * Saves an account's state atomically. Saves of one account are chained and each writes the state
    * as it is when its turn comes, so an older snapshot never overwrites a newer one.
    */
-  async save(account: string, state: EngineState): Promise<void> {
+  async save(account: string, sections: StoredSections): Promise<void> {
     const path = this.#path(account);
     const write = async (): Promise<void> => {
       try {
-        await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+        await writeFileAtomic(path, `${JSON.stringify({ version: 1, ...sections })}\n`);
       } catch (error) {
         throw new EngineError("STORE_FAILED", `could not save engine state for ${account}`, { cause: error });
       }
@@ -106,23 +69,31 @@ export class EngineStateStore {
     return next;
   }
 
-  /** The newest photo's thumbnail (JPEG), kept so the image entity has a picture after a restart. */
-  async loadThumbnail(account: string): Promise<Buffer | null> {
+  /** A small file kept beside the account's state (`<account>.<name>`), or null when there is none. */
+  async loadFile(account: string, name: string): Promise<Buffer | null> {
     try {
-      return await readFile(this.#path(account, ".latest-thumbnail.jpg"));
+      return await readFile(this.#path(account, `.${fileName(name)}`));
     } catch {
       return null;
     }
   }
 
-  async saveThumbnail(account: string, jpeg: Buffer): Promise<void> {
+  /** Writes a file beside the account's state; a failure is logged, not thrown (it is a cache). */
+  async saveFile(account: string, name: string, data: Buffer): Promise<void> {
     try {
-      await writeFileAtomic(this.#path(account, ".latest-thumbnail.jpg"), jpeg);
+      await writeFileAtomic(this.#path(account, `.${fileName(name)}`), data);
     } catch (error) {
-      this.#log.warn("could not keep the latest photo thumbnail", {
+      this.#log.warn("could not keep a state file", {
+        name,
         account,
         error: error instanceof Error ? error.message : String(error),
       });
     }
   }
+}
+
+function fileName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name) || name.includes(".."))
+    throw new EngineError("INVALID_INPUT", `invalid state file name ${name}`);
+  return name;
 }

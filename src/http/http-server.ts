@@ -18,6 +18,7 @@ import { message, type Reply, redirect, send } from "./respond.ts";
 import { actionRoutes } from "./routes-actions.ts";
 import { mfaRoutes } from "./routes-mfa.ts";
 import { pushRoutes } from "./routes-push.ts";
+import { serviceRoutes } from "./routes-services.ts";
 import { stateRoutes } from "./routes-state.ts";
 import { PUBLIC_PATHS, uiRoutes } from "./routes-ui.ts";
 import { StaticUi } from "./static-ui.ts";
@@ -106,6 +107,7 @@ export class HttpServer {
     this.#routes = Object.assign(
       {},
       stateRoutes(services),
+      await serviceRoutes(services),
       actionRoutes(services),
       mfaRoutes(services),
       pushRoutes(services),

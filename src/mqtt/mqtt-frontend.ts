@@ -1,12 +1,9 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
-import type { AccountSummary, EngineApi } from "../engine/api.ts";
-import type { FmipDevice } from "../icloud/findmy/types.ts";
+import type { AccountSnapshot, AccountSummary, EngineApi } from "../engine/api.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { clientOptionsFor } from "./client-options.ts";
-import { accountDiscovery } from "./discovery/account-device.ts";
-import { appleDeviceDiscovery } from "./discovery/apple-device.ts";
 import { bridgeDiscovery } from "./discovery/bridge-device.ts";
 import type { DeviceDiscovery } from "./discovery/types.ts";
 import * as msg from "./messages.ts";
@@ -14,6 +11,8 @@ import { type MqttFrontendOptions, withDefaults } from "./options.ts";
 import { Publisher } from "./publisher.ts";
 import { safeUrl } from "./redact.ts";
 import { handleRequest } from "./request-handler.ts";
+import type { MqttOutput, MqttViewContext } from "./service-view.ts";
+import { composeAccountDiscovery, type LoadedMqttView, loadMqttViews, serviceEnabled } from "./service-views.ts";
 import { StaleSweep } from "./stale-sweep.ts";
 import { Topics } from "./topics.ts";
 
@@ -25,13 +24,18 @@ export interface MqttFrontendConfig {
 
 const BirthSchema = z.enum(["online", "offline"]);
 
-/** The MQTT front-end: publishes the engine's state, answers requests, feeds HA discovery. */
+/**
+ * The MQTT front-end: publishes the engine's state, answers requests, feeds HA discovery. What each
+ * data type publishes comes from its service's MQTT view (`src/engine/services/<name>/mqtt.ts`).
+ */
 export class MqttFrontend {
   readonly #api: EngineApi;
   readonly #options: MqttFrontendOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
   readonly #out: Publisher;
+  readonly #ctx: MqttViewContext;
+  #views: LoadedMqttView[] = [];
   #client: MqttClient | undefined;
   #sweep: StaleSweep | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -43,6 +47,7 @@ export class MqttFrontend {
     this.#options = withDefaults(config.options);
     this.#log = (config.logger ?? silentLogger).child({ module: "mqtt" });
     this.#topics = new Topics(this.#options.baseTopic, this.#options.discoveryPrefix);
+    this.#ctx = { topics: this.#topics, version: this.#api.version };
     this.#out = new Publisher(this.#log);
     for (const account of this.#api.accounts()) {
       if (account.id === "bridge") throw new Error("an account id 'bridge' clashes with the <base>/bridge topics");
@@ -54,8 +59,9 @@ export class MqttFrontend {
   }
 
   /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
-  start(): Promise<void> {
-    if (this.#client !== undefined) return Promise.reject(new Error("MqttFrontend already started"));
+  async start(): Promise<void> {
+    if (this.#client !== undefined) throw new Error("MqttFrontend already started");
+    this.#views = await loadMqttViews();
     const o = this.#options;
     const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
     this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
@@ -102,24 +108,14 @@ export class MqttFrontend {
     const bus = this.#api.bus;
     bus.on(this, "account.state", (state) => this.#publishAccount(state));
     bus.on(this, "mfa.required", ({ state }) => this.#publishAccount(state));
-    bus.on(this, "device.updated", ({ account, device }) => this.#publishDevice(account, device));
-    bus.on(this, "device.removed", ({ account, deviceId }) => this.#removeDevice(account, deviceId));
-    bus.on(this, "call.new", ({ account, call }) => {
-      this.#out.send(msg.lastCallMessage(this.#topics, account, call));
-      this.#out.send(msg.callEventMessage(this.#topics, account, call));
-    });
-    bus.on(this, "photo.new", ({ account, asset, thumbnail }) => {
-      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#out.send(m);
-      this.#out.send(msg.photoEventMessage(this.#topics, account, asset));
-    });
-    bus.on(this, "call.last", ({ account, call }) => this.#out.send(msg.lastCallMessage(this.#topics, account, call)));
-    bus.on(this, "photo.latest", ({ account, asset, thumbnail }) => {
-      for (const m of msg.latestPhotoMessages(this.#topics, account, asset, thumbnail)) this.#out.send(m);
-    });
-    bus.on(this, "photo.count", ({ account, count }) =>
-      this.#out.send(msg.photoCountMessage(this.#topics, account, count)),
-    );
     bus.on(this, "sync.failed", ({ account, code }) => this.#log.warn("sync failed", { account, code }));
+    const on = bus.on.bind(bus) as (owner: object, event: string, listener: (payload: never) => void) => void;
+    for (const { view } of this.#views) {
+      for (const [event, render] of Object.entries(view.events)) {
+        if (render === undefined) continue;
+        on(this, event, (payload) => this.#apply(render(this.#ctx, payload), false));
+      }
+    }
   }
 
   async #onConnect(): Promise<void> {
@@ -131,8 +127,9 @@ export class MqttFrontend {
     this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
     const filters = [this.#topics.requestFilter, this.#options.statusTopic];
     if (first) {
-      this.#sweep = new StaleSweep(this.#topics);
-      filters.push(this.#topics.discoveryFilter, this.#topics.deviceFilter);
+      const owned = this.#views.flatMap(({ view }) => view.ownedStateFilters(this.#ctx));
+      this.#sweep = new StaleSweep(this.#topics, owned);
+      filters.push(...this.#sweep.filters);
     }
     await client.subscribeAsync(filters, { qos: 1 });
     // Every (re)connect re-sends everything retained: the broker may have restarted without persistence.
@@ -164,9 +161,7 @@ export class MqttFrontend {
     const sweep = this.#sweep;
     this.#sweep = undefined;
     if (client === undefined || sweep === undefined) return;
-    client
-      .unsubscribeAsync([this.#topics.discoveryFilter, this.#topics.deviceFilter])
-      .catch((error: unknown) => this.#warn("unsubscribe failed", error));
+    client.unsubscribeAsync(sweep.filters).catch((error: unknown) => this.#warn("unsubscribe failed", error));
     for (const topic of sweep.stale(this.#out.owned)) {
       this.#log.info("removing stale retained topic", { topic });
       this.#out.clear(topic);
@@ -180,10 +175,11 @@ export class MqttFrontend {
     this.#republishTimer = setTimeout(() => {
       this.#log.info("Home Assistant is online; re-publishing state");
       this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
-      this.#publishStates(true);
+      this.#publishStates(false);
     }, delay + jitter);
   }
 
+  /** Everything retained: bridge info, discovery, and every account's state (forced: the broker may have lost it). */
   #publishAll(force: boolean): void {
     const accounts = this.#api.accounts();
     this.#out.send(
@@ -196,33 +192,50 @@ export class MqttFrontend {
     );
     if (this.#options.discovery) {
       this.#sendDiscovery(this.#topics.bridgeNodeId(), bridgeDiscovery(this.#topics, this.#api.version), force);
-      for (const account of accounts) {
-        this.#sendAccountDiscovery(account, force);
-        // Device configs too: a broker restarted without persistence has lost them (HA birth does not need this).
-        for (const device of this.#snapshotDevices(account.id)) this.#sendDeviceDiscovery(account.id, device, force);
-      }
+      for (const account of accounts) this.#sendAccountDiscovery(account, force);
     }
     this.#publishStates(force);
   }
 
-  #publishStates(force: boolean): void {
+  /**
+   * Every account's retained state from its snapshot, sent again even when unchanged (Home Assistant
+   * came back or the broker reconnected); services' own discovery is forced only with `forceDiscovery`.
+   */
+  #publishStates(forceDiscovery: boolean): void {
     for (const account of this.#api.accounts()) {
+      let snapshot: AccountSnapshot;
       try {
-        const snapshot = this.#api.snapshot(account.id);
-        for (const device of snapshot.devices) this.#sendDeviceDiscovery(account.id, device, false);
-        for (const m of msg.snapshotMessages(this.#topics, account.id, snapshot)) this.#out.send(m, force);
+        snapshot = this.#api.snapshot(account.id);
       } catch (error) {
         this.#warn("reading the account snapshot failed", error, { account: account.id });
+        continue;
+      }
+      for (const m of msg.accountMessages(this.#topics, snapshot.state)) this.#out.send(m, true);
+      const services = snapshot as unknown as Record<string, unknown>;
+      for (const { key, view } of this.#views) {
+        if (!serviceEnabled(account, key)) continue;
+        this.#apply(view.snapshot(this.#ctx, account.id, services[key]), true, forceDiscovery);
       }
     }
   }
 
-  #snapshotDevices(account: string): FmipDevice[] {
-    try {
-      return this.#api.snapshot(account).devices;
-    } catch (error) {
-      this.#warn("reading the account snapshot failed", error, { account });
-      return [];
+  /** Carries out what a service view asked for. */
+  #apply(outputs: MqttOutput[], forceState: boolean, forceDiscovery = false): void {
+    for (const output of outputs) {
+      switch (output.kind) {
+        case "state":
+          this.#out.send({ topic: output.topic, payload: output.payload, retain: output.retain }, forceState);
+          break;
+        case "discovery":
+          if (this.#options.discovery) this.#sendDiscovery(output.nodeId, output.payload, forceDiscovery);
+          break;
+        case "clear":
+          this.#out.clear(output.topic);
+          break;
+        case "clear-discovery":
+          this.#out.clear(this.#topics.discoveryConfig(output.nodeId));
+          break;
+      }
     }
   }
 
@@ -232,37 +245,17 @@ export class MqttFrontend {
     for (const m of msg.accountMessages(this.#topics, state)) this.#out.send(m);
   }
 
-  #publishDevice(account: string, device: FmipDevice): void {
-    this.#sendDeviceDiscovery(account, device, false);
-    const message = msg.deviceMessage(this.#topics, account, device);
-    this.#out.owned.add(message.topic);
-    this.#out.send(message);
-  }
-
-  #removeDevice(account: string, deviceId: string): void {
-    this.#out.clear(this.#topics.discoveryConfig(this.#topics.deviceNodeId(account, deviceId)));
-    this.#out.clear(this.#topics.device(account, deviceId));
-  }
-
   #sendAccountDiscovery(account: AccountSummary, force: boolean): void {
     if (!this.#options.discovery) return;
     this.#sendDiscovery(
       this.#topics.accountNodeId(account.id),
-      accountDiscovery(this.#topics, this.#api.version, account),
+      composeAccountDiscovery(this.#ctx, account, this.#views),
       force,
     );
   }
 
-  #sendDeviceDiscovery(account: string, device: FmipDevice, force: boolean): void {
-    this.#out.owned.add(this.#topics.device(account, device.id));
-    if (!this.#options.discovery) return;
-    const nodeId = this.#topics.deviceNodeId(account, device.id);
-    this.#sendDiscovery(nodeId, appleDeviceDiscovery(this.#topics, this.#api.version, account, device), force);
-  }
-
   #sendDiscovery(nodeId: string, payload: DeviceDiscovery, force: boolean): void {
     const topic = this.#topics.discoveryConfig(nodeId);
-    this.#out.owned.add(topic);
     this.#out.send({ topic, payload: JSON.stringify(payload), retain: true }, force);
   }
 

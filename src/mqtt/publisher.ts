@@ -9,13 +9,13 @@ function samePayload(a: string | Buffer, b: string | Buffer): boolean {
 
 /**
  * Publishes with QoS 1. Retained messages go out only when their payload differs from the last
- * one sent on that topic (unless forced); events always go out. Also tracks which discovery and
- * device topics this run owns, for the stale sweep.
+ * one sent on that topic (unless forced); events always go out. Also tracks which retained topics
+ * this run owns, for the stale sweep.
  */
 export class Publisher {
   readonly #log: Logger;
   readonly #last = new Map<string, string | Buffer>();
-  /** Discovery and device-state topics currently owned. */
+  /** Retained topics (discovery and state) this run currently publishes. */
   readonly owned = new Set<string>();
   client: MqttClient | undefined;
 
@@ -25,6 +25,7 @@ export class Publisher {
 
   send(message: OutMessage, force = false): void {
     if (message.retain) {
+      this.owned.add(message.topic);
       const last = this.#last.get(message.topic);
       if (!force && last !== undefined && samePayload(last, message.payload)) return;
       this.#last.set(message.topic, message.payload);

@@ -8,33 +8,47 @@ const ForeignConfigSchema = z.object({
   device: z.object({ identifiers: z.array(z.string()).min(1) }),
 });
 
+const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A regular expression for an MQTT subscription filter (`+` one level, `#` the rest). */
+export function filterPattern(filter: string): RegExp {
+  const parts = filter.split("/").map((level) => (level === "+" ? "[^/]+" : level === "#" ? ".*" : quote(level)));
+  return new RegExp(`^${parts.join("/")}$`);
+}
+
 /**
- * Collects the retained discovery configs and device state topics found at start, and tells
+ * Collects the retained discovery configs and service state topics found at start, and tells
  * which of them this bridge owns but no longer publishes. A config is owned when its origin is
  * icloud2mqtt, its node id starts with this base topic's id prefix and that id is among its
- * device identifiers; every retained `<base>/+/devices/+` topic is owned.
+ * device identifiers; every retained topic under a service's owned state filters
+ * (e.g. `<base>/+/devices/+`) is owned.
  */
 export class StaleSweep {
   readonly #topics: Topics;
   readonly #seen = new Set<string>();
   readonly #configPattern: RegExp;
-  readonly #devicePattern: RegExp;
+  readonly #statePatterns: RegExp[];
+  readonly filters: string[];
 
-  constructor(topics: Topics) {
+  constructor(topics: Topics, stateFilters: readonly string[]) {
     this.#topics = topics;
-    const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     this.#configPattern = new RegExp(`^${quote(topics.prefix)}/device/([^/]+)/config$`);
-    this.#devicePattern = new RegExp(`^${quote(topics.base)}/[^/]+/devices/[^/]+$`);
+    this.#statePatterns = stateFilters.map(filterPattern);
+    this.filters = [topics.discoveryFilter, ...stateFilters];
+  }
+
+  #isState(topic: string): boolean {
+    return this.#statePatterns.some((pattern) => pattern.test(topic));
   }
 
   /** True when the topic belongs to the sweep (whether or not it was recorded). */
   matches(topic: string): boolean {
-    return this.#configPattern.test(topic) || this.#devicePattern.test(topic);
+    return this.#configPattern.test(topic) || this.#isState(topic);
   }
 
   record(topic: string, payload: Buffer): void {
     if (payload.length === 0) return;
-    if (this.#devicePattern.test(topic)) {
+    if (this.#isState(topic)) {
       this.#seen.add(topic);
       return;
     }

@@ -70,35 +70,19 @@ export class Topics {
     return rest.length > 0 && !rest.includes("/") ? rest : undefined;
   }
 
+  /** `<base>/<account>/<segments…>`: every topic of an account (`state`, `findmy/…`, `photos/latest`, …). */
+  account(account: string, ...segments: string[]): string {
+    return [this.base, topicKey(account), ...segments].join("/");
+  }
   accountState(account: string): string {
-    return `${this.base}/${topicKey(account)}/state`;
+    return this.account(account, "state");
   }
   accountAvailability(account: string): string {
-    return `${this.base}/${topicKey(account)}/availability`;
+    return this.account(account, "availability");
   }
-  device(account: string, deviceId: string): string {
-    return `${this.base}/${topicKey(account)}/devices/${topicKey(deviceId)}`;
-  }
-  get deviceFilter(): string {
-    return `${this.base}/+/devices/+`;
-  }
-  callsLast(account: string): string {
-    return `${this.base}/${topicKey(account)}/calls/last`;
-  }
-  callsEvent(account: string): string {
-    return `${this.base}/${topicKey(account)}/calls/event`;
-  }
-  photosLatest(account: string): string {
-    return `${this.base}/${topicKey(account)}/photos/latest`;
-  }
-  photosThumbnail(account: string): string {
-    return `${this.base}/${topicKey(account)}/photos/latest/thumbnail`;
-  }
-  photosEvent(account: string): string {
-    return `${this.base}/${topicKey(account)}/photos/event`;
-  }
-  photosCount(account: string): string {
-    return `${this.base}/${topicKey(account)}/photos/count`;
+  /** `<base>/+/<segments…>`: the same topic for every account, as a subscription filter. */
+  anyAccount(...segments: string[]): string {
+    return [this.base, "+", ...segments].join("/");
   }
 
   /** Discovery (node) ids; also the HA device identifier. */

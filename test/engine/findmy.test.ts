@@ -58,13 +58,13 @@ describe("engine: Find My devices", () => {
     world.devices.splice(macIndex, 1);
     await engine.execute("sync", { data_types: ["fmip.devices"] });
     expect(removed).toEqual([]);
-    expect(engine.snapshot("fm").devices).toHaveLength(3);
+    expect(engine.snapshot("fm").findmy.devices).toHaveLength(3);
     await engine.execute("sync", { data_types: ["fmip.devices"] });
     expect(removed).toEqual([{ account: "fm", deviceId: macId }]);
     expect(
       engine
         .snapshot("fm")
-        .devices.map((d) => d.name)
+        .findmy.devices.map((d) => d.name)
         .sort(),
     ).toEqual(["Fm's iPad", "Fm's iPhone"]);
     await engine.execute("sync", { data_types: ["fmip.devices"] });

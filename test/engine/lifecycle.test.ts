@@ -52,7 +52,7 @@ async function world(faults: FaultSpec[] = []): Promise<{ sim: SimulatorHandle; 
 
 async function engine(sim: SimulatorHandle, dir: string) {
   const config = await testConfig({ sim, dir, account: ACCOUNT, id: "life", settings: { findmy: { family: false } } });
-  const e = new Engine({ config });
+  const e = new Engine({ accounts: config.accounts, stateDir: config.state_dir });
   const events: Array<{ name: string; at: number }> = [];
   const owner = {};
   for (const name of [...EVENTS, "account.state", "mfa.required", "sync.failed"] as Array<keyof EngineEvents>)
@@ -94,10 +94,10 @@ describe("engine lifecycle", () => {
     // Loaded before start: front-ends can publish the last values at once.
     await second.e.load();
     const loaded = second.e.snapshot("life");
-    expect(loaded.devices).toEqual(before.devices);
-    expect(loaded.lastCall).toEqual(before.lastCall);
-    expect(loaded.latestPhoto?.asset).toEqual(before.latestPhoto?.asset);
-    expect(loaded.photoCount).toBe(before.photoCount);
+    expect(loaded.findmy.devices).toEqual(before.findmy.devices);
+    expect(loaded.calls.last).toEqual(before.calls.last);
+    expect(loaded.photos.latest?.asset).toEqual(before.photos.latest?.asset);
+    expect(loaded.photos.count).toBe(before.photos.count);
 
     await second.e.start();
     await until(() => synced(second.e), "the sync after the restart");

@@ -62,7 +62,7 @@ describe("engine: photos", () => {
     expect(named(events, "photo.new")).toEqual([]);
     expect(named(events, "photo.latest")).toHaveLength(1);
     expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 6 }]);
-    expect(snap().photoCount).toBe(6);
+    expect(snap().photos.count).toBe(6);
 
     photos.addPhotos(DSID, 1);
     events.length = 0;
@@ -74,7 +74,7 @@ describe("engine: photos", () => {
     expect(latest[0]?.asset.id).toBe(fresh[0]?.asset.id);
     expect([...(latest[0]?.thumbnail ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([0xff, 0xd8]);
     expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 7 }]);
-    expect(snap().latestPhoto?.asset.id).toBe(fresh[0]?.asset.id);
+    expect(snap().photos.latest?.asset.id).toBe(fresh[0]?.asset.id);
 
     // Nothing changed: nothing emitted.
     events.length = 0;
@@ -91,7 +91,7 @@ describe("engine: photos", () => {
     await engine.execute("sync", { data_types: ["icpl.photos"] });
     expect(named(events, "photo.new")).toEqual([]);
     expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 5 }]);
-    expect(snap().photoCount).toBe(5);
+    expect(snap().photos.count).toBe(5);
 
     events.length = 0;
     expect(photos.changePhoto(DSID, visible[1]?.assetRecordName ?? "", "hide")).toBe(true);
@@ -104,7 +104,7 @@ describe("engine: photos", () => {
     const library = photos.library(DSID);
     if (!library) throw new Error("no library");
     // A device that was offline for a month syncs a photo added back then.
-    const latestBefore = snap().latestPhoto?.asset.date_uploaded ?? "";
+    const latestBefore = snap().photos.latest?.asset.date_uploaded ?? "";
     const { zone, first } = library.addPhotos(1, Date.parse(latestBefore) - 30 * 24 * 3600_000);
     events.length = 0;
     await engine.execute("sync", { data_types: ["icpl.photos"] });
@@ -147,7 +147,7 @@ describe("engine: photos", () => {
     const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
     expect(fresh.map((e) => e.asset.id)).toEqual([added?.assetRecordName]);
     expect((await listFiles(library)).filter((f) => !f.endsWith(".part"))).toEqual([]);
-    expect(snap().latestPhoto?.asset.id).toBe(added?.assetRecordName);
+    expect(snap().photos.latest?.asset.id).toBe(added?.assetRecordName);
 
     // Still failing: kept, not announced again.
     events.length = 0;

@@ -82,7 +82,7 @@ describe("engine recovery", () => {
     await engine.execute("reauthenticate", { account: "a" });
     await until(() => engine.snapshot("a").state.state === "blocked", "blocked");
     await engine.execute("mfa", { account: "a", code: CODE });
-    await until(() => engine.snapshot("a").devices.length > 0, "the devices");
+    await until(() => engine.snapshot("a").findmy.devices.length > 0, "the devices");
     await expect(engine.execute("play_sound", { account: "a", device: "no such phone" })).rejects.toSatisfy((e) =>
       isEngineError(e, "NOT_FOUND"),
     );

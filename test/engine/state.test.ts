@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LogBuffer, levelAtLeast } from "../../src/engine/log-buffer.ts";
-import { EngineStateStore, emptyEngineState } from "../../src/engine/state-store.ts";
+import { EngineStateStore } from "../../src/engine/state-store.ts";
 import type { Logger } from "../../src/logger.ts";
 
 function recorder(): Logger & { warnings: Array<{ msg: string; ctx?: Record<string, unknown> }> } {
@@ -31,33 +31,38 @@ async function tempDir(): Promise<string> {
 }
 
 describe("EngineStateStore", () => {
-  it("starts from an empty state when nothing is stored", async () => {
-    const store = new EngineStateStore(await tempDir(), recorder());
-    expect(await store.load("jane")).toEqual(emptyEngineState());
-  });
-
-  it("round-trips sync tokens, announced ids and last published values", async () => {
-    const dir = await tempDir();
-    const state = emptyEngineState();
-    state.photos = {
-      sync: { token: "tok-1" },
-      latest: { id: "a1" },
+  const sections = () => ({
+    photos: {
+      sync: null,
+      latest: null,
       count: 12,
       watermark: "2026-01-01T00:00:00Z",
       announced: ["a1", "a2"],
       pending_downloads: [{ id: "a3", master_id: "m3", database: "private", zone: "PrimarySync" }],
-    };
-    state.calls = { cursor: "cur-9", last: { id: "c1" } };
-    state.devices = { d1: { id: "d1", name: "iPhone" } };
+    },
+    calls: { cursor: "cur-9", last: null },
+    findmy: { devices: {} },
+  });
+
+  it("starts from no sections when nothing is stored", async () => {
+    const store = new EngineStateStore(await tempDir(), recorder());
+    expect(await store.load("jane")).toEqual({});
+  });
+
+  it("round-trips every service's section, in a versioned file", async () => {
+    const dir = await tempDir();
+    const state = sections();
     await new EngineStateStore(dir, recorder()).save("jane", state);
-    // A new store (a restart) reads back the same state.
+    // A new store (a restart) reads back the same sections.
     expect(await new EngineStateStore(dir, recorder()).load("jane")).toEqual(state);
+    const file = JSON.parse(await readFile(join(dir, "engine", "jane.json"), "utf8")) as { version: number };
+    expect(file.version).toBe(1);
   });
 
   it("writes atomically with mode 0600 and leaves no temporary files", async () => {
     const dir = await tempDir();
     const store = new EngineStateStore(dir, recorder());
-    const state = emptyEngineState();
+    const state = sections();
     for (let i = 0; i < 5; i++) {
       state.photos.count = i;
       await store.save("jane", state);
@@ -74,34 +79,39 @@ describe("EngineStateStore", () => {
     expect([1, 2, 3, 4]).toContain(parsed.photos.count);
   });
 
-  it("treats a corrupt or foreign file as an empty state and warns", async () => {
+  it("treats a corrupt or foreign file as empty and warns", async () => {
     const dir = await tempDir();
     const log = recorder();
     const store = new EngineStateStore(dir, log);
-    await store.save("jane", emptyEngineState());
+    await store.save("jane", sections());
     await writeFile(join(dir, "engine", "jane.json"), "{ not json");
-    expect(await store.load("jane")).toEqual(emptyEngineState());
+    expect(await store.load("jane")).toEqual({});
     expect(log.warnings).toHaveLength(1);
     expect(log.warnings[0]?.msg).toMatch(/unreadable/);
     expect(log.warnings[0]?.ctx).toMatchObject({ account: "jane" });
 
     await writeFile(join(dir, "engine", "jane.json"), JSON.stringify({ version: 2 }));
-    expect(await store.load("jane")).toEqual(emptyEngineState());
+    expect(await store.load("jane")).toEqual({});
     expect(log.warnings).toHaveLength(2);
   });
 
-  it("fills defaults for fields an older file lacks", async () => {
-    const dir = await tempDir();
-    const store = new EngineStateStore(dir, recorder());
-    await store.save("jane", emptyEngineState());
-    await writeFile(join(dir, "engine", "jane.json"), JSON.stringify({ version: 1 }));
-    expect(await store.load("jane")).toEqual(emptyEngineState());
-  });
-
-  it("refuses account ids that could escape the state folder", async () => {
+  it("refuses account ids and file names that could escape the state folder", async () => {
     const store = new EngineStateStore(await tempDir(), recorder());
     await expect(store.load("../etc")).rejects.toThrow(/invalid account id/);
-    await expect(store.save("A/B", emptyEngineState())).rejects.toThrow(/invalid account id/);
+    await expect(store.save("A/B", {})).rejects.toThrow(/invalid account id/);
+    await store.saveFile("jane", "../../x.jpg", Buffer.from("x"));
+    expect(await store.loadFile("jane", "../../x.jpg")).toBeNull();
+  });
+
+  it("keeps small files beside the state (a cache: a failed write only warns)", async () => {
+    const dir = await tempDir();
+    const log = recorder();
+    const store = new EngineStateStore(dir, log);
+    await store.saveFile("jane", "latest-thumbnail.jpg", Buffer.from([0xff, 0xd8]));
+    expect(await store.loadFile("jane", "latest-thumbnail.jpg")).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(await store.loadFile("jane", "missing.jpg")).toBeNull();
+    await store.saveFile("jane", "../../x.jpg", Buffer.from("x"));
+    expect(log.warnings.at(-1)?.msg).toMatch(/could not keep/);
   });
 });
 

@@ -39,7 +39,7 @@ describe("GET /api/state and /api/accounts", () => {
     const state = await call("api/state");
     expect(state.status).toBe(200);
     expect(state.json).toMatchObject({ account: "main", state: "ready", nextSync: 1_767_229_200_000 });
-    h.engine.set("family", blockedState("family"));
+    h.engine.setState("family", blockedState("family"));
     const family = await call("api/state?account=family");
     expect(family.json).toMatchObject({
       account: "family",
@@ -62,7 +62,7 @@ describe("GET /api/state and /api/accounts", () => {
   });
 
   it("lists accounts with their states", async () => {
-    h.engine.set("family", blockedState("family"));
+    h.engine.setState("family", blockedState("family"));
     const res = await call("api/accounts");
     expect(res.json).toEqual([
       expect.objectContaining({ id: "main", state: "ready", session: "active" }),
@@ -82,7 +82,7 @@ describe("GET /api/log", () => {
   });
 
   it("filters by level (that level and above) and keeps the original's fields", async () => {
-    h.engine.entries = [entry("debug", "d"), entry("info", "i"), entry("warn", "w"), entry("error", "e")];
+    h.engine.logEntries = [entry("debug", "d"), entry("info", "i"), entry("warn", "w"), entry("error", "e")];
     const messages = async (q: string) =>
       ((await call(`api/log${q}`)).json as Array<{ message: string }>).map((e) => e.message);
     expect(await messages("?loglevel=debug")).toEqual(["d", "i", "w", "e"]);
@@ -108,7 +108,7 @@ describe("POST /api/sync and /api/reauthenticate", () => {
       status: 200,
       json: { message: "Reauthentication requested" },
     });
-    expect(h.engine.calls).toEqual([
+    expect(h.engine.executed).toEqual([
       { command: "sync", input: { account: "main" } },
       { command: "reauthenticate", input: { account: "main" } },
     ]);
@@ -116,7 +116,7 @@ describe("POST /api/sync and /api/reauthenticate", () => {
 
   it("answer 412 when running or blocked", async () => {
     for (const state of [{ ...blockedState("main"), state: "running" as const }, blockedState("main")]) {
-      h.engine.set("main", state);
+      h.engine.setState("main", state);
       for (const path of ["api/sync", "api/reauthenticate"]) {
         expect(await post(path)).toMatchObject({
           status: 412,
@@ -124,7 +124,7 @@ describe("POST /api/sync and /api/reauthenticate", () => {
         });
       }
     }
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
   });
 
   it("a failing background sync does not affect the response", async () => {
@@ -141,38 +141,38 @@ describe("POST /api/mfa", () => {
         json: { message: "MFA code not expected at this time." },
       });
     }
-    h.engine.set("main", { ...blockedState("main"), state: "running" });
+    h.engine.setState("main", { ...blockedState("main"), state: "running" });
     expect((await post(`api/mfa?code=${GOOD_CODE}`)).status).toBe(412);
-    h.engine.set("main", blockedState("main", "choice"));
+    h.engine.setState("main", blockedState("main", "choice"));
     expect((await post(`api/mfa?code=${GOOD_CODE}`)).status).toBe(412);
   });
 
   it("wants exactly six digits", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     for (const code of ["", "12345", "1234567", "12a456", "１２３４５６", "123456 "]) {
       expect(await post(`api/mfa?code=${encodeURIComponent(code)}`)).toMatchObject({
         status: 400,
         json: { message: "Unexpected MFA code format! Expecting 6 digits" },
       });
     }
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
   });
 
   it("takes 4 to 8 digits while a legacy two-step code is awaited (the session checks the length)", async () => {
-    h.engine.set("main", twoStepState("main"));
+    h.engine.setState("main", twoStepState("main"));
     for (const code of ["", "123", "123456789", "12a4", "１２３４", "1234 "]) {
       expect(await post(`api/mfa?code=${encodeURIComponent(code)}`)).toMatchObject({
         status: 400,
         json: { message: "Unexpected MFA code format! Expecting 4 to 8 digits" },
       });
     }
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
     const wrong = await post("api/mfa?code=1111");
     expect(wrong).toMatchObject({ status: 400, json: { message: expect.stringMatching(/not accepted/) } });
     const right = await post(`api/mfa?code=${TWO_STEP_CODE}`);
     expect(right).toMatchObject({ status: 200, json: { message: "Read MFA code" } });
     expect(right.text).not.toContain(TWO_STEP_CODE);
-    expect(h.engine.calls).toEqual([
+    expect(h.engine.executed).toEqual([
       { command: "mfa", input: { account: "main", code: "1111" } },
       { command: "mfa", input: { account: "main", code: TWO_STEP_CODE } },
     ]);
@@ -185,16 +185,16 @@ describe("POST /api/mfa", () => {
         session: { ...state.session, error_info: Object.assign({ method }, state.session.error_info) },
       };
     };
-    h.engine.set("main", withMethod("2sv"));
+    h.engine.setState("main", withMethod("2sv"));
     expect((await post(`api/mfa?code=${TWO_STEP_CODE}`)).status).toBe(200);
-    h.engine.set("main", withMethod("sms"));
+    h.engine.setState("main", withMethod("sms"));
     expect((await post(`api/mfa?code=${TWO_STEP_CODE}`)).json).toEqual({
       message: "Unexpected MFA code format! Expecting 6 digits",
     });
   });
 
   it("accepts the right code (200, not echoed) and reports a rejected one as 400", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     const wrong = await post("api/mfa?code=111111");
     expect(wrong.status).toBe(400);
     expect(wrong.json).toEqual({ message: expect.stringMatching(/not accepted/) });
@@ -202,11 +202,11 @@ describe("POST /api/mfa", () => {
     const right = await post(`api/mfa?code=${GOOD_CODE}`);
     expect(right).toMatchObject({ status: 200, json: { message: "Read MFA code" } });
     expect((await call("api/state")).json).toMatchObject({ state: "ready" });
-    expect(h.engine.calls.map((c) => c.command)).toEqual(["mfa", "mfa"]);
+    expect(h.engine.executed.map((c) => c.command)).toEqual(["mfa", "mfa"]);
   });
 
   it("maps other engine failures once (404 unknown, 503 unavailable, 500 hides internals)", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     h.engine.failNext.mfa = new EngineError("SERVICE_UNAVAILABLE", "Apple is down", { info: { retry_after: 30 } });
     const down = await post(`api/mfa?code=${GOOD_CODE}`);
     expect(down).toMatchObject({ status: 503, json: { message: "Apple is down" } });
@@ -228,7 +228,7 @@ describe("POST /api/resend_mfa", () => {
   });
 
   it("validates the method and phone number id", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     for (const q of ["", "?method=SMS", "?method=email", "?method=sms;voice"]) {
       expect(await post(`api/resend_mfa${q}`)).toMatchObject({
         status: 400,
@@ -240,7 +240,7 @@ describe("POST /api/resend_mfa", () => {
   });
 
   it("requests SMS, voice and device resends", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     expect((await post("api/resend_mfa?method=sms&phoneNumberId=2")).json).toEqual({
       message: "Requesting MFA resend with method 'SMS' (Number ID: 2)",
     });
@@ -250,7 +250,7 @@ describe("POST /api/resend_mfa", () => {
     expect((await post("api/resend_mfa?method=device&phoneNumberId=7")).json).toEqual({
       message: "Requesting MFA resend with method 'Device'",
     });
-    expect(h.engine.calls.map((c) => c.input)).toEqual([
+    expect(h.engine.executed.map((c) => c.input)).toEqual([
       { account: "main", method: "sms", phone_number_id: 2 },
       { account: "main", method: "voice", phone_number_id: 1 },
       { account: "main", method: "device" },
@@ -258,7 +258,7 @@ describe("POST /api/resend_mfa", () => {
   });
 
   it("reports an engine failure", async () => {
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     h.engine.failNext.resend_mfa = new EngineError("NOT_FOUND", "no trusted phone number 9");
     expect(await post("api/resend_mfa?method=sms&phoneNumberId=9")).toMatchObject({ status: 404 });
   });
@@ -267,13 +267,13 @@ describe("POST /api/resend_mfa", () => {
 describe("POST /api/choice", () => {
   it("is 412 unless a choice is awaited, 400 for an unknown choice, 200 otherwise", async () => {
     expect((await post("api/choice?choice=iPhone")).status).toBe(412);
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     expect((await post("api/choice?choice=iPhone")).status).toBe(412);
-    h.engine.set("main", blockedState("main", "choice"));
+    h.engine.setState("main", blockedState("main", "choice"));
     expect(await post("api/choice?choice=Toaster")).toMatchObject({ status: 400 });
     expect(await post("api/choice")).toMatchObject({ status: 400 });
     expect(await post("api/choice?choice=iPhone")).toMatchObject({ status: 200, json: { message: "Choice received" } });
-    expect(h.engine.calls).toEqual([{ command: "choice", input: { account: "main", choice: "iPhone" } }]);
+    expect(h.engine.executed).toEqual([{ command: "choice", input: { account: "main", choice: "iPhone" } }]);
   });
 });
 
@@ -310,7 +310,7 @@ describe("push endpoints", () => {
 
 describe("health and unknown routes", () => {
   it("GET /api/health", async () => {
-    h.engine.set("family", blockedState("family"));
+    h.engine.setState("family", blockedState("family"));
     expect((await call("api/health")).json).toEqual({
       status: "ok",
       version: "0.0.0-test",

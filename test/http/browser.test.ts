@@ -53,7 +53,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
 
   it("enters a code (wrong, then pasted) and sees the state change", async () => {
     const harness = await startHarness();
-    harness.engine.set("main", blockedState("main"));
+    harness.engine.setState("main", blockedState("main"));
     await open(harness, "mfa");
     const code = page.getByLabel("Six-digit code from your Apple device or SMS");
     await code.fill("111111");
@@ -72,7 +72,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Code accepted.");
     await expect.poll(() => page.locator("body").getAttribute("data-state")).toBe("ready");
     expect(await page.locator("#not-blocked").isVisible()).toBe(true);
-    expect(harness.engine.calls.map((c) => c.input)).toEqual([
+    expect(harness.engine.executed.map((c) => c.input)).toEqual([
       { account: "main", code: "111111" },
       { account: "main", code: GOOD_CODE },
     ]);
@@ -82,7 +82,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
 
   it("resends the code by SMS to a chosen trusted number", async () => {
     const harness = await startHarness();
-    harness.engine.set("main", blockedState("main"));
+    harness.engine.setState("main", blockedState("main"));
     await open(harness, "mfa");
     await page.getByLabel("by SMS").check();
     await page.getByLabel("Trusted phone number").selectOption({ label: "+49 ••• •••••34" });
@@ -90,14 +90,14 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await expect
       .poll(() => page.getByRole("status").textContent())
       .toBe("Requesting MFA resend with method 'SMS' (Number ID: 2)");
-    expect(harness.engine.calls).toEqual([
+    expect(harness.engine.executed).toEqual([
       { command: "resend_mfa", input: { account: "main", method: "sms", phone_number_id: 2 } },
     ]);
   });
 
   it("offers the 2SV choice list", async () => {
     const harness = await startHarness();
-    harness.engine.set("main", blockedState("main", "choice"));
+    harness.engine.setState("main", blockedState("main", "choice"));
     await open(harness, "mfa");
     await page.getByRole("button", { name: "iPad" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Choice received");
@@ -106,13 +106,13 @@ describe.skipIf(skip)("web UI in Chromium", () => {
 
   it("takes a four-digit legacy two-step code", async () => {
     const harness = await startHarness();
-    harness.engine.set("main", twoStepState("main"));
+    harness.engine.setState("main", twoStepState("main"));
     await open(harness, "mfa");
     const code = page.getByLabel("Verification code sent to the chosen device");
     await code.fill(TWO_STEP_CODE);
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Code accepted.");
     expect(await page.locator("#resend-section").isVisible()).toBe(false);
-    expect(harness.engine.calls.map((c) => c.input)).toEqual([{ account: "main", code: TWO_STEP_CODE }]);
+    expect(harness.engine.executed.map((c) => c.input)).toEqual([{ account: "main", code: TWO_STEP_CODE }]);
   });
 
   it("filters the log by level", async () => {
@@ -124,7 +124,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
       source: "Test",
       message,
     });
-    harness.engine.entries = [
+    harness.engine.logEntries = [
       entry("debug", "debug line"),
       entry("info", "<b>info</b> line"),
       entry("error", "error line"),
@@ -142,7 +142,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
 
   it("works under a base path: state page, Sync now, service worker scope", async () => {
     const harness = await startHarness({ http: { base_path: "/icloud/" } });
-    harness.engine.set("family", blockedState("family"));
+    harness.engine.setState("family", blockedState("family"));
     await open(harness, "?account=family");
     await expect.poll(() => page.locator("#state-text").textContent()).toBe("Waiting for a verification code");
     expect(await page.getByRole("link", { name: "Enter the code" }).isVisible()).toBe(true);
@@ -150,7 +150,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await expect.poll(() => page.locator("#state-text").textContent()).toBe("Ready");
     await page.getByRole("button", { name: "Sync now" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toBe("Sync requested");
-    expect(harness.engine.calls).toEqual([{ command: "sync", input: { account: "main" } }]);
+    expect(harness.engine.executed).toEqual([{ command: "sync", input: { account: "main" } }]);
     // browser-side expressions as strings: the test project is compiled without the DOM library
     const scope = await page.evaluate<string>("navigator.serviceWorker.ready.then((r) => r.scope)");
     expect(new URL(scope).pathname).toBe("/icloud/");

@@ -4,7 +4,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../src/errors.ts";
 import { HttpServer } from "../../src/http/index.ts";
 import type { Logger } from "../../src/logger.ts";
-import { blockedState, FakeEngine, GOOD_CODE, type Harness, httpConfig, startHarness, TOKEN } from "../support/http.ts";
+import {
+  blockedState,
+  GOOD_CODE,
+  type Harness,
+  httpConfig,
+  httpFakeEngine,
+  startHarness,
+  TOKEN,
+} from "../support/http.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -34,7 +42,7 @@ describe("binding and authentication", () => {
   it("refuses a non-loopback host without token or allow_unauthenticated", () => {
     const make = () =>
       new HttpServer({
-        api: new FakeEngine(),
+        api: httpFakeEngine(),
         config: httpConfig({ host: "0.0.0.0" }),
         push: { enabled: false, subject: null },
         stateDir: "/nonexistent",
@@ -62,7 +70,7 @@ describe("binding and authentication", () => {
     expect((await call(`${h.url}api/state`, "GET", { authorization: "Bearer wrong" })).status).toBe(401);
     expect((await call(`${h.url}api/state`, "GET", { authorization: `Basic ${TOKEN}` })).status).toBe(401);
     expect((await call(`${h.url}api/sync`, "POST")).status).toBe(401);
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
     const ok = await call(`${h.url}api/state`, "GET", { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
     // health answers watchdogs without detail, and with detail when authenticated
@@ -124,11 +132,11 @@ describe("cross-site requests", () => {
     expect((await sync({ origin: "null" })).status).toBe(403);
     expect((await sync({ "sec-fetch-site": "cross-site" })).status).toBe(403);
     expect((await sync({ "sec-fetch-site": "same-site", origin: `http://${host}` })).status).toBe(403);
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
     expect((await sync({ origin: `http://${host}` })).status).toBe(200);
     expect((await sync({ origin: "https://ha.example", "x-forwarded-host": "ha.example" })).status).toBe(200);
     expect((await sync({})).status).toBe(200);
-    expect(h.engine.calls).toHaveLength(3);
+    expect(h.engine.executed).toHaveLength(3);
     // a cross-site login attempt is refused too
     expect((await call(`${h.url}login`, "POST", { origin: "https://evil.example" })).status).toBe(403);
   });
@@ -139,7 +147,7 @@ describe("DNS rebinding: the Host check when no token is set", () => {
 
   it("refuses a foreign Host on GET and POST, whatever else the request says", async () => {
     h = await startHarness();
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     const { port } = new URL(h.url);
     for (const host of [
       "evil.example",
@@ -165,7 +173,7 @@ describe("DNS rebinding: the Host check when no token is set", () => {
       expect(await call(`${h.url}api/sync`, "POST", sneaky), host).toMatchObject(refused);
       expect(await call(`${h.url}api/state`, "GET", sneaky), host).toMatchObject(refused);
     }
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
     const body = (await call(`${h.url}api/state`, "GET", { host: "evil.example" })).text;
     expect(body).not.toContain("main");
   });
@@ -209,7 +217,7 @@ describe("DNS rebinding: the Host check when no token is set", () => {
     const evil = { host: "evil.example" };
     expect(await call(`${h.url}api/state`, "GET", evil)).toMatchObject({ status: 401 });
     expect(await call(`${h.url}api/reauthenticate`, "POST", evil)).toMatchObject({ status: 401 });
-    expect(h.engine.calls).toEqual([]);
+    expect(h.engine.executed).toEqual([]);
     // any name works for a client holding the token (reverse proxies need no allow-list)
     const ok = await call(`${h.url}api/state`, "GET", { ...evil, authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
@@ -219,14 +227,14 @@ describe("DNS rebinding: the Host check when no token is set", () => {
 describe("MFA rate limit", () => {
   it("allows mfa_attempts_per_minute codes per account, then 429 with Retry-After", async () => {
     h = await startHarness({ http: { mfa_attempts_per_minute: 3 } });
-    h.engine.set("main", blockedState("main"));
-    h.engine.set("family", blockedState("family"));
+    h.engine.setState("main", blockedState("main"));
+    h.engine.setState("family", blockedState("family"));
     for (let i = 0; i < 3; i++) expect((await call(`${h.url}api/mfa?code=11111${i}`, "POST")).status).toBe(400);
     const limited = await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
     expect(limited.status).toBe(429);
     expect(limited.json).toEqual({ message: expect.stringMatching(/Too many/) });
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
-    expect(h.engine.calls).toHaveLength(3);
+    expect(h.engine.executed).toHaveLength(3);
     expect((await call(`${h.url}api/mfa?account=family&code=${GOOD_CODE}`, "POST")).status).toBe(200);
   });
 });
@@ -267,9 +275,9 @@ describe("robustness", () => {
   it("never logs the code or the query string", async () => {
     const lines: string[] = [];
     h = await startHarness({ logger: captureLogger(lines), http: { mfa_attempts_per_minute: 2 } });
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
-    h.engine.set("main", blockedState("main"));
+    h.engine.setState("main", blockedState("main"));
     h.engine.failNext.mfa = new EngineError("STORE_FAILED", "disk full");
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");
     await call(`${h.url}api/mfa?code=${GOOD_CODE}`, "POST");

@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { accountDiscovery } from "../../src/mqtt/discovery/account-device.ts";
-import { appleDeviceDiscovery } from "../../src/mqtt/discovery/apple-device.ts";
+import type { AccountSummary } from "../../src/engine/api.ts";
+import { appleDeviceDiscovery } from "../../src/engine/services/findmy/mqtt-discovery.ts";
 import { bridgeDiscovery } from "../../src/mqtt/discovery/bridge-device.ts";
+import { composeAccountDiscovery, loadMqttViews } from "../../src/mqtt/service-views.ts";
 import { Topics } from "../../src/mqtt/topics.ts";
-import { device, FakeEngine } from "../support/mqtt.ts";
+import { device, summary } from "../support/mqtt.ts";
 
 const BIOME = fileURLToPath(new URL("../../node_modules/@biomejs/biome/bin/biome", import.meta.url));
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "golden", "mqtt");
@@ -49,6 +50,9 @@ function expectGolden(name: string, value: unknown): void {
 }
 
 const topics = new Topics("icloud2mqtt", "homeassistant");
+const views = await loadMqttViews();
+const accountDiscovery = (account: AccountSummary) =>
+  composeAccountDiscovery({ topics, version: "0.1.0" }, account, views);
 
 describe("Home Assistant discovery payloads (golden)", () => {
   it("Apple device", () => {
@@ -57,12 +61,11 @@ describe("Home Assistant discovery payloads (golden)", () => {
   });
 
   it("account with every service", () => {
-    expectGolden("account-all-services", accountDiscovery(topics, "0.1.0", FakeEngine.summary("acct1")));
+    expectGolden("account-all-services", accountDiscovery(summary("acct1")));
   });
 
   it("account with photos and calls disabled leaves their entities out", () => {
-    const summary = FakeEngine.summary("family", { findmy: true, photos: false, calls: false });
-    const payload = accountDiscovery(topics, "0.1.0", summary);
+    const payload = accountDiscovery(summary("family", { findmy: true, photos: false, calls: false }));
     expect(Object.keys(payload.cmps)).not.toContain("latest_photo");
     expect(Object.keys(payload.cmps)).not.toContain("call");
     expectGolden("account-findmy-only", payload);
@@ -75,7 +78,7 @@ describe("Home Assistant discovery payloads (golden)", () => {
   it("every component has p, unique_id, a domain-qualified default_entity_id and no object_id", () => {
     const payloads = [
       appleDeviceDiscovery(topics, "0.1.0", "acct1", device("d1", "iPad")),
-      accountDiscovery(topics, "0.1.0", FakeEngine.summary("acct1")),
+      accountDiscovery(summary("acct1")),
       bridgeDiscovery(topics, "0.1.0"),
     ];
     const ids = new Set<string>();

@@ -7,10 +7,10 @@ import {
   bridgeFor,
   CALL,
   device,
-  FakeEngine,
   HaClient,
   JPEG,
   json,
+  mqttFakeEngine,
   sleep,
   startProxy,
   type TestBroker,
@@ -44,7 +44,7 @@ for (const spec of BROKERS) {
     });
 
     it("publishes online on connect, offline on stop, and bridge info without the Apple ID", async () => {
-      const engine = new FakeEngine();
+      const engine = mqttFakeEngine();
       const bridge = bridgeFor(engine, broker.url);
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -75,7 +75,7 @@ for (const spec of BROKERS) {
 
     it("the last will marks the bridge offline on an abrupt disconnect, and it comes back online", async () => {
       const proxy = track(await startProxy(broker.port));
-      const bridge = track(bridgeFor(new FakeEngine(), proxy.url));
+      const bridge = track(bridgeFor(mqttFakeEngine(), proxy.url));
       const ha = track(await HaClient.connect(broker.url, [STATE]));
       await bridge.start();
       await ha.waitFor((m) => m.payload.toString() === '{"state":"online"}');
@@ -86,7 +86,7 @@ for (const spec of BROKERS) {
     });
 
     it("publishes account state, availability and device state, a device only when it changed", async () => {
-      const engine = new FakeEngine();
+      const engine = mqttFakeEngine();
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -109,7 +109,7 @@ for (const spec of BROKERS) {
     });
 
     it("publishes calls and photos: retained latest, non-retained events, raw JPEG thumbnail, count", async () => {
-      const engine = new FakeEngine();
+      const engine = mqttFakeEngine();
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -134,8 +134,8 @@ for (const spec of BROKERS) {
     });
 
     it("retained state survives a bridge restart", async () => {
-      const engine = new FakeEngine();
-      engine.snapshots.get("acct1")!.devices.push(device("dev-1", "iPad"));
+      const engine = mqttFakeEngine();
+      engine.setSnapshot("acct1", { findmy: { devices: [device("dev-1", "iPad")] } });
       const first = bridgeFor(engine, broker.url);
       const ha = track(await HaClient.connect(broker.url, [STATE]));
       await first.start();
@@ -155,9 +155,8 @@ for (const spec of BROKERS) {
     });
 
     it("re-publishes states (not discovery) after Home Assistant's birth message", async () => {
-      const engine = new FakeEngine();
-      engine.snapshots.get("acct1")!.devices.push(device("dev-1", "iPad"));
-      engine.snapshots.get("acct1")!.lastCall = CALL;
+      const engine = mqttFakeEngine();
+      engine.setSnapshot("acct1", { findmy: { devices: [device("dev-1", "iPad")] }, calls: { last: CALL } });
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -200,7 +199,7 @@ for (const spec of BROKERS) {
       const siblingShape = { origin: { name: "icloud2mqtt" }, device: { identifiers: ["other_device_acct1_x"] } };
       await seed.publish(sibling, JSON.stringify(siblingShape), true);
 
-      const engine = new FakeEngine();
+      const engine = mqttFakeEngine();
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -222,8 +221,8 @@ for (const spec of BROKERS) {
     });
 
     it("device removal clears its discovery config and retained state", async () => {
-      const engine = new FakeEngine();
-      engine.snapshots.get("acct1")!.devices.push(device("dev-1", "iPad"));
+      const engine = mqttFakeEngine();
+      engine.setSnapshot("acct1", { findmy: { devices: [device("dev-1", "iPad")] } });
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -239,7 +238,7 @@ for (const spec of BROKERS) {
     });
 
     it("leaves discovery out when it is switched off", async () => {
-      const bridge = track(bridgeFor(new FakeEngine(), broker.url, { discovery: false }));
+      const bridge = track(bridgeFor(mqttFakeEngine(), broker.url, { discovery: false }));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/state`);

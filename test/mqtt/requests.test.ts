@@ -7,9 +7,10 @@ import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import { parseRequest } from "../../src/mqtt/requests.ts";
 import {
   BROKERS,
-  FakeEngine,
+  type FakeEngine,
   HaClient,
   json,
+  mqttFakeEngine,
   SECRET_CODE,
   SECRET_PASSWORD,
   sleep,
@@ -95,7 +96,7 @@ for (const spec of BROKERS) {
 
     beforeAll(async () => {
       broker = await spec.start();
-      engine = new FakeEngine();
+      engine = mqttFakeEngine();
       ha = await HaClient.connect(broker.url);
       bridge = new MqttFrontend({
         api: engine,

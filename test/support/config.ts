@@ -1,5 +1,5 @@
-import type { AccountConfig } from "../../src/config/account-schema.ts";
 import { resolveConfig } from "../../src/config/load.ts";
+import type { AccountConfig } from "../../src/engine/account-config.ts";
 
 /** A validated account config with the given `calls` section (everything else default). */
 export async function parseConfig(calls: Record<string, unknown>): Promise<AccountConfig> {

@@ -152,7 +152,11 @@ async function simulatedAccount(
 export async function engineHarness(options: EngineHarnessOptions): Promise<EngineHarness> {
   const { retryDelayMs, ...accountOptions } = options;
   const { sim, dir, config } = await simulatedAccount(accountOptions);
-  const engine = new Engine({ config, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
+  const engine = new Engine({
+    accounts: config.accounts,
+    stateDir: config.state_dir,
+    ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+  });
   onCleanup(() => engine.stop());
   return { sim, dir, engine };
 }

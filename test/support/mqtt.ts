@@ -5,153 +5,57 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { AccountState } from "../../src/engine/account-state.ts";
-import type { AccountSnapshot, AccountSummary, EngineApi } from "../../src/engine/api.ts";
-import type { CommandInput, CommandName } from "../../src/engine/commands.ts";
-import { EventBus } from "../../src/engine/event-bus.ts";
-import type { EngineEvents, LogEntry } from "../../src/engine/events.ts";
-import type { CallkitCall } from "../../src/icloud/calls/types.ts";
-import type { FmipDevice } from "../../src/icloud/findmy/types.ts";
-import type { IcplAsset } from "../../src/icloud/photos/types.ts";
+import type { AccountSummary, EngineApi } from "../../src/engine/api.ts";
 import { startEmbeddedBroker } from "../../src/mqtt/embedded-broker.ts";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import type { MqttFrontendOptions } from "../../src/mqtt/options.ts";
+import { FakeEngine } from "../../src/testing/fake-engine.ts";
+import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
 
 // ---------- fixtures ----------
 
 export const SECRET_CODE = "918273";
 export const SECRET_PASSWORD = "broker-pw-Zx81!";
 
-const service = (enabled: boolean) => ({
-  enabled,
-  available: enabled,
-  message: null,
-  last_sync: null,
-  next_sync: null,
-});
-
+/** An account's state: ready with an active session, or blocked with a pending/failed one. */
 export function accountState(account: string, session: AccountState["session"]["state"] = "active"): AccountState {
+  const state = fakeAccountState(account);
   return {
-    account,
+    ...state,
     state: session === "active" ? "ready" : "blocked",
-    timestamp: 1_767_225_600_000,
     nextSync: null,
-    prevError: null,
     prevTrigger: null,
-    progressMsg: null,
     progress: null,
     session: { state: session, error: null, error_info: null, trust_expires_at: "2026-02-01T00:00:00Z" },
-    services: { findmy: service(true), photos: service(true), calls: service(true) },
   };
 }
 
-export function device(id: string, name: string, battery = 80): FmipDevice {
-  return {
-    id,
-    data_type: "fmip.device",
-    name,
-    model_name: "iPhone 15 Pro",
-    model_identifier: "iPhone16,1",
-    product_type: "iPhone",
-    location: {
-      data_type: "location",
-      latitude: 52.37,
-      longitude: 4.89,
-      altitude: 3,
-      horizontal_accuracy: 35,
-      vertical_accuracy: 10,
-      positioning_type: "GPS",
-      date_created: "2026-01-01T10:00:00Z",
-    },
-    battery_status: "NotCharging",
-    battery_level: battery / 100,
-    battery_percent: battery,
-    charging: false,
-    low_power_mode: false,
-    online: true,
-    device_status: "200",
-    location_capable: true,
-    location_stale: false,
-    locating: false,
-    owner: null,
-    last_located: "2026-01-01T10:00:00Z",
-  };
+export const device = fakeDevice;
+export const CALL = FAKE_CALL;
+export const ASSET = FAKE_ASSET;
+export const JPEG = FAKE_JPEG;
+
+/** An account summary as the engine lists it. */
+export function summary(
+  id: string,
+  services: AccountSummary["services"] = { findmy: true, photos: true, calls: true },
+): AccountSummary {
+  return { id, username: `${id}.owner@example.com`, services };
 }
 
-export const CALL: CallkitCall = {
-  id: "call-1",
-  data_type: "callkit.call",
-  address: "+31200000000",
-  name: "Alice",
-  date: "2026-01-01T09:00:00Z",
-  duration: 0,
-  direction: "incoming",
-  answered: false,
-  missed: true,
-  call_type: "phone",
-  service_provider: "com.apple.Telephony",
-  iso_country_code: "nl",
-};
-
-export const ASSET: IcplAsset = {
-  id: "asset-1",
-  data_type: "icpl.asset",
-  filename: "IMG_0001.HEIC",
-  files: [],
-  date_created: "2026-01-01T08:00:00Z",
-  date_uploaded: "2026-01-01T08:05:00Z",
-  media_type: "photo",
-  favorite: false,
-  hidden: false,
-  master_id: "master-1",
-  zone: "PrimarySync",
-};
-
-export const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]);
-
-// ---------- the fake engine (the engine's seam, not an MQTT mock) ----------
-
-export class FakeEngine implements EngineApi {
-  readonly bus = new EventBus<EngineEvents>();
-  readonly version = "0.1.0";
-  readonly executed: Array<{ command: CommandName; input: unknown }> = [];
-  summaries: AccountSummary[];
-  snapshots = new Map<string, AccountSnapshot>();
-  /** Replace to make `execute` fail or answer differently. */
-  handler: (command: CommandName, input: unknown) => Promise<unknown> = async (command) => ({ accepted: command });
-
-  constructor(summaries: AccountSummary[] = [FakeEngine.summary("acct1")]) {
-    this.summaries = summaries;
-    for (const s of summaries) {
-      this.snapshots.set(s.id, {
-        state: accountState(s.id),
-        devices: [],
-        lastCall: null,
-        latestPhoto: null,
-        photoCount: null,
-      });
-    }
-  }
-
-  static summary(id: string, services = { findmy: true, photos: true, calls: true }): AccountSummary {
-    return { id, username: `${id}.owner@example.com`, services };
-  }
-
-  accounts(): AccountSummary[] {
-    return this.summaries;
-  }
-  snapshot(account?: string): AccountSnapshot {
-    const snap = this.snapshots.get(account ?? this.summaries[0]?.id ?? "");
-    if (snap === undefined) throw new Error(`no account ${account}`);
-    return snap;
-  }
-  logs(_account: string | undefined, _minLevel: LogEntry["level"]): LogEntry[] {
-    return [];
-  }
-  execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<unknown> {
-    this.executed.push({ command, input });
-    return this.handler(command, input);
-  }
+/**
+ * The shared fake engine (the engine's seam, not an MQTT mock) with one account `acct1` whose
+ * state is `accountState("acct1")`, answering every command with `{accepted: <command>}`.
+ */
+export function mqttFakeEngine(accounts: AccountSummary[] = [summary("acct1")]): FakeEngine {
+  const engine = new FakeEngine(accounts.map(({ id, username, services }) => ({ id, username, services })));
+  engine.version = "0.1.0";
+  for (const { id } of accounts) engine.setSnapshot(id, { state: accountState(id) });
+  engine.handler = async (command) => ({ accepted: command });
+  return engine;
 }
+
+export { FakeEngine };
 
 // ---------- brokers ----------
 

@@ -1,34 +1,39 @@
 import type { AccountSummary } from "../../engine/api.ts";
+import type { AccountAvailability } from "../service-view.ts";
 import { objectSlug, type Topics } from "../topics.ts";
 import { requestButton } from "./button.ts";
 import { accountAvailability, bridgeAvailability, origin } from "./common.ts";
-import { eventEntity } from "./event.ts";
-import { jpegImage } from "./image.ts";
-import { enumSensor, sensor, timestampSensor } from "./sensor.ts";
+import { enumSensor, timestampSensor } from "./sensor.ts";
 import { mfaCodeText } from "./text.ts";
 import type { Component, DeviceDiscovery, EntityContext } from "./types.ts";
 
 export const AUTH_STATUS_OPTIONS = ["active", "pending", "mfa_required", "failed", "expired"];
 export const AUTH_STATUS_TEMPLATE =
   "{% if value_json.state == 'blocked' %}mfa_required{% else %}{{ value_json.session.state }}{% endif %}";
-export const CALL_EVENT_TYPES = ["incoming", "outgoing", "missed"];
-export const PHOTO_EVENT_TYPES = ["new_photo"];
+
+/** The entity contexts of an account's device: sign-in controls and data entities. */
+export function accountEntityContexts(topics: Topics, account: string): AccountAvailability {
+  const nodeId = topics.accountNodeId(account);
+  const objectPrefix = `icloud_${objectSlug(account)}`;
+  const control: EntityContext = { uniquePrefix: nodeId, objectPrefix, availability: bridgeAvailability(topics) };
+  return { control, data: { ...control, availability: accountAvailability(topics, account) } };
+}
 
 /**
  * Discovery for one iCloud account. Sign-in controls (MFA code, resend, re-authenticate, auth
  * status, trust expiry) depend on the bridge only, so they stay usable while the account is
- * offline for MFA; data entities also depend on the account's availability.
+ * offline for MFA; data entities also depend on the account's availability. `services` are the
+ * components the account's enabled services add (see each service's `mqtt.ts`).
  */
 export function accountDiscovery(
   topics: Topics,
   version: string,
-  account: Pick<AccountSummary, "id" | "services">,
+  account: Pick<AccountSummary, "id">,
+  services: Record<string, Component> = {},
 ): DeviceDiscovery {
   const id = account.id;
   const nodeId = topics.accountNodeId(id);
-  const objectPrefix = `icloud_${objectSlug(id)}`;
-  const control: EntityContext = { uniquePrefix: nodeId, objectPrefix, availability: bridgeAvailability(topics) };
-  const data: EntityContext = { ...control, availability: accountAvailability(topics, id) };
+  const { control, data } = accountEntityContexts(topics, id);
   const stateTopic = topics.accountState(id);
   const resend = (method: "device" | "sms" | "voice", name: string) =>
     requestButton(
@@ -72,47 +77,7 @@ export function accountDiscovery(
       account: id,
     }),
   };
-  if (account.services.findmy) {
-    cmps["locate_all"] = requestButton(
-      data,
-      { key: "locate_all", name: "Locate all devices", icon: "mdi:crosshairs-gps" },
-      topics.request("locate"),
-      { account: id },
-    );
-  }
-  if (account.services.calls) {
-    const last = topics.callsLast(id);
-    cmps["last_call"] = timestampSensor(
-      data,
-      { key: "last_call", name: "Last call", icon: "mdi:phone-log" },
-      last,
-      "{{ value_json.date }}",
-      last,
-    );
-    cmps["call"] = eventEntity(data, { key: "call", name: "Call" }, topics.callsEvent(id), CALL_EVENT_TYPES);
-  }
-  if (account.services.photos) {
-    cmps["latest_photo"] = jpegImage(
-      data,
-      { key: "latest_photo", name: "Latest photo" },
-      topics.photosThumbnail(id),
-      topics.photosLatest(id),
-    );
-    cmps["new_photo"] = eventEntity(
-      data,
-      { key: "new_photo", name: "New photo" },
-      topics.photosEvent(id),
-      PHOTO_EVENT_TYPES,
-    );
-    cmps["photo_count"] = sensor(
-      data,
-      { key: "photo_count", name: "Photo count", icon: "mdi:image-multiple" },
-      {
-        state_topic: topics.photosCount(id),
-        state_class: "measurement",
-      },
-    );
-  }
+  Object.assign(cmps, services);
   return {
     device: {
       identifiers: [nodeId],

@@ -1,13 +1,13 @@
 import { join } from "node:path";
-import type { PhotosConfig } from "../config/account-schema.ts";
-import { DownloadIndex } from "../icloud/photos/download-index.ts";
-import { Downloader } from "../icloud/photos/downloader.ts";
-import { PhotosService } from "../icloud/photos/photos-service.ts";
-import { type PhotosSyncState, PhotosSyncStateSchema } from "../icloud/photos/sync-state.ts";
-import type { IcplAsset, PhotoItem, PhotoZone } from "../icloud/photos/types.ts";
-import type { ServiceTransport } from "../icloud/service-transport.ts";
-import type { Logger } from "../logger.ts";
-import type { EngineState } from "./state-store.ts";
+import { DownloadIndex } from "../../../icloud/photos/download-index.ts";
+import { Downloader } from "../../../icloud/photos/downloader.ts";
+import { PhotosService } from "../../../icloud/photos/photos-service.ts";
+import type { PhotosSyncState } from "../../../icloud/photos/sync-state.ts";
+import type { IcplAsset, PhotoItem, PhotoZone } from "../../../icloud/photos/types.ts";
+import type { ServiceTransport } from "../../../icloud/service-transport.ts";
+import type { Logger } from "../../../logger.ts";
+import type { PhotosConfig } from "./config.ts";
+import type { PendingDownload, PhotosState } from "./state.ts";
 
 const ANNOUNCED_KEPT = 500;
 /** Failed downloads kept for retrying; past this the oldest are given up (logged as errors). */
@@ -15,8 +15,6 @@ const PENDING_KEPT = 1000;
 /** Items a resync reconciliation reads at most, newest added first. */
 const RESYNC_MAX = 1000;
 const THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024;
-
-type PendingDownload = EngineState["photos"]["pending_downloads"][number];
 
 function pendingOf(item: PhotoItem): PendingDownload {
   const owner = item.zone.zoneID.ownerRecordName;
@@ -87,11 +85,10 @@ export class PhotosJob {
     return this.#service;
   }
 
-  async poll(state: EngineState, signal?: AbortSignal): Promise<PhotosPoll> {
-    const stored = state.photos.sync === null ? undefined : PhotosSyncStateSchema.safeParse(state.photos.sync);
-    const sync: PhotosSyncState | undefined = stored?.success ? stored.data : undefined;
+  async poll(state: PhotosState, signal?: AbortSignal): Promise<PhotosPoll> {
+    const sync: PhotosSyncState | undefined = state.sync ?? undefined;
     const firstRun = sync === undefined;
-    let watermark = state.photos.watermark;
+    let watermark = state.watermark;
     let newestKnown: PhotoItem | undefined;
     if (firstRun && !this.#config.announce_existing) {
       for await (const item of this.#service.enumerate({ order: "desc", pageSize: 2, ...(signal ? { signal } : {}) })) {
@@ -104,7 +101,7 @@ export class PhotosJob {
     /** The feed reported changed or removed items: the count may have moved without anything new. */
     let changedAny = false;
     let nextState = sync;
-    const announced = new Set(state.photos.announced);
+    const announced = new Set(state.announced);
     const check = sync === undefined ? undefined : await this.#service.hasChanges(sync, signal);
     if (check === undefined || check.changed) {
       const changes = await this.#service.newAssets(sync, check, signal);
@@ -112,7 +109,7 @@ export class PhotosJob {
       items = changes.assets;
       changedAny = changes.assets.length > 0 || changes.deleted.length > 0;
       if (changes.resync) {
-        const latestId = (state.photos.latest as IcplAsset | null)?.id;
+        const latestId = state.latest?.id;
         const recovered = await this.#reconcile(changes.resyncZones, announced, latestId, watermark, signal);
         items = [...items, ...recovered];
         changedAny = true;
@@ -130,11 +127,11 @@ export class PhotosJob {
     }
     const fresh = [...byId.values()].sort((a, b) => a.asset.date_uploaded.localeCompare(b.asset.date_uploaded));
     const pending = this.#config.download.enabled
-      ? await this.#downloads(fresh, state.photos.pending_downloads, signal)
-      : state.photos.pending_downloads;
+      ? await this.#downloads(fresh, state.pending_downloads, signal)
+      : state.pending_downloads;
     const newest = fresh.at(-1) ?? newestKnown;
     const latest = newest ? { asset: newest.asset, thumbnail: await this.#thumbnail(newest) } : null;
-    const count = changedAny || state.photos.count === null ? await this.#service.count() : state.photos.count;
+    const count = changedAny || state.count === null ? await this.#service.count() : state.count;
     const newestDate = newest?.asset.date_uploaded;
     const nextWatermark =
       newestDate !== undefined && (watermark === null || newestDate > watermark) ? newestDate : watermark;
@@ -143,14 +140,12 @@ export class PhotosJob {
       latest,
       count,
       commit: () => {
-        state.photos.sync = nextState ?? null;
-        state.photos.watermark = nextWatermark;
-        if (latest) state.photos.latest = latest.asset;
-        state.photos.count = count;
-        state.photos.announced = [...state.photos.announced, ...fresh.map((item) => item.asset.id)].slice(
-          -ANNOUNCED_KEPT,
-        );
-        state.photos.pending_downloads = pending;
+        state.sync = nextState ?? null;
+        state.watermark = nextWatermark;
+        if (latest) state.latest = latest.asset;
+        state.count = count;
+        state.announced = [...state.announced, ...fresh.map((item) => item.asset.id)].slice(-ANNOUNCED_KEPT);
+        state.pending_downloads = pending;
       },
     };
   }

@@ -1,11 +1,16 @@
-import type { FmipDevice } from "../../icloud/findmy/types.ts";
-import { objectSlug, type Topics } from "../topics.ts";
-import { binarySensor, booleanTemplate } from "./binary-sensor.ts";
-import { requestButton } from "./button.ts";
-import { accountAvailability, origin } from "./common.ts";
-import { deviceTracker } from "./device-tracker.ts";
-import { batterySensor, timestampSensor } from "./sensor.ts";
-import type { DeviceDiscovery, EntityContext } from "./types.ts";
+import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+import { binarySensor, booleanTemplate } from "../../../mqtt/discovery/binary-sensor.ts";
+import { requestButton } from "../../../mqtt/discovery/button.ts";
+import { accountAvailability, origin } from "../../../mqtt/discovery/common.ts";
+import { deviceTracker } from "../../../mqtt/discovery/device-tracker.ts";
+import { batterySensor, timestampSensor } from "../../../mqtt/discovery/sensor.ts";
+import type { DeviceDiscovery, EntityContext } from "../../../mqtt/discovery/types.ts";
+import { objectSlug, type Topics, topicKey } from "../../../mqtt/topics.ts";
+
+/** `<base>/<account>/devices/<device>`: one device's `fmip.device` JSON. */
+export function deviceTopic(topics: Topics, account: string, deviceId: string): string {
+  return topics.account(account, "devices", topicKey(deviceId));
+}
 
 /**
  * Discovery for one Find My device: tracker, battery, charging, last located, online, two buttons,
@@ -18,7 +23,7 @@ export function appleDeviceDiscovery(
   device: Pick<FmipDevice, "id" | "name" | "model_name" | "at_home">,
 ): DeviceDiscovery {
   const nodeId = topics.deviceNodeId(account, device.id);
-  const stateTopic = topics.device(account, device.id);
+  const stateTopic = deviceTopic(topics, account, device.id);
   const ctx: EntityContext = {
     uniquePrefix: nodeId,
     objectPrefix: objectSlug(device.name),

@@ -1,5 +1,5 @@
-import type { FindMyConfig } from "../config/account-schema.ts";
-import type { FmipDevice } from "../icloud/findmy/types.ts";
+import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+import type { FindMyConfig } from "./config.ts";
 
 const EARTH_RADIUS_M = 6_371_000;
 

@@ -1,12 +1,12 @@
 import { homedir } from "node:os";
-import type { CallsConfig } from "../config/account-schema.ts";
-import { isEngineError } from "../errors.ts";
-import { CloudCallsSource } from "../icloud/calls/cloud-source.ts";
-import { MacCallsSource } from "../icloud/calls/macos-source.ts";
-import type { CallkitCall, CallsSource, NewCallsResult } from "../icloud/calls/types.ts";
-import type { ServiceTransport } from "../icloud/service-transport.ts";
-import type { Logger } from "../logger.ts";
-import type { EngineState } from "./state-store.ts";
+import { isEngineError } from "../../../errors.ts";
+import { CloudCallsSource } from "../../../icloud/calls/cloud-source.ts";
+import { MacCallsSource } from "../../../icloud/calls/macos-source.ts";
+import type { CallkitCall, CallsSource, NewCallsResult } from "../../../icloud/calls/types.ts";
+import type { ServiceTransport } from "../../../icloud/service-transport.ts";
+import type { Logger } from "../../../logger.ts";
+import type { CallsConfig } from "./config.ts";
+import type { CallsState } from "./state.ts";
 
 /**
  * New calls since the stored cursor. The first run only remembers the newest call (no flood of
@@ -25,11 +25,11 @@ export class CallsJob {
         : new CloudCallsSource(transport, { log });
   }
 
-  async poll(state: EngineState): Promise<{ calls: CallkitCall[]; last: CallkitCall | null; cursor: string }> {
-    let first = state.calls.cursor === null;
+  async poll(state: CallsState): Promise<{ calls: CallkitCall[]; last: CallkitCall | null; cursor: string }> {
+    let first = state.cursor === null;
     let result: NewCallsResult;
     try {
-      result = await this.#source.newCalls(state.calls.cursor ?? undefined);
+      result = await this.#source.newCalls(state.cursor ?? undefined);
     } catch (error) {
       // A cursor made by the other source (calls.source changed): start over as on a first run.
       if (first || !isEngineError(error, "INVALID_STATE")) throw error;
@@ -42,7 +42,7 @@ export class CallsJob {
     const newest = result.calls.at(-1) ?? null;
     return {
       calls: first ? [] : result.calls,
-      last: newest ?? (state.calls.last as CallkitCall | null),
+      last: newest ?? state.last,
       cursor: result.cursor,
     };
   }

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { CallsJob } from "../../src/engine/calls-job.ts";
-import { emptyEngineState } from "../../src/engine/state-store.ts";
-import { encodeCursor } from "../../src/icloud/calls/cursor.ts";
-import { toCoreDataSeconds } from "../../src/icloud/calls/macos-rows.ts";
-import type { ServiceTransport } from "../../src/icloud/service-transport.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { parseConfig } from "../support/config.ts";
+import { CallsJob } from "../../../../src/engine/services/calls/job.ts";
+import { CallsStateSchema } from "../../../../src/engine/services/calls/state.ts";
+import { encodeCursor } from "../../../../src/icloud/calls/cursor.ts";
+import { toCoreDataSeconds } from "../../../../src/icloud/calls/macos-rows.ts";
+import type { ServiceTransport } from "../../../../src/icloud/service-transport.ts";
+import { silentLogger } from "../../../../src/logger.ts";
+import { parseConfig } from "../../../support/config.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -44,11 +44,11 @@ describe("CallsJob", () => {
   it("announces nothing on the first run, then each new call once", async () => {
     const path = macDb(3);
     const job = new CallsJob(noTransport, (await parseConfig({ source: "macos", macos_db: path })).calls, silentLogger);
-    const state = emptyEngineState();
+    const state = CallsStateSchema.parse({});
     const first = await job.poll(state);
     expect(first.calls).toEqual([]);
     expect(first.last?.id).toBe("UID-2");
-    state.calls = { cursor: first.cursor, last: first.last };
+    Object.assign(state, { cursor: first.cursor, last: first.last });
     expect((await job.poll(state)).calls).toEqual([]);
     job.close();
   });
@@ -56,8 +56,8 @@ describe("CallsJob", () => {
   it("starts over quietly when the stored cursor belongs to the other source", async () => {
     const path = macDb(2);
     const job = new CallsJob(noTransport, (await parseConfig({ source: "macos", macos_db: path })).calls, silentLogger);
-    const state = emptyEngineState();
-    state.calls.cursor = encodeCursor({ k: "cloud", token: "t", date: "2026-01-01T00:00:00.000Z" });
+    const state = CallsStateSchema.parse({});
+    state.cursor = encodeCursor({ k: "cloud", token: "t", date: "2026-01-01T00:00:00.000Z" });
     const result = await job.poll(state);
     expect(result.calls).toEqual([]);
     expect(result.last?.id).toBe("UID-1");

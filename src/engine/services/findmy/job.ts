@@ -1,11 +1,11 @@
-import type { FindMyConfig } from "../config/account-schema.ts";
-import { EngineError } from "../errors.ts";
-import { FindMyService } from "../icloud/findmy/find-my-service.ts";
-import type { FmipDevice } from "../icloud/findmy/types.ts";
-import type { ServiceTransport } from "../icloud/service-transport.ts";
-import type { Logger } from "../logger.ts";
+import { EngineError } from "../../../errors.ts";
+import { FindMyService } from "../../../icloud/findmy/find-my-service.ts";
+import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+import type { ServiceTransport } from "../../../icloud/service-transport.ts";
+import type { Logger } from "../../../logger.ts";
+import type { FindMyConfig } from "./config.ts";
 import { withHome } from "./home.ts";
-import type { EngineState } from "./state-store.ts";
+import type { FindMyState } from "./state.ts";
 
 export interface DeviceChanges {
   updated: FmipDevice[];
@@ -33,25 +33,23 @@ export class FindMyJob {
     return this.#service;
   }
 
-  refresh(state: EngineState): Promise<DeviceChanges> {
+  refresh(state: FindMyState): Promise<DeviceChanges> {
     return this.#exclusive(async () => this.#diff(state, await this.#service.devices(), true));
   }
 
   /** Locates `device` (id or name), or the configured devices; other devices are left alone. */
-  locate(state: EngineState, device?: string): Promise<DeviceChanges> {
+  locate(state: FindMyState, device?: string): Promise<DeviceChanges> {
     const targets = device === undefined ? undefined : [this.resolve(state, device)];
     if (targets === undefined && this.#config.locate === "none") return Promise.resolve({ updated: [], removed: [] });
     return this.#exclusive(async () => this.#diff(state, await this.#service.locate(targets), false));
   }
 
   /** A device id from an id or a (case-insensitive) name known from the last refresh; NOT_FOUND otherwise. */
-  resolve(state: EngineState, device: string): string {
+  resolve(state: FindMyState, device: string): string {
     if (Object.hasOwn(state.devices, device)) return device;
     const lower = device.toLowerCase();
     const names: string[] = [];
-    for (const [id, value] of Object.entries(state.devices)) {
-      const name = (value as { name?: unknown }).name;
-      if (typeof name !== "string") continue;
+    for (const [id, { name }] of Object.entries(state.devices)) {
       if (name.toLowerCase() === lower) return id;
       names.push(name);
     }
@@ -71,7 +69,7 @@ export class FindMyJob {
     return next;
   }
 
-  #diff(state: EngineState, devices: FmipDevice[], complete: boolean): DeviceChanges {
+  #diff(state: FindMyState, devices: FmipDevice[], complete: boolean): DeviceChanges {
     const updated: FmipDevice[] = [];
     const seen = new Set<string>();
     for (const raw of devices) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { distanceMetres, withHome } from "../../src/engine/home.ts";
-import { appleDeviceDiscovery } from "../../src/mqtt/discovery/apple-device.ts";
-import { Topics } from "../../src/mqtt/topics.ts";
-import { device } from "../support/mqtt.ts";
+import { distanceMetres, withHome } from "../../../../src/engine/services/findmy/home.ts";
+import { appleDeviceDiscovery } from "../../../../src/engine/services/findmy/mqtt-discovery.ts";
+import { Topics } from "../../../../src/mqtt/topics.ts";
+import { device } from "../../../support/mqtt.ts";
 
 const HOME = { latitude: 52.37, longitude: 4.89, radius: 100 };
 

@@ -1,0 +1,26 @@
+import { defineService, eventsOf } from "../service-module.ts";
+import { CallsConfigSchema } from "./config.ts";
+import type { CallsEvents, CallsSnapshot } from "./events.ts";
+import { CallsRuntime } from "./runtime.ts";
+import { CallsStateSchema } from "./state.ts";
+
+/** Call history (`callkit.calls`): new calls and the newest one. */
+export const calls = defineService({
+  key: "calls",
+  dataType: "callkit.calls",
+  title: "Calls",
+  config: CallsConfigSchema,
+  state: CallsStateSchema,
+  enabled: (config) => config.enabled,
+  start: async (context) => new CallsRuntime(context),
+  emptySnapshot: (): CallsSnapshot => ({ last: null }),
+  commands: {},
+  views: {
+    mqtt: async () => (await import("./mqtt.ts")).callsMqtt,
+    http: async () => (await import("./http.ts")).callsHttp,
+  },
+  events: eventsOf<CallsEvents>(),
+});
+
+export type { CallsConfig } from "./config.ts";
+export type { CallsEvents, CallsSnapshot } from "./events.ts";

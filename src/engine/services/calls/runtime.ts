@@ -1,0 +1,37 @@
+import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
+import type { CallsConfig } from "./config.ts";
+import type { CallsEvents, CallsSnapshot } from "./events.ts";
+import { CallsJob } from "./job.ts";
+import type { CallsState } from "./state.ts";
+
+/** Call history for one account: new calls since the stored cursor on `schedule`, each announced once. */
+export class CallsRuntime implements ServiceRuntime<CallsSnapshot> {
+  readonly jobs: readonly ServiceJob[];
+  readonly #ctx: ServiceContext<CallsConfig, CallsState, CallsEvents>;
+  readonly #job: CallsJob;
+
+  constructor(ctx: ServiceContext<CallsConfig, CallsState, CallsEvents>) {
+    this.#ctx = ctx;
+    this.#job = new CallsJob(ctx.transport, ctx.config, ctx.log);
+    this.jobs = [{ name: "calls", schedule: ctx.config.schedule, run: () => this.#poll() }];
+  }
+
+  snapshot(): CallsSnapshot {
+    return { last: this.#ctx.state.last };
+  }
+
+  close(): void {
+    this.#job.close();
+  }
+
+  async #poll(): Promise<void> {
+    const { state } = this.#ctx;
+    const previous = state.last?.id;
+    const result = await this.#job.poll(state);
+    state.cursor = result.cursor;
+    state.last = result.last;
+    await this.#ctx.save();
+    for (const call of result.calls) this.#ctx.emit("call.new", { call });
+    if (result.last && result.last.id !== previous) this.#ctx.emit("call.last", { call: result.last });
+  }
+}

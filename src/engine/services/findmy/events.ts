@@ -1,0 +1,13 @@
+import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+
+/** What Find My tells front-ends. */
+export type FindMyEvents = {
+  /** A device's data changed (only emitted on change). */
+  "device.updated": [{ account: string; device: FmipDevice }];
+  /** A device disappeared from the account's Find My list (after two refreshes without it). */
+  "device.removed": [{ account: string; deviceId: string }];
+};
+
+export interface FindMySnapshot {
+  devices: FmipDevice[];
+}

@@ -1,0 +1,76 @@
+import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
+import type { FindMyConfig } from "./config.ts";
+import type { FindMyEvents, FindMySnapshot } from "./events.ts";
+import { type DeviceChanges, FindMyJob } from "./job.ts";
+import type { FindMyState } from "./state.ts";
+
+/**
+ * Find My for one account: the device list on `schedule` (never wakes a device), active locating of
+ * the configured devices on `locate_schedule`, and the actions the commands run.
+ */
+export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
+  readonly jobs: readonly ServiceJob[];
+  readonly #ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>;
+  readonly #job: FindMyJob;
+
+  constructor(ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>) {
+    this.#ctx = ctx;
+    this.#job = new FindMyJob(ctx.transport, ctx.config, ctx.log);
+    const jobs: ServiceJob[] = [
+      {
+        name: "findmy",
+        schedule: ctx.config.schedule,
+        run: async () => {
+          await this.#apply(await this.#job.refresh(ctx.state));
+        },
+      },
+    ];
+    if (ctx.config.locate !== "none") {
+      jobs.push({
+        name: "locate",
+        schedule: ctx.config.locate_schedule,
+        run: async () => {
+          await this.#apply(await this.#job.locate(ctx.state));
+        },
+      });
+    }
+    this.jobs = jobs;
+  }
+
+  snapshot(): FindMySnapshot {
+    return { devices: Object.values(this.#ctx.state.devices) };
+  }
+
+  /** Locates one device (id or name) or the configured ones now; returns the devices that changed. */
+  async locate(device?: string): Promise<FmipDevice[]> {
+    return this.#apply(await this.#job.locate(this.#ctx.state, device));
+  }
+
+  async playSound(device: string, subject?: string): Promise<{ device: string }> {
+    const id = this.#job.resolve(this.#ctx.state, device);
+    await this.#job.service.playSound(id, subject);
+    return { device: id };
+  }
+
+  async sendMessage(device: string, message: { text: string; subject?: string; sound?: boolean }) {
+    const id = this.#job.resolve(this.#ctx.state, device);
+    await this.#job.service.sendMessage(id, message);
+    return { device: id };
+  }
+
+  async lostMode(device: string, options: { text: string; phoneNumber?: string; passcode?: string }) {
+    const id = this.#job.resolve(this.#ctx.state, device);
+    await this.#job.service.lostMode(id, options);
+    return { device: id };
+  }
+
+  /** Saves, then tells front-ends what changed (saved first, so a restart repeats nothing). */
+  async #apply(changes: DeviceChanges): Promise<FmipDevice[]> {
+    if (changes.updated.length === 0 && changes.removed.length === 0) return [];
+    await this.#ctx.save();
+    for (const device of changes.updated) this.#ctx.emit("device.updated", { device });
+    for (const deviceId of changes.removed) this.#ctx.emit("device.removed", { deviceId });
+    return changes.updated;
+  }
+}

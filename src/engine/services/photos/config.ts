@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { nullableString, scheduleField } from "../../../config/fields.ts";
+
+/** Placeholders allowed in `photos.download.structure`. */
+export const PHOTO_STRUCTURE_TOKENS = ["{yyyy}", "{mm}", "{dd}", "{account}", "{library}"] as const;
+
+export const PhotoDownloadSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("Download new photos and videos to `folder`."),
+    folder: nullableString("Download folder; required when download is enabled. Relative to the config file."),
+    structure: z
+      .string()
+      .min(1)
+      .refine(
+        (value) =>
+          value === "none" ||
+          (value.match(/\{[^}]*\}/g) ?? []).every((token) =>
+            (PHOTO_STRUCTURE_TOKENS as readonly string[]).includes(token),
+          ),
+        `may only use the placeholders ${PHOTO_STRUCTURE_TOKENS.join(" ")} (or be "none")`,
+      )
+      .default("{yyyy}/{mm}/{dd}")
+      .describe(
+        `Sub-folder per file from its creation date, using ${PHOTO_STRUCTURE_TOKENS.join(" ")}; "none" = flat.`,
+      ),
+    live_videos: z.boolean().default(true).describe("Also download the video part of Live Photos."),
+    thumbnails: z.boolean().default(false).describe("Also download thumbnails."),
+    concurrency: z.number().int().min(1).max(16).default(2).describe("Parallel downloads."),
+  })
+  .superRefine(
+    (download, ctx) => {
+      // `when` lets this run beside other problems, so keys may still be missing here.
+      const partial: { enabled?: unknown; folder?: unknown } = download;
+      if (partial.enabled === true && (partial.folder === null || partial.folder === undefined)) {
+        ctx.addIssue({ code: "custom", path: ["folder"], message: "is required when photos.download.enabled is true" });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  )
+  .describe("Downloading photos to disk.");
+
+/** `accounts[].photos`: the iCloud Photo Library (icpl.photos). */
+export const PhotosConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Watch the iCloud Photo Library for new photos (icpl.photos)."),
+    schedule: scheduleField("15m", "How often the library is checked. Below 15m risks throttling."),
+    library: z.enum(["private", "shared", "all"]).default("all").describe("Which library: private, shared or all."),
+    announce_existing: z
+      .boolean()
+      .default(false)
+      .describe("On the first run, announce existing photos as new (false: treat them as known, no flood of events)."),
+    download: PhotoDownloadSchema.prefault({}).describe("Downloading photos to disk."),
+  })
+  .describe("iCloud Photos (icpl.photos).");
+
+export type PhotosConfig = z.output<typeof PhotosConfigSchema>;

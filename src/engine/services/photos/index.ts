@@ -1,0 +1,26 @@
+import { defineService, eventsOf } from "../service-module.ts";
+import { PhotosConfigSchema } from "./config.ts";
+import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+import { PhotosRuntime } from "./runtime.ts";
+import { PhotosStateSchema } from "./state.ts";
+
+/** iCloud Photos (`icpl.photos`): new photos, the newest one with its thumbnail, the count, downloads. */
+export const photos = defineService({
+  key: "photos",
+  dataType: "icpl.photos",
+  title: "Photos",
+  config: PhotosConfigSchema,
+  state: PhotosStateSchema,
+  enabled: (config) => config.enabled,
+  start: (context) => PhotosRuntime.start(context),
+  emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null }),
+  commands: {},
+  views: {
+    mqtt: async () => (await import("./mqtt.ts")).photosMqtt,
+    http: async () => (await import("./http.ts")).photosHttp,
+  },
+  events: eventsOf<PhotosEvents>(),
+});
+
+export { PHOTO_STRUCTURE_TOKENS, type PhotosConfig } from "./config.ts";
+export type { PhotosEvents, PhotosSnapshot } from "./events.ts";

@@ -1,0 +1,10 @@
+import { calls } from "./calls/index.ts";
+import { findmy } from "./findmy/index.ts";
+import { photos } from "./photos/index.ts";
+
+/**
+ * Every data type the engine offers, in display order. The engine, the account configuration, the
+ * MQTT front-end and the HTTP server iterate this list; adding a data type is a new folder beside
+ * these plus one entry here.
+ */
+export const SERVICES = [findmy, photos, calls] as const;
