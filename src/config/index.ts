@@ -19,4 +19,4 @@ export {
 } from "./load.ts";
 export { formatDuration, isCronExpression, shortestGapMs, tryParseDuration } from "./schedule.ts";
 export * from "./schema.ts";
-export { type ConfigWarning, configWarnings, SCHEDULE_WARNING_MS } from "./warnings.ts";
+export { type ConfigWarning, configWarnings } from "./warnings.ts";

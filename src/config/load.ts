@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { GENERIC_SERVICES } from "../engine/services/generic.ts";
 import { EngineError } from "../errors.ts";
 import { applyEnvOverrides, type ConfigPath, ENV_PREFIX, type EnvProblem, envOverrides } from "./env.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
@@ -91,11 +92,20 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
   config.state_dir = fix(["state_dir"], config.state_dir);
   config.accounts.forEach((account, i) => {
     account.password_file = fixNullable(["accounts", i, "password_file"], account.password_file);
-    account.photos.download.folder = fixNullable(
-      ["accounts", i, "photos", "download", "folder"],
-      account.photos.download.folder,
-    );
-    account.calls.macos_db = fix(["accounts", i, "calls", "macos_db"], account.calls.macos_db);
+    // Paths inside service sections (a download folder, a local database) are relative to the config file too.
+    for (const service of GENERIC_SERVICES) {
+      for (const keys of service.pathKeys ?? []) {
+        const parent = keys
+          .slice(0, -1)
+          .reduce<unknown>(
+            (node, key) => (isRecord(node) ? node[key] : undefined),
+            (account as unknown as Record<string, unknown>)[service.key],
+          );
+        const last = keys.at(-1);
+        if (!isRecord(parent) || last === undefined || typeof parent[last] !== "string") continue;
+        parent[last] = fix(["accounts", i, service.key, ...keys], parent[last]);
+      }
+    }
   });
   for (const key of ["password_file", "ca", "cert", "key"] as const) {
     config.mqtt[key] = fixNullable(["mqtt", key], config.mqtt[key]);

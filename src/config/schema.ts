@@ -14,9 +14,6 @@ export {
   type AccountConfigInput,
   AccountSchema,
 } from "../engine/account-config.ts";
-export type { CallsConfig } from "../engine/services/calls/index.ts";
-export type { FindMyConfig } from "../engine/services/findmy/index.ts";
-export { PHOTO_STRUCTURE_TOKENS, type PhotosConfig } from "../engine/services/photos/index.ts";
 export { parseDuration, parseSchedule, type Schedule } from "./schedule.ts";
 
 export const CONFIG_VERSION = 1;

@@ -1,11 +1,12 @@
+import { GENERIC_SERVICES } from "../engine/services/generic.ts";
 import { isLoopbackHost } from "./fields.ts";
 import { formatDuration, parseSchedule, shortestGapMs } from "./schedule.ts";
 import type { Config } from "./schema.ts";
 
 /**
- * Valid but risky settings. Polling Apple too often gets Apple IDs throttled or locked
- * (reports put the limit near 5 minutes for Find My and 15 minutes for photos), and active
- * locating wakes every device of the account and drains batteries.
+ * Valid but risky settings. Polling Apple too often gets Apple IDs throttled or locked, and active
+ * locating wakes every device of the account and drains batteries; each service says which of its
+ * schedules are risky below which gap (`scheduleChecks`).
  */
 
 export interface ConfigWarning {
@@ -13,14 +14,6 @@ export interface ConfigWarning {
   path: string;
   message: string;
 }
-
-/** Below these gaps a schedule gets a warning. */
-export const SCHEDULE_WARNING_MS = {
-  findmy: 5 * 60_000,
-  locate: 5 * 60_000,
-  photos: 15 * 60_000,
-  calls: 5 * 60_000,
-} as const;
 
 export function configWarnings(config: Config): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
@@ -33,24 +26,13 @@ export function configWarnings(config: Config): ConfigWarning[] {
       });
     }
   };
-  const lockRisk = "Apple may throttle or lock the Apple ID";
   config.accounts.forEach((account, index) => {
-    const at = `accounts.${index}`;
-    if (account.findmy.enabled) {
-      check(`${at}.findmy.schedule`, account.findmy.schedule, SCHEDULE_WARNING_MS.findmy, lockRisk);
-      if (account.findmy.locate !== "none") {
-        check(
-          `${at}.findmy.locate_schedule`,
-          account.findmy.locate_schedule,
-          SCHEDULE_WARNING_MS.locate,
-          `${lockRisk}, and every locate wakes the devices and drains their batteries`,
-        );
+    for (const service of GENERIC_SERVICES) {
+      const section = (account as unknown as Record<string, unknown>)[service.key];
+      if (!service.enabled(section)) continue;
+      for (const { key, schedule, minimumMs, risk } of service.scheduleChecks?.(section) ?? []) {
+        check(`accounts.${index}.${service.key}.${key}`, schedule, minimumMs, risk);
       }
-    }
-    if (account.photos.enabled)
-      check(`${at}.photos.schedule`, account.photos.schedule, SCHEDULE_WARNING_MS.photos, lockRisk);
-    if (account.calls.enabled && account.calls.source === "icloud") {
-      check(`${at}.calls.schedule`, account.calls.schedule, SCHEDULE_WARNING_MS.calls, lockRisk);
     }
   });
   const { http, mqtt } = config;

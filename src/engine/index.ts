@@ -10,6 +10,7 @@ export type { CallkitCall } from "../icloud/calls/types.ts";
 export type { FmipDevice } from "../icloud/findmy/types.ts";
 export type { IcplAsset } from "../icloud/photos/types.ts";
 export { type Logger, type LogLevel, silentLogger } from "../logger.ts";
+export { type AccountConfig, type AccountConfigInput, AccountSchema } from "./account-config.ts";
 export type { AccountState, ServiceStatus, SessionView } from "./account-state.ts";
 export type { AccountSnapshot, AccountSummary, EngineApi } from "./api.ts";
 export {
@@ -17,10 +18,15 @@ export {
   COMMAND_SCHEMAS,
   type CommandInput,
   type CommandName,
+  type CommandResult,
+  type CommandResults,
   DATA_TYPES,
   type DataType,
   isCommandName,
+  type SessionOutcome,
 } from "./commands.ts";
 export { Engine, type EngineOptions } from "./engine.ts";
 export { EventBus } from "./event-bus.ts";
-export type { EngineEvents, LogEntry } from "./events.ts";
+export type { CoreEvents, EngineEvents, LogEntry } from "./events.ts";
+export { SERVICES } from "./services/registry.ts";
+export type { ServiceKey, ServiceSnapshots } from "./services/types.ts";

@@ -36,6 +36,15 @@ export interface ServiceContext<Config, State, Events extends ServiceEvents> {
   saveFile(name: string, data: Buffer): Promise<void>;
 }
 
+/** A schedule that is valid but risky when it runs more often than `minimumMs`. */
+export interface ScheduleCheck {
+  key: string;
+  schedule: string | number;
+  minimumMs: number;
+  /** What goes wrong, for the warning. */
+  risk: string;
+}
+
 /** A scheduled poll of a service. */
 export interface ServiceJob {
   /** Unique within the account; the first job of a service is named after the service and is what `sync` runs. */
@@ -95,6 +104,10 @@ export interface ServiceModule<
   legacyState?(root: Record<string, unknown>): unknown;
   /** Whether this account uses the service (usually `config.enabled`). */
   enabled(config: z.output<ConfigSchema>): boolean;
+  /** Schedules that, when shorter than `minimumMs`, get a configuration warning (`key` is relative to the section). */
+  scheduleChecks?(config: z.output<ConfigSchema>): ScheduleCheck[];
+  /** Keys (relative to the section) holding file paths, resolved against the configuration file's folder. */
+  readonly pathKeys?: readonly (readonly string[])[];
   /** Starts the service for one account (nothing runs until the engine schedules its jobs). */
   start(context: ServiceContext<z.output<ConfigSchema>, z.output<StateSchema>, Events>): Promise<Runtime>;
   /** The snapshot of a disabled service. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
-import { RETRYABLE_CODES } from "../photos/cloudkit-client.ts";
+import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import {
   ChangesResponseSchema,

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
+import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { ServerErrorSchema } from "./cloudkit-schemas.ts";
 import type { PhotoDatabase } from "./types.ts";
@@ -12,8 +13,7 @@ export const WEB_ACCESS_FIX =
   "iCloud refused access to the photo library (ACCESS_DENIED). On your iPhone turn on Settings → [your name] → " +
   "iCloud → Access iCloud Data on the Web, and turn off Advanced Data Protection; then wait a few minutes.";
 
-/** Zone- and response-level codes after which a retry later may succeed (the token must not move). */
-export const RETRYABLE_CODES = new Set(["RETRY_LATER", "TRY_AGAIN_LATER", "THROTTLED", "CAS_OP_LOCK"]);
+export { RETRYABLE_CODES };
 
 /** Maps a CloudKit `serverErrorCode` (response, zone or record level) to the bridge's error. */
 export function serverError(code: string, reason: string | undefined, status?: number): EngineError {

@@ -1,4 +1,4 @@
-import { hashString, mix, Prng } from "../photos/prng.ts";
+import { hashString, mix, Prng } from "../prng.ts";
 import type { CallsScenario, ScenarioCall, SimCallType } from "./scenario.ts";
 
 /** One call as the invented service stores it (the fields of a `CallRecord`). */

@@ -1,7 +1,8 @@
 /** One account's photo library: its zones, database change counters, indexing state and test knobs. */
+
+import { hashString, mix } from "../prng.ts";
 import { FLAG_DELETED, FLAG_EXPUNGED, FLAG_FAVORITE, FLAG_HIDDEN } from "./item-types.ts";
 import { derivedUuid, userRecordName } from "./names.ts";
-import { hashString, mix } from "./prng.ts";
 import { libraryOptions, type PhotosScenario } from "./scenario.ts";
 import { ZoneLibrary } from "./zone-library.ts";
 

@@ -5,10 +5,10 @@
  * asset-specific offset, so a download is a zero-copy walk over that block.
  */
 import { Readable } from "node:stream";
+import { fillBytes, mix } from "../prng.ts";
 import { FLAG_PORTRAIT, itemType, TYPE_JPEG, TYPE_PNG } from "./item-types.ts";
 import { thumbnailJpeg } from "./jpeg.ts";
 import { assetRecordName, RES_ORIGINAL, RES_THUMB, RES_VID_COMPL } from "./names.ts";
-import { fillBytes, mix } from "./prng.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
 
 const BLOCK_SIZE = 1 << 20;

@@ -4,8 +4,8 @@
  * `o` names the account and zone, `e` is the expiry and `s` signs token, o and e (simulator-only scheme).
  */
 import { createHmac } from "node:crypto";
+import { hashString } from "../prng.ts";
 import { derivedUuid, downloadToken, wrappingKey } from "./names.ts";
-import { hashString } from "./prng.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
 
 /** How long a download URL stays valid (CloudKit's are about an hour). */

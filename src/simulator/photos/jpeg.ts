@@ -2,7 +2,7 @@
  * A tiny baseline JPEG encoder for flat-shaded images: every 8x8 block has one colour (DC only,
  * quantisation 1), which is enough for valid, visibly distinct thumbnails.
  */
-import { mix } from "./prng.ts";
+import { mix } from "../prng.ts";
 
 const DC_COUNTS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
 const DC_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];

@@ -3,8 +3,9 @@
  * wrapping keys and filenames. Each embeds the asset index masked with the zone key, so a lookup
  * decodes the index and checks the name by regenerating it (no name → index map in memory).
  */
+
+import { fillBytes, hex, mix } from "../prng.ts";
 import { FLAG_HOSTILE_NAME, HOSTILE_NAMES, itemType } from "./item-types.ts";
-import { fillBytes, hex, mix } from "./prng.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
 
 /** Resource kinds addressed by download URLs. */

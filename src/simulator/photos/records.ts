@@ -1,4 +1,6 @@
 /** Builds CloudKit JSON records (CPLMaster, CPLAsset, tombstones) from a zone's columns. */
+
+import { hex, mix } from "../prng.ts";
 import { resourceSize, thumbnailDimensions } from "./content.ts";
 import { buildDownloadUrl } from "./download-url.ts";
 import {
@@ -24,7 +26,6 @@ import {
   referenceChecksumBytes,
   wrappingKey,
 } from "./names.ts";
-import { hex, mix } from "./prng.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
 
 export interface Field {

@@ -3,7 +3,7 @@
  * 16 key-derived bytes). The counter is a change-log sequence number; the trailing bytes tie
  * the token to its zone (or database) so a token from elsewhere is rejected as BAD_REQUEST.
  */
-import { fillBytes } from "./prng.ts";
+import { fillBytes } from "../prng.ts";
 
 export function encodeSyncToken(key: number, seq: number): string {
   const out = Buffer.alloc(33);

@@ -2,6 +2,8 @@
  * One CloudKit zone of a photo library (PrimarySync or SharedSync-<UUID>), kept as compact
  * typed-array columns plus a change log. Records are built on demand from an asset index.
  */
+
+import { mix, Prng } from "../prng.ts";
 import {
   FLAG_DELETED,
   FLAG_EXPUNGED,
@@ -18,7 +20,6 @@ import {
   TYPE_PNG,
   TYPE_RAW,
 } from "./item-types.ts";
-import { mix, Prng } from "./prng.ts";
 import type { LibraryOptions } from "./scenario.ts";
 
 export interface ZoneIdentity {

@@ -12,6 +12,19 @@ export const calls = defineService({
   config: CallsConfigSchema,
   state: CallsStateSchema,
   enabled: (config) => config.enabled,
+  // Only iCloud is polled; a local macOS database can be read as often as wanted.
+  scheduleChecks: (config) =>
+    config.source === "icloud"
+      ? [
+          {
+            key: "schedule",
+            schedule: config.schedule,
+            minimumMs: 5 * 60_000,
+            risk: "Apple may throttle or lock the Apple ID",
+          },
+        ]
+      : [],
+  pathKeys: [["macos_db"]],
   start: async (context) => new CallsRuntime(context),
   emptySnapshot: (): CallsSnapshot => ({ last: null }),
   commands: {},

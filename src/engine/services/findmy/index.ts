@@ -5,6 +5,8 @@ import type { FindMyEvents, FindMySnapshot } from "./events.ts";
 import { FindMyRuntime } from "./runtime.ts";
 import { FindMyStateSchema, legacyFindMyState } from "./state.ts";
 
+const LOCK_RISK = "Apple may throttle or lock the Apple ID";
+
 /** Find My (`fmip.devices`): devices with location and battery, locate and the device actions. */
 export const findmy = defineService({
   key: "findmy",
@@ -14,6 +16,19 @@ export const findmy = defineService({
   state: FindMyStateSchema,
   legacyState: legacyFindMyState,
   enabled: (config) => config.enabled,
+  scheduleChecks: (config) => [
+    { key: "schedule", schedule: config.schedule, minimumMs: 5 * 60_000, risk: LOCK_RISK },
+    ...(config.locate === "none"
+      ? []
+      : [
+          {
+            key: "locate_schedule",
+            schedule: config.locate_schedule,
+            minimumMs: 5 * 60_000,
+            risk: `${LOCK_RISK}, and every locate wakes the devices and drains their batteries`,
+          },
+        ]),
+  ],
   start: async (context) => new FindMyRuntime(context),
   emptySnapshot: (): FindMySnapshot => ({ devices: [] }),
   commands: findMyCommands,

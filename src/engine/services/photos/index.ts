@@ -12,6 +12,16 @@ export const photos = defineService({
   config: PhotosConfigSchema,
   state: PhotosStateSchema,
   enabled: (config) => config.enabled,
+  // Reports put Apple's tolerance for library checks near 15 minutes.
+  scheduleChecks: (config) => [
+    {
+      key: "schedule",
+      schedule: config.schedule,
+      minimumMs: 15 * 60_000,
+      risk: "Apple may throttle or lock the Apple ID",
+    },
+  ],
+  pathKeys: [["download", "folder"]],
   start: (context) => PhotosRuntime.start(context),
   emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null }),
   commands: {},
