@@ -4,10 +4,16 @@ import type { Route } from "./router.ts";
 import { cookieValue, MISDIRECTED, requestTrust, requestWebSession, SETUP, webSessionAnswer } from "./setup-session.ts";
 import { clearedCookies, HSA_TRUST } from "./web-cookies.ts";
 
+/**
+ * accountLogin as clients send it: `dsWebAuthToken` always (pyicloud/icloudpd
+ * `_authenticate_with_token`, icloud-photos-sync `setupAccount`); `accountCountryCode` may be null
+ * (pyicloud sends `session.data.get("account_country")`) or missing; `trustToken` may be "" or null;
+ * `extended_login` may be missing. Without a known token the answer is 421 (reference 1.10, 5).
+ */
 const AccountLoginBody = z.object({
-  accountCountryCode: z.string().optional(),
+  accountCountryCode: z.string().nullable().optional(),
   dsWebAuthToken: z.string().min(1),
-  extended_login: z.boolean().optional(),
+  extended_login: z.boolean().nullable().optional(),
   trustToken: z.string().nullable().optional(),
 });
 
