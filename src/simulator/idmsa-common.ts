@@ -121,19 +121,22 @@ export function requestAuthSession(env: CoreEnv, req: SimRequest): AuthSession |
   const named = header(req, "x-apple-id-session-id");
   const cookie = req.cookies.get("aasp");
   if (env.scenario.strict) {
-    const session = env.world.auth.find(named ?? cookie, header(req, "scnt"));
+    const session = strictAuthSession(env, req);
     // An account switched back to lenient accepts its context however named.
     return session ?? lenientUnlessStrictAccount(env, named, cookie);
   }
   for (const id of [named, cookie]) {
     const session = env.world.auth.live(id);
     if (!session) continue;
-    if (session.account?.config.strict === true) {
-      return env.world.auth.find(named ?? cookie, header(req, "scnt"));
-    }
+    if (session.account?.config.strict === true) return strictAuthSession(env, req);
     return session;
   }
   return undefined;
+}
+
+/** The strict lookup: `X-Apple-ID-Session-Id` (else `aasp`) with the latest scnt of that context. */
+export function strictAuthSession(env: CoreEnv, req: SimRequest): AuthSession | undefined {
+  return env.world.auth.find(header(req, "x-apple-id-session-id") ?? req.cookies.get("aasp"), header(req, "scnt"));
 }
 
 function lenientUnlessStrictAccount(

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type CoreEnv, isStrict, parseBody } from "./core-env.ts";
-import { idmsaHeaders, noAuthContext, requestAuthSession, requireWidgetKey, serviceErrors } from "./idmsa-common.ts";
+import {
+  idmsaHeaders,
+  noAuthContext,
+  requestAuthSession,
+  requireWidgetKey,
+  serviceErrors,
+  strictAuthSession,
+} from "./idmsa-common.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import type { SimAccount } from "./sim-accounts.ts";
 import { createSrpRecord, SrpServerSession } from "./srp-server.ts";
@@ -150,7 +157,7 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   if (isStrict(env, exchange?.account)) {
     // Strict (opt-in): the proof must come with the auth context signin/init answered with, its
     // X-Apple-ID-Session-Id (or aasp) and latest scnt, as our own client echoes them.
-    session = requestAuthSession(env, req);
+    session = strictAuthSession(env, req);
     if (!session) return noAuthContext();
     // `c` from another auth context: this client did not echo what its signin/init returned.
     if (exchange !== undefined && exchange.authSessionId !== session.id) return noAuthContext();
