@@ -105,9 +105,15 @@ export class IcloudPhotosSync {
     let body: string | undefined;
     if (options.data !== undefined) body = JSON.stringify(options.data);
     else headers.delete("content-type");
-    const res = await this.wire.send({ method, url: full, headers: [...headers.values()], ...(body === undefined ? {} : { body }) });
+    const res = await this.wire.send({
+      method,
+      url: full,
+      headers: [...headers.values()],
+      ...(body === undefined ? {} : { body }),
+    });
     const scnt = res.headers["scnt"];
-    if (typeof scnt === "string" && full.includes("idmsa.apple.com")) this.headers.set("scnt", { domain: "idmsa.apple.com", value: scnt });
+    if (typeof scnt === "string" && full.includes("idmsa.apple.com"))
+      this.headers.set("scnt", { domain: "idmsa.apple.com", value: scnt });
     for (const line of res.setCookie) {
       const parsed = parseCookie(line);
       this.cookies.set(parsed.key, parsed);
@@ -116,7 +122,8 @@ export class IcloudPhotosSync {
   }
 
   #expect(res: WireResponse, ok: (status: number) => boolean): WireResponse {
-    if (!ok(res.status)) throw new Error(`ips: ${res.status} from ${new URL(res.url).pathname}: ${res.text.slice(0, 200)}`);
+    if (!ok(res.status))
+      throw new Error(`ips: ${res.status} from ${new URL(res.url).pathname}: ${res.text.slice(0, 200)}`);
     return res;
   }
 
@@ -135,7 +142,13 @@ export class IcloudPhotosSync {
     const res = this.#expect(
       await this.send("POST", `${AUTH}/signin/complete`, {
         params: { isRememberMeEnabled: "true" },
-        data: { accountName: this.username, trustTokens: [this.trustToken], m1: proof.m1, m2: proof.m2, c: challenge.c },
+        data: {
+          accountName: this.username,
+          trustTokens: [this.trustToken],
+          m1: proof.m1,
+          m2: proof.m2,
+          c: challenge.c,
+        },
       }),
       (s) => s === 409 || s === 200,
     );
@@ -156,7 +169,10 @@ export class IcloudPhotosSync {
     if (res.status >= 400) return [];
     const info =
       res.json === undefined
-        ? dig(JSON.parse(/<script[^>]*class="boot_args"[^>]*>([\s\S]*?)<\/script>/.exec(res.text)?.[1] ?? "{}"), "direct.twoSV")
+        ? dig(
+            JSON.parse(/<script[^>]*class="boot_args"[^>]*>([\s\S]*?)<\/script>/.exec(res.text)?.[1] ?? "{}"),
+            "direct.twoSV",
+          )
         : res.json;
     const list =
       dig(info, "trustedPhoneNumbers") ??
@@ -168,7 +184,10 @@ export class IcloudPhotosSync {
   /** `resendMFA`: device → PUT …/verify/trusteddevice/securitycode (no body); phone → PUT /verify/phone. */
   async resendMFA(method: { kind: "device" } | { kind: "sms" | "voice"; id: number }): Promise<void> {
     if (method.kind === "device") {
-      this.#expect(await this.send("PUT", `${AUTH}/verify/trusteddevice/securitycode`), (s) => s === 202 || s === 204 || s === 200);
+      this.#expect(
+        await this.send("PUT", `${AUTH}/verify/trusteddevice/securitycode`),
+        (s) => s === 202 || s === 204 || s === 200,
+      );
       return;
     }
     this.#expect(
@@ -200,13 +219,20 @@ export class IcloudPhotosSync {
   /** `setupAccount`: accountLogin; 421 means the session token expired (authenticate again). */
   async setupAccount(): Promise<"ready" | "expired"> {
     const res = await this.send("POST", `${SETUP}/accountLogin`, {
-      data: { dsWebAuthToken: this.sessionSecret, accountCountryCode: this.accountCountry, extended_login: true, trustToken: this.trustToken },
+      data: {
+        dsWebAuthToken: this.sessionSecret,
+        accountCountryCode: this.accountCountry,
+        extended_login: true,
+        trustToken: this.trustToken,
+      },
     });
     if (res.status === 421) return "expired";
     this.#expect(res, (s) => s === 200);
     this.photosUrl = `${String(dig(res.json, "webservices.ckdatabasews.url"))}${PHOTOS_BASE}`;
     if (dig(res.json, "webservices.ckdatabasews.pcsRequired") === true) {
-      const pcs = [...this.cookies.keys()].filter((key) => key === "X-APPLE-WEBAUTH-PCS-Photos" || key === "X-APPLE-WEBAUTH-PCS-Sharing");
+      const pcs = [...this.cookies.keys()].filter(
+        (key) => key === "X-APPLE-WEBAUTH-PCS-Photos" || key === "X-APPLE-WEBAUTH-PCS-Sharing",
+      );
       if (pcs.length !== 2) throw new Error("ips: PCS cookies missing");
     }
     return "ready";
@@ -216,7 +242,10 @@ export class IcloudPhotosSync {
   async setupPhotos(): Promise<Record<string, unknown>> {
     const zones: Record<string, unknown[]> = {};
     for (const area of ["private", "shared"]) {
-      const res = this.#expect(await this.send("POST", `${this.photosUrl}/${area}/changes/database`, { data: {} }), (s) => s === 200);
+      const res = this.#expect(
+        await this.send("POST", `${this.photosUrl}/${area}/changes/database`, { data: {} }),
+        (s) => s === 200,
+      );
       zones[area] = (dig(res.json, "zones") as unknown[]) ?? [];
     }
     const primary = (zones["private"] ?? []).find((zone) => dig(zone, "zoneID.zoneName") === "PrimarySync");
@@ -227,10 +256,21 @@ export class IcloudPhotosSync {
     return zoneID;
   }
 
-  async #queryPage(zoneID: Record<string, unknown>, recordType: string, filterBy?: unknown[], resultsLimit?: number, desiredKeys?: string[], continuationMarker?: string) {
+  async #queryPage(
+    zoneID: Record<string, unknown>,
+    recordType: string,
+    filterBy?: unknown[],
+    resultsLimit?: number,
+    desiredKeys?: string[],
+    continuationMarker?: string,
+  ) {
     const data: Record<string, unknown> = {
       query: { recordType },
-      zoneID: { zoneName: zoneID["zoneName"], zoneType: zoneID["zoneType"], ownerRecordName: zoneID["ownerRecordName"] },
+      zoneID: {
+        zoneName: zoneID["zoneName"],
+        zoneType: zoneID["zoneType"],
+        ownerRecordName: zoneID["ownerRecordName"],
+      },
     };
     if (filterBy) (data["query"] as Record<string, unknown>)["filterBy"] = filterBy;
     if (desiredKeys) data["desiredKeys"] = desiredKeys;
@@ -240,11 +280,18 @@ export class IcloudPhotosSync {
       await this.send("POST", `${this.photosUrl}/private/records/query`, { data, params: { remapEnums: "True" } }),
       (s) => s === 200,
     );
-    return { records: (dig(res.json, "records") as Record<string, unknown>[]) ?? [], marker: dig(res.json, "continuationMarker") as string | undefined };
+    return {
+      records: (dig(res.json, "records") as Record<string, unknown>[]) ?? [],
+      marker: dig(res.json, "continuationMarker") as string | undefined,
+    };
   }
 
   /** `performQuery`: follows continuation markers. */
-  async query(zoneID: Record<string, unknown>, recordType: string, filterBy?: unknown[]): Promise<Record<string, unknown>[]> {
+  async query(
+    zoneID: Record<string, unknown>,
+    recordType: string,
+    filterBy?: unknown[],
+  ): Promise<Record<string, unknown>[]> {
     const records: Record<string, unknown>[] = [];
     let marker: string | undefined;
     do {
@@ -256,9 +303,15 @@ export class IcloudPhotosSync {
   }
 
   /** `fetchAllPictureRecordsForZone`: count, then ranges of 100 positions requested in parallel. */
-  async allPictureRecords(zoneID: Record<string, unknown>): Promise<{ expected: number; records: Record<string, unknown>[] }> {
+  async allPictureRecords(
+    zoneID: Record<string, unknown>,
+  ): Promise<{ expected: number; records: Record<string, unknown>[] }> {
     const [count] = await this.query(zoneID, "HyperionIndexCountLookup", [
-      { fieldName: "indexCountID", comparator: "IN", fieldValue: { type: "STRING_LIST", value: ["CPLAssetByAssetDateWithoutHiddenOrDeleted"] } },
+      {
+        fieldName: "indexCountID",
+        comparator: "IN",
+        fieldValue: { type: "STRING_LIST", value: ["CPLAssetByAssetDateWithoutHiddenOrDeleted"] },
+      },
     ]);
     const expected = Number.parseInt(String(dig(count, "fields.itemCount.value")), 10);
     const perRequest = Math.floor(MAX_RECORDS_LIMIT / 2);
@@ -279,7 +332,11 @@ export class IcloudPhotosSync {
     return { expected, records };
   }
 
-  async #range(zoneID: Record<string, unknown>, startRank: number, endRank: number): Promise<Record<string, unknown>[]> {
+  async #range(
+    zoneID: Record<string, unknown>,
+    startRank: number,
+    endRank: number,
+  ): Promise<Record<string, unknown>[]> {
     const records: Record<string, unknown>[] = [];
     let queryRank = startRank;
     let received = startRank;
@@ -289,7 +346,14 @@ export class IcloudPhotosSync {
         { fieldName: "startRank", comparator: "EQUALS", fieldValue: { type: "INT64", value: queryRank } },
         { fieldName: "direction", comparator: "EQUALS", fieldValue: { type: "STRING", value: "ASCENDING" } },
       ];
-      const page = await this.#queryPage(zoneID, "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted", filters, MAX_RECORDS_LIMIT, ["resOriginalRes", "resOriginalFileType", "filenameEnc", "masterRef", "recordName"], marker);
+      const page = await this.#queryPage(
+        zoneID,
+        "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted",
+        filters,
+        MAX_RECORDS_LIMIT,
+        ["resOriginalRes", "resOriginalFileType", "filenameEnc", "masterRef", "recordName"],
+        marker,
+      );
       const positions = page.records.filter((r) => r["recordType"] === "CPLAsset").length;
       if (positions === 0) break;
       records.push(...page.records);
@@ -306,6 +370,13 @@ export class IcloudPhotosSync {
   /** `downloadData`: the streaming axios instance, no jar: no cookies, no Apple headers. */
   async download(url: string): Promise<WireResponse> {
     const target = new URL(url).toString();
-    return this.wire.send({ method: "GET", url: target, headers: [["Accept", "application/json, text/plain, */*"], ["User-Agent", "axios/1.7.9"]] });
+    return this.wire.send({
+      method: "GET",
+      url: target,
+      headers: [
+        ["Accept", "application/json, text/plain, */*"],
+        ["User-Agent", "axios/1.7.9"],
+      ],
+    });
   }
 }

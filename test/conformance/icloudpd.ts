@@ -64,7 +64,11 @@ export class Icloudpd {
     this.session = new RequestsSession(wire);
     this.data = { client_id: "auth-0f0e5c5e-1a2b-11f1-9c6d-0242ac120003", ...(stored?.data ?? {}) };
     if (stored) this.session.jar.cookies = [...stored.session.jar.cookies];
-    Object.assign(this.session.headers, { Origin: HOME, Referer: `${HOME}/`, "User-Agent": "Opera/9.52 (X11; Linux i686; U; en)" });
+    Object.assign(this.session.headers, {
+      Origin: HOME,
+      Referer: `${HOME}/`,
+      "User-Agent": "Opera/9.52 (X11; Linux i686; U; en)",
+    });
     this.params = {
       clientBuildNumber: "17DHotfix5",
       clientMasteringNumber: "17DHotfix5",
@@ -135,7 +139,10 @@ export class Icloudpd {
     let ok = false;
     if (this.data["session_token"] && !forceRefresh) {
       try {
-        this.account = (await this.request("POST", `${SETUP}/validate`, { data: "null" })).json as Record<string, unknown>;
+        this.account = (await this.request("POST", `${SETUP}/validate`, { data: "null" })).json as Record<
+          string,
+          unknown
+        >;
         ok = true;
       } catch (error) {
         if (!(error instanceof IcloudpdError)) throw error;
@@ -233,7 +240,11 @@ export class Icloudpd {
     const res = await this.session.sendPrepared(
       "POST",
       `${AUTH}/verify/phone/securitycode`,
-      { ...this.#oauth(), "Content-type": "application/json; charset=utf-8", Accept: "application/json; charset=utf-8" },
+      {
+        ...this.#oauth(),
+        "Content-type": "application/json; charset=utf-8",
+        Accept: "application/json; charset=utf-8",
+      },
       { phoneNumber: { id: deviceId }, securityCode: { code }, mode: "sms" },
     );
     return res.status < 400 ? this.trustSession() : false;
@@ -285,13 +296,22 @@ export class Icloudpd {
 
   /** PhotosService(): CheckIndexingState of PrimarySync, then `libraries` (zones/list, no query). */
   async libraries(): Promise<Record<string, unknown>[]> {
-    const state = await this.#post("/records/query", { query: { recordType: "CheckIndexingState" }, zoneID: { zoneName: "PrimarySync" } }, this.#photoParams);
-    if (dig(state, "records.0.fields.state.value") !== "FINISHED") throw new Error("iCloud Photo Library not finished indexing");
+    const state = await this.#post(
+      "/records/query",
+      { query: { recordType: "CheckIndexingState" }, zoneID: { zoneName: "PrimarySync" } },
+      this.#photoParams,
+    );
+    if (dig(state, "records.0.fields.state.value") !== "FINISHED")
+      throw new Error("iCloud Photo Library not finished indexing");
     const zones = (await this.#post("/zones/list", "{}"))["zones"] as Record<string, unknown>[];
     const libraries: Record<string, unknown>[] = [];
     for (const zone of zones.filter((z) => !z["deleted"])) {
       const zoneId = zone["zoneID"] as Record<string, unknown>;
-      const check = await this.#post("/records/query", { query: { recordType: "CheckIndexingState" }, zoneID: zoneId }, this.#photoParams);
+      const check = await this.#post(
+        "/records/query",
+        { query: { recordType: "CheckIndexingState" }, zoneID: zoneId },
+        this.#photoParams,
+      );
       if (dig(check, "records.0.fields.state.value") !== "FINISHED") throw new Error("not finished indexing");
       libraries.push(zoneId);
     }
@@ -336,7 +356,17 @@ export class Icloudpd {
             recordType: "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted",
           },
           resultsLimit: 200,
-          desiredKeys: ["resOriginalRes", "resOriginalFileType", "filenameEnc", "itemType", "masterRef", "assetDate", "addedDate", "recordName", "recordType"],
+          desiredKeys: [
+            "resOriginalRes",
+            "resOriginalFileType",
+            "filenameEnc",
+            "itemType",
+            "masterRef",
+            "assetDate",
+            "addedDate",
+            "recordName",
+            "recordType",
+          ],
           zoneID: zoneId,
         },
         this.#photoParams,
@@ -345,7 +375,8 @@ export class Icloudpd {
       const assets = new Map<string, Record<string, unknown>>();
       const masters: Record<string, unknown>[] = [];
       for (const record of records) {
-        if (record["recordType"] === "CPLAsset") assets.set(String(dig(record, "fields.masterRef.value.recordName")), record);
+        if (record["recordType"] === "CPLAsset")
+          assets.set(String(dig(record, "fields.masterRef.value.recordName")), record);
         else if (record["recordType"] === "CPLMaster") masters.push(record);
       }
       if (masters.length === 0) break;

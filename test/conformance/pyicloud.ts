@@ -95,7 +95,9 @@ export class PyiCloud {
   }
 
   get requires2fa(): boolean {
-    return dig(this.account, "dsInfo.hsaVersion") === 2 && (this.account["hsaChallengeRequired"] === true || !this.trusted);
+    return (
+      dig(this.account, "dsInfo.hsaVersion") === 2 && (this.account["hsaChallengeRequired"] === true || !this.trusted)
+    );
   }
 
   get trusted(): boolean {

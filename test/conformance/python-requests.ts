@@ -30,7 +30,13 @@ export class PyCookieJar {
       const [pair = "", ...attrs] = line.split(";").map((part) => part.trim());
       const eq = pair.indexOf("=");
       if (eq <= 0) continue;
-      const cookie: PyCookie = { name: pair.slice(0, eq), value: pair.slice(eq + 1), domain: host, hostOnly: true, path: "/" };
+      const cookie: PyCookie = {
+        name: pair.slice(0, eq),
+        value: pair.slice(eq + 1),
+        domain: host,
+        hostOnly: true,
+        path: "/",
+      };
       for (const attr of attrs) {
         const [key = "", ...rest] = attr.split("=");
         const value = rest.join("=");
@@ -79,15 +85,17 @@ const pyValue = (value: string | number | boolean): string =>
 
 export function withParams(url: string, params?: PyParams): string {
   if (!params || Object.keys(params).length === 0) return url;
-  const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, pyValue(value)]));
+  const query = new URLSearchParams(
+    Object.entries(params).map(([key, value]): [string, string] => [key, pyValue(value)]),
+  );
   return `${url}${url.includes("?") ? "&" : "?"}${query.toString()}`;
 }
 
 /** Python's json.dumps: `", "` and `": "` separators. */
 export function pyJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/("(?:[^"\\]|\\.)*")|,/g, (match, str: string | undefined) => str ?? ", ")
-    .replace(/("(?:[^"\\]|\\.)*")|:/g, (match, str: string | undefined) => str ?? ": ");
+    .replace(/("(?:[^"\\]|\\.)*")|,/g, (_match, str: string | undefined) => str ?? ", ")
+    .replace(/("(?:[^"\\]|\\.)*")|:/g, (_match, str: string | undefined) => str ?? ": ");
 }
 
 export class RequestsSession {
@@ -119,18 +127,29 @@ export class RequestsSession {
     } else if (options.data !== undefined) body = options.data;
     const cookie = this.jar.header(full);
     if (cookie) merged.set("cookie", ["Cookie", cookie]);
-    const res = await this.wire.send({ method, url: full, headers: [...merged.values()], ...(body === undefined ? {} : { body }) });
+    const res = await this.wire.send({
+      method,
+      url: full,
+      headers: [...merged.values()],
+      ...(body === undefined ? {} : { body }),
+    });
     this.jar.extract(full, res.setCookie);
     return res;
   }
 
   /** `session.send(Request(method, url, headers=…, json=…).prepare())`: no session headers, no cookies. */
-  async sendPrepared(method: string, url: string, headers: Record<string, string>, json?: unknown): Promise<WireResponse> {
+  async sendPrepared(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    json?: unknown,
+  ): Promise<WireResponse> {
     const list: [string, string][] = Object.entries(headers);
     let body: string | undefined;
     if (json !== undefined) {
       body = pyJson(json);
-      if (!list.some(([name]) => name.toLowerCase() === "content-type")) list.push(["Content-Type", "application/json"]);
+      if (!list.some(([name]) => name.toLowerCase() === "content-type"))
+        list.push(["Content-Type", "application/json"]);
     }
     const res = await this.wire.send({ method, url, headers: list, ...(body === undefined ? {} : { body }) });
     this.jar.extract(url, res.setCookie);
