@@ -180,6 +180,7 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
     };
   }
   const account = pending.account;
+  // Locked accounts: 403 -20209 (kei#333, reference 1.7); wrong proof: 401 -20101 (reference 1.7).
   if (account?.config.locked) {
     return {
       status: 403,

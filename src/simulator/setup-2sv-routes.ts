@@ -42,6 +42,9 @@ export function setup2svRoutes(env: CoreEnv): Route[] {
     session.account.config.mfa.kind === "2sv"
       ? session.account.config.mfa.devices_2sv.find((device) => device.device_id === id)
       : undefined;
+  // A device id the account does not have: no client sends one (they echo listDevices); status and
+  // body are the simulator's choice. A wrong code answers like Apple (200 + errorCode -21669,
+  // icloudpd cassette `2sa_flow_invalid_code.yml`, reference 1.9).
   const unknownDevice: SimResponse = { status: 400, json: { success: false, error: "Invalid device" } };
 
   return [

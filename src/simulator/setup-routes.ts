@@ -53,6 +53,7 @@ export function setupRoutes(env: CoreEnv): Route[] {
       method: "POST",
       path: `${SETUP}/validate`,
       handle: (req) => {
+        // Any body (pyicloud/icloudpd send `null`); an invalid web session answers 421 (reference 1.12).
         const session = requestWebSession(env, req);
         if (!session) return MISDIRECTED;
         session.account.stats.validates += 1;
@@ -65,6 +66,7 @@ export function setupRoutes(env: CoreEnv): Route[] {
       method: "POST",
       path: `${SETUP}/logout`,
       handle: (req) => {
+        // Not signed in: 421 (icloud-photos-sync `app/src/lib/icloud/icloud.ts` `logout` expects it).
         const session = requestWebSession(env, req);
         if (!session) return MISDIRECTED;
         const body = parseBody(req, LogoutBody);

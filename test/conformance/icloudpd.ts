@@ -403,6 +403,6 @@ export class Icloudpd {
 
   /** `PhotoAsset.download`: `session.get(url, stream=True)`; requests percent-encodes `${f}`. */
   async download(url: string): Promise<WireResponse> {
-    return this.request("GET", url.replace("${f}", "$%7Bf%7D"));
+    return this.request("GET", url.replace(/\$\{f\}/, "$$%7Bf%7D"));
   }
 }

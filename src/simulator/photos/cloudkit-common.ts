@@ -60,6 +60,7 @@ export function resolveZone(
   return zone;
 }
 
+/** A zone the account does not have: CloudKit's ZONE_NOT_FOUND (reference 3.8; clients read it as "Photos not set up"). */
 export function zoneNotFound(zoneId: ZoneIdInput | undefined): SimResponse {
   return ckError(404, "ZONE_NOT_FOUND", `Zone '${zoneId?.zoneName ?? "_defaultZone"}' does not exist`);
 }
@@ -105,6 +106,8 @@ export function cloudKitRoute<S extends z.ZodType>(
       if (!parsed.success)
         return ckError(400, "BAD_REQUEST", `Invalid request: ${parsed.error.issues[0]?.message ?? "malformed"}`);
       const library = sim.library(account.dsid);
+      // No Photos library for this account (no `photos:` section): AUTHENTICATION_FAILED, which
+      // pyicloud/icloudpd `session.py` read as "finish setting up iCloud" (reference 3.8).
       if (!library) return ckError(401, "AUTHENTICATION_FAILED", "no auth method found");
       return handle({
         req,
