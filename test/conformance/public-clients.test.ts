@@ -3,6 +3,9 @@
  * replayed over real HTTP against the simulator (see each replay's header for its sources). If one
  * of these fails, the simulator is stricter than Apple (or answers differently) — not the client.
  */
+import { execFile, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseScenario, type ScenarioInput } from "../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
@@ -356,5 +359,37 @@ describe("iCloud.com web app (protocol reference)", () => {
     expect(zones.status).toBe(401);
     expect(zones.json).toEqual({ reason: "Invalid global session", error: 2 });
     expect((await web.findMy()).status).toBe(450);
+  });
+});
+
+const hasPythonRequests = spawnSync("python3", ["-c", "import requests"]).status === 0;
+
+describe.skipIf(!hasPythonRequests)("Python requests + http.cookiejar (real library)", () => {
+  it("signs in with init's headers on signin/complete, validates without HSA-LOGIN, lists zones without a query", async () => {
+    // Real name resolution here: the webservices point at the simulator's own address.
+    sim = await startSimulator({
+      scenario: parseScenario({ accounts: [hsa2("python@example.com", { photos: { count: 3 } })] }),
+      services: [...SIMULATOR_SERVICES],
+    });
+    const script = fileURLToPath(new URL("./python_requests_flow.py", import.meta.url));
+    // Asynchronous: the simulator answers from this very process.
+    const run = await promisify(execFile)("python3", [script, sim.url, "python@example.com", PW], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe("");
+    const outcome = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(outcome).toMatchObject({
+      complete: 409,
+      verify: 204,
+      trust: 204,
+      accountLogin: 200,
+      trusted: true,
+      validate: 200,
+      zones: 200,
+      zoneNames: ["PrimarySync"],
+    });
+    expect(outcome["cookies"]).not.toContain("X-APPLE-WEBAUTH-HSA-LOGIN");
+    expect(outcome["cookies"]).toContain("X-APPLE-WEBAUTH-TOKEN");
   });
 });
