@@ -36,7 +36,7 @@ export interface PendingSrp {
   expiresAt: number;
 }
 
-/** idmsa auth contexts (keyed by X-Apple-ID-Session-Id, latest scnt only) and pending SRP exchanges. */
+/** idmsa auth contexts (keyed by X-Apple-ID-Session-Id / `aasp`) and pending SRP exchanges. */
 export class AuthSessions {
   readonly clock: SimClock;
   readonly #sessions = new Map<string, AuthSession>();
@@ -64,16 +64,23 @@ export class AuthSessions {
     return session;
   }
 
-  /** The live auth session named by these headers, only when `scnt` is the latest one issued. */
-  find(sessionId: string | undefined, scnt: string | undefined): AuthSession | undefined {
-    if (!sessionId || !scnt) return undefined;
+  /** The live (not idle-expired) auth session with this id, whatever scnt the client holds. */
+  live(sessionId: string | undefined): AuthSession | undefined {
+    if (!sessionId) return undefined;
     const session = this.#sessions.get(sessionId);
-    if (!session || session.scnt !== scnt) return undefined;
+    if (!session) return undefined;
     if (session.lastSeen + AUTH_SESSION_IDLE_MS <= this.clock.now()) {
       this.#sessions.delete(sessionId);
       return undefined;
     }
     return session;
+  }
+
+  /** Strict variant: the live auth session named by these headers, only when `scnt` is the latest one issued. */
+  find(sessionId: string | undefined, scnt: string | undefined): AuthSession | undefined {
+    if (!scnt) return undefined;
+    const session = this.live(sessionId);
+    return session?.scnt === scnt ? session : undefined;
   }
 
   /** Marks use and rotates scnt; the caller sends the new one back. */
@@ -93,9 +100,9 @@ export class AuthSessions {
     return pending;
   }
 
-  /** The auth context an exchange belongs to, without consuming it. */
-  pendingSrpSession(c: string): string | undefined {
-    return this.#pending.get(c)?.authSessionId;
+  /** The exchange for `c` (its auth context and account), without consuming it. */
+  peekPendingSrp(c: string): PendingSrp | undefined {
+    return this.#pending.get(c);
   }
 
   /** Removes and returns the exchange for `c` (each challenge answers one proof). */

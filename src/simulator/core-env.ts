@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Logger } from "../logger.ts";
 import type { SimRequest, SimResponse } from "./router.ts";
 import type { Scenario } from "./scenario.ts";
+import type { SimAccount } from "./sim-accounts.ts";
 import type { World } from "./world.ts";
 
 /** What the core route modules (idmsa, setup, admin) share. */
@@ -11,6 +12,14 @@ export interface CoreEnv {
   log: Logger;
   tls: boolean;
   origin(): string;
+}
+
+/**
+ * Whether the opt-in strict variant applies (scenario `strict`, overridden per account). Before an
+ * auth context is tied to an account only the scenario's switch counts.
+ */
+export function isStrict(env: CoreEnv, account?: SimAccount): boolean {
+  return account?.config.strict ?? env.scenario.strict;
 }
 
 export const JSON_TYPE = "application/json;charset=UTF-8";

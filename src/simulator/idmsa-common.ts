@@ -25,10 +25,13 @@ export function widgetKeyRefused(): SimResponse {
 }
 
 /**
- * Makes a route answer `widgetKeyRefused()` unless `X-Apple-Widget-Key` is iCloud.com's key. Only
- * the widget key is checked: the reference says Apple does not require `X-Apple-Domain-Id`,
- * `X-Requested-With`, `X-APPLE-HC`, `X-Apple-I-FD-Client-Info` or a particular Origin/Referer, and
- * it does not say what happens without the other OAuth headers.
+ * Makes a route answer `widgetKeyRefused()` unless `X-Apple-Widget-Key` is iCloud.com's key (both
+ * modes). Evidence: every public client sends it on every idmsa JSON call (timlaing/pyicloud
+ * `pyicloud/base.py` `_get_auth_headers`; steilerDev/icloud-photos-sync
+ * `app/src/lib/resources/network-manager.ts` `HeaderJar`), and icloudpd's hand-built MFA requests
+ * (`src/pyicloud_ipd/sms.py` `_oauth_const_headers`), which drop Accept, Origin, User-Agent and the
+ * cookies, still keep it. Nothing else is checked: pyicloud sends `X-Apple-FD-Client-Info` under the
+ * wrong name and icloudpd's MFA requests carry no Origin/Referer/Accept, and both work against Apple.
  */
 export function requireWidgetKey(route: Route): Route {
   return {
@@ -94,12 +97,58 @@ export function tooManyCodesSentBody(state: Record<string, unknown>): Record<str
 }
 
 /**
- * The auth session a request names: `X-Apple-ID-Session-Id` (or the `aasp` cookie) plus the latest
- * `scnt`. A stale scnt does not count.
+ * The auth session a request names.
+ *
+ * Lenient (default): `X-Apple-ID-Session-Id`, else the `aasp` cookie, names a live auth context;
+ * `scnt` is not checked. Evidence that Apple accepts this:
+ * - icloud-photos-downloader/icloud_photos_downloader `src/pyicloud_ipd/base.py` + `sms.py` build
+ *   `GET /appleauth/auth`, `PUT /verify/phone` and `POST /verify/phone/securitycode` outside their
+ *   requests session (`Request(...).prepare()` + `session.send`): no cookies at all, and the scnt
+ *   stored *before* these calls (their answers never update it), so every later call (including
+ *   `GET /2sv/trust` through the session) carries an scnt that is no longer the newest.
+ * - steilerDev/icloud-photos-sync `app/src/lib/resources/network-manager.ts` (2024–25) sends the
+ *   *session token* as `X-Apple-ID-Session-Id` and relies on the `aasp` cookie; the header names no
+ *   auth context there, so the cookie is tried next.
+ * - timlaing/pyicloud `pyicloud/base.py` sends `signin/complete` with the headers built before
+ *   `signin/init` (no scnt, no session id on a first sign-in): see `signinComplete`.
+ * No public client is known to send an scnt Apple never issued, and Apple's reaction to one is not
+ * recorded; ignoring scnt is the simulator's (lenient) choice.
+ *
+ * Strict (opt-in, `strict: true`): `X-Apple-ID-Session-Id` (or `aasp`) plus the *latest* scnt, as
+ * our own client echoes them; an older scnt does not count.
  */
 export function requestAuthSession(env: CoreEnv, req: SimRequest): AuthSession | undefined {
-  const id = header(req, "x-apple-id-session-id") ?? req.cookies.get("aasp");
-  return env.world.auth.find(id, header(req, "scnt"));
+  const named = header(req, "x-apple-id-session-id");
+  const cookie = req.cookies.get("aasp");
+  if (env.scenario.strict) {
+    const session = strictAuthSession(env, req);
+    // An account switched back to lenient accepts its context however named.
+    return session ?? lenientUnlessStrictAccount(env, named, cookie);
+  }
+  for (const id of [named, cookie]) {
+    const session = env.world.auth.live(id);
+    if (!session) continue;
+    if (session.account?.config.strict === true) return strictAuthSession(env, req);
+    return session;
+  }
+  return undefined;
+}
+
+/** The strict lookup: `X-Apple-ID-Session-Id` (else `aasp`) with the latest scnt of that context. */
+export function strictAuthSession(env: CoreEnv, req: SimRequest): AuthSession | undefined {
+  return env.world.auth.find(header(req, "x-apple-id-session-id") ?? req.cookies.get("aasp"), header(req, "scnt"));
+}
+
+function lenientUnlessStrictAccount(
+  env: CoreEnv,
+  named: string | undefined,
+  cookie: string | undefined,
+): AuthSession | undefined {
+  for (const id of [named, cookie]) {
+    const session = env.world.auth.live(id);
+    if (session?.account && session.account.config.strict === false) return session;
+  }
+  return undefined;
 }
 
 /**
@@ -123,9 +172,11 @@ export function idmsaHeaders(
 }
 
 /**
- * Answer to an MFA call without a valid auth context (missing/stale scnt or session id, or no
- * accepted SRP proof yet). Apple's exact body here is not captured; 401 with a service error is
- * what clients treat as "sign in again" (inferred).
+ * Answer to an MFA call without a live auth context (neither `X-Apple-ID-Session-Id` nor `aasp`
+ * names one, it idled out, the SRP proof was not accepted yet, or, strict only, a stale scnt).
+ * Every public client sends one of the two after `signin/complete` (see `requestAuthSession`), so
+ * this only hits requests no client sends. Apple's exact body here is not captured; 401 with a
+ * service error is what clients treat as "sign in again" (inferred).
  */
 export function noAuthContext(): SimResponse {
   return {

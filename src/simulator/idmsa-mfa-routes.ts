@@ -27,8 +27,15 @@ import type { SimAccount } from "./sim-accounts.ts";
 import { newGrantCode } from "./tokens.ts";
 import type { AuthSession } from "./world.ts";
 
+/**
+ * Code bodies as every client sends them (pyicloud/icloudpd `validate_2fa_code`, icloudpd
+ * `src/pyicloud_ipd/sms.py` `build_verify_sms_code_request`, icloud-photos-sync
+ * `app/src/lib/icloud/mfa/mfa-method.ts`); without a code or phone id there is nothing to check, and
+ * 400 (Apple's status for a wrong code, reference 1.8.3) is the simulator's choice for them. Extra
+ * fields are ignored; `nonFTEU` (pyicloud adds it when Apple provided it) may be anything.
+ */
 const CodeBody = z.object({ securityCode: z.object({ code: z.string().min(1) }) });
-const PhoneRef = z.object({ id: z.number().int(), nonFTEU: z.boolean().optional() });
+const PhoneRef = z.object({ id: z.number().int() });
 const PhoneRequestBody = z.object({ phoneNumber: PhoneRef, mode: z.enum(["sms", "voice"]).default("sms") });
 const PhoneCodeBody = z.object({
   phoneNumber: PhoneRef,
@@ -58,6 +65,8 @@ export function idmsaMfaRoutes(env: CoreEnv): Route[] {
 }
 
 function mfaRoutes(env: CoreEnv): Route[] {
+  // 2SV (hsaVersion 1) accounts have no HSA2 routes: icloudpd `src/pyicloud_ipd/base.py`
+  // `validate_verification_code` notes `/2sv/trust` answers 404 for them; the other routes follow.
   const hsa2Only = (session: Session, run: () => SimResponse): SimResponse =>
     session.account.config.mfa.kind === "hsa2" ? run() : { status: 404, headers: idmsaHeaders(env, session) };
   const badRequest = (session: Session): SimResponse => ({ status: 400, headers: idmsaHeaders(env, session) });
@@ -215,6 +224,8 @@ function mfaRoutes(env: CoreEnv): Route[] {
       method: "POST",
       path: `${IDMSA}/repair/complete`,
       handle: (req) => {
+        // icloudpd `src/pyicloud_ipd/base.py` posts `{}` here right after a 412, with the auth
+        // headers; without a pending repair in a live auth context the answer (401) is the simulator's.
         const session = requestAuthSession(env, req);
         if (!session?.srpVerified || !session.account || !session.repairPending) return noAuthContext();
         session.repairPending = false;
@@ -229,6 +240,9 @@ function mfaRoutes(env: CoreEnv): Route[] {
       handle: (req) =>
         withSrpSession(env, req, (session) =>
           hsa2Only(session, () => {
+            // Every client asks for trust only after a code was accepted (pyicloud/icloudpd
+            // `trust_session` after `validate_2fa_code`, icloud-photos-sync `getTokens` after
+            // `submitMFA`); Apple's answer without one is not recorded (401 is the simulator's).
             if (!session.codeVerified) return noAuthContext();
             const trust = env.world.issueTrustToken(session.account);
             const token = env.world.issueSessionToken(session.account, { mfaDone: true });

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { type CoreEnv, parseBody } from "./core-env.ts";
-import { idmsaHeaders, noAuthContext, requestAuthSession, requireWidgetKey, serviceErrors } from "./idmsa-common.ts";
+import { type CoreEnv, isStrict, parseBody } from "./core-env.ts";
+import {
+  idmsaHeaders,
+  noAuthContext,
+  requestAuthSession,
+  requireWidgetKey,
+  serviceErrors,
+  strictAuthSession,
+} from "./idmsa-common.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import type { SimAccount } from "./sim-accounts.ts";
 import { createSrpRecord, SrpServerSession } from "./srp-server.ts";
@@ -10,6 +17,12 @@ import type { AuthSession } from "./world.ts";
 
 export const IDMSA = "/appleauth/auth";
 
+/**
+ * Every client sends `a`, `accountName` and `protocols: ["s2k", "s2k_fo"]` (pyicloud
+ * `pyicloud/base.py`, icloudpd `src/pyicloud_ipd/base.py`, icloud-photos-sync
+ * `app/src/lib/icloud/icloud.ts` `getSRPLogin`); a body without them cannot start SRP (400 is the
+ * simulator's choice, as is 400 when `protocols` lacks the account's protocol: no client does that).
+ */
 const InitBody = z.object({
   a: z.string().min(1),
   accountName: z.string().min(1),
@@ -22,7 +35,9 @@ const CompleteBody = z.object({
   m1: z.string().min(1),
   m2: z.string().min(1),
   rememberMe: z.boolean().optional(),
-  trustTokens: z.array(z.string()).optional(),
+  // icloud-photos-sync `app/src/lib/icloud/icloud.ts` sends `[trustToken]` even before it has one
+  // (JSON `[null]`); only string entries can name a trust token.
+  trustTokens: z.array(z.unknown()).nullable().optional(),
 });
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -50,6 +65,8 @@ export function idmsaSigninRoutes(env: CoreEnv): Route[] {
       },
     },
     {
+      // Apple stopped accepting the plaintext signin: icloudpd removed its fallback in 1.29.4 after
+      // old versions got 503 "Service Temporarily Unavailable" (reference 1.7).
       id: "idmsa.signin.legacy",
       method: "POST",
       path: `${IDMSA}/signin`,
@@ -129,23 +146,41 @@ function signinInit(env: CoreEnv, req: SimRequest): SimResponse {
 
 function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   const body = parseBody(req, CompleteBody);
+  // Every client sends accountName, c, m1 and m2 (pyicloud `pyicloud/base.py`, icloudpd
+  // `src/pyicloud_ipd/base.py`, icloud-photos-sync `app/src/lib/icloud/icloud.ts`); without them
+  // there is no proof to check. Apple answers a malformed SRP payload with 400 (reference 1.7, kei).
   if (!body || !BASE64.test(body.m1) || !BASE64.test(body.m2)) {
     return { status: 400, json: serviceErrors("-20000", "Invalid request.") };
   }
-  // The exchange belongs to the auth context signin/init answered with: its X-Apple-ID-Session-Id
-  // and latest scnt must come back (as the MFA routes require), not just `c`.
-  const session = requestAuthSession(env, req);
-  if (!session) return noAuthContext();
-  // `c` from another auth context: this client did not echo what its signin/init returned (the
-  // exchange is left for its own context).
-  const owner = env.world.auth.pendingSrpSession(body.c);
-  if (owner !== undefined && owner !== session.id) return noAuthContext();
+  const exchange = env.world.auth.peekPendingSrp(body.c);
+  let session: AuthSession | undefined;
+  if (isStrict(env, exchange?.account)) {
+    // Strict (opt-in): the proof must come with the auth context signin/init answered with, its
+    // X-Apple-ID-Session-Id (or aasp) and latest scnt, as our own client echoes them.
+    session = strictAuthSession(env, req);
+    if (!session) return noAuthContext();
+    // `c` from another auth context: this client did not echo what its signin/init returned.
+    if (exchange !== undefined && exchange.authSessionId !== session.id) return noAuthContext();
+  } else {
+    // Lenient: `c` names the exchange and so its auth context. timlaing/pyicloud
+    // `pyicloud/base.py` `_srp_authentication` posts signin/complete with the very headers dict it
+    // built before signin/init (no scnt, no X-Apple-ID-Session-Id on a first sign-in; on later ones
+    // the values stored before init), icloudpd `src/pyicloud_ipd/base.py` `_authenticate_srp` does
+    // the same, and both sign in against Apple every day.
+    session = env.world.auth.live(exchange?.authSessionId) ?? requestAuthSession(env, req);
+  }
   const pending = env.world.auth.takePendingSrp(body.c);
-  // Unknown, expired or already answered `c` (a replay), or another account name: malformed.
-  if (!pending || pending.accountName !== body.accountName) {
-    return { status: 400, headers: idmsaHeaders(env, session), json: serviceErrors("-20000", "Invalid request.") };
+  // Unknown, expired or already answered `c` (a replay), or another account name: malformed
+  // (the simulator's choice; no client sends these).
+  if (!pending || pending.accountName !== body.accountName || !session) {
+    return {
+      status: 400,
+      ...(session ? { headers: idmsaHeaders(env, session) } : {}),
+      json: serviceErrors("-20000", "Invalid request."),
+    };
   }
   const account = pending.account;
+  // Locked accounts: 403 -20209 (kei#333, reference 1.7); wrong proof: 401 -20101 (reference 1.7).
   if (account?.config.locked) {
     return {
       status: 403,
@@ -164,7 +199,9 @@ function signinComplete(env: CoreEnv, req: SimRequest): SimResponse {
   account.stats.srp_signins += 1;
   session.srpVerified = true;
   session.account = account;
-  const trusted = (body.trustTokens ?? []).some((value) => env.world.findTrustToken(value, account));
+  const trusted = (body.trustTokens ?? []).some(
+    (value) => typeof value === "string" && env.world.findTrustToken(value, account) !== undefined,
+  );
   if (account.config.mfa.kind === "hsa2" && !trusted) return twoFactorNeeded(env, session, account);
   const mfaDone = trusted || account.config.mfa.kind === "none";
   session.mfaDone = mfaDone;

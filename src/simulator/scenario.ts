@@ -85,6 +85,11 @@ const AccountSchema = z.object({
     validate_token: 3_600_000,
     session_token: 600_000,
   }),
+  /**
+   * Overrides the scenario's `strict` for this account (see there). Our own client's tests use it;
+   * public clients run against the lenient default.
+   */
+  strict: z.boolean().optional(),
   findmy: z.unknown().optional(),
   photos: z.unknown().optional(),
   calls: z.unknown().optional(),
@@ -94,6 +99,15 @@ export const ScenarioSchema = z
   .object({
     partition: z.number().int().positive().default(61),
     phone_list_layout: PhoneLayout.default("legacy"),
+    /**
+     * Opt-in strict variant (default false = as lenient as the public clients that work against
+     * Apple). Strict adds rules Apple is not known to enforce, for our own client's tests only:
+     * `signin/complete` and the MFA calls need the auth context's *latest* `scnt` with
+     * `X-Apple-ID-Session-Id` (or `aasp`); setup `validate`/`logout`/2SV calls need the expired
+     * `X-APPLE-WEBAUTH-HSA-LOGIN` cookie back; service and 2SV calls need the account's `dsid`
+     * query parameter. An account's own `strict` overrides this.
+     */
+    strict: z.boolean().default(false),
     accounts: z.array(AccountSchema).min(1),
     faults: z.array(FaultSpecSchema).default([]),
   })

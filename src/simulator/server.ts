@@ -38,6 +38,8 @@ export interface SimulatorOptions {
 export interface SimulatorHandle {
   /** Origin, e.g. `http://127.0.0.1:41234`; every Apple path (idmsa, setup, services) lives here. */
   url: string;
+  /** Where the server listens (differs from `url` when `publicOrigin` names another host). */
+  address: string;
   world: World;
   clock: SimClock;
   faults: { add(spec: FaultSpec): ActiveFault; clear(): void; list(): ActiveFault[] };
@@ -118,9 +120,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const { port } = server.address() as AddressInfo;
   const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  origin =
-    options.publicOrigin?.replace(/\/+$/, "") ??
-    `${certificate ? "https" : "http"}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  const address = `${certificate ? "https" : "http"}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  origin = options.publicOrigin?.replace(/\/+$/, "") ?? address;
   log.info(`iCloud simulator listening on ${origin}`, { accounts: scenario.accounts.length });
 
   const account = (appleId: string) => {
@@ -130,6 +131,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
   return {
     url: origin,
+    address,
     world,
     clock,
     faults: { add: (spec) => faults.add(spec), clear: () => faults.clear(), list: () => faults.list() },

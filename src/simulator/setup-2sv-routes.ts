@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type CoreEnv, cookieLine, parseBody } from "./core-env.ts";
+import { type CoreEnv, cookieLine, isStrict, parseBody } from "./core-env.ts";
 import type { Route, SimRequest, SimResponse } from "./router.ts";
 import { MISDIRECTED, requestWebSession, SETUP } from "./setup-session.ts";
 import type { SimAccount } from "./sim-accounts.ts";
@@ -24,16 +24,27 @@ function deviceJson(device: Device): Record<string, unknown> {
 
 /** Legacy two-step verification on the setup service (hsaVersion 1 accounts). */
 export function setup2svRoutes(env: CoreEnv): Route[] {
-  /** 2SV calls run in the (still restricted) web session of accountLogin, with `dsid` as a query param. */
+  /**
+   * 2SV calls run in the (still restricted) web session of accountLogin (pyicloud/icloudpd
+   * `trusted_devices`, `send_verification_code`, `validate_verification_code` post with the session's
+   * cookies). They also send `dsid` in their params, but nothing shows Apple needs it: only the
+   * strict variant asks for it.
+   */
   const inSession = (req: SimRequest, run: (session: WebSession) => SimResponse): SimResponse => {
     const session = requestWebSession(env, req);
-    if (!session || req.url.searchParams.get("dsid") !== session.account.dsid) return MISDIRECTED;
+    if (!session) return MISDIRECTED;
+    if (isStrict(env, session.account) && req.url.searchParams.get("dsid") !== session.account.dsid) {
+      return MISDIRECTED;
+    }
     return run(session);
   };
   const findDevice = (session: WebSession, id: string): Device | undefined =>
     session.account.config.mfa.kind === "2sv"
       ? session.account.config.mfa.devices_2sv.find((device) => device.device_id === id)
       : undefined;
+  // A device id the account does not have: no client sends one (they echo listDevices); status and
+  // body are the simulator's choice. A wrong code answers like Apple (200 + errorCode -21669,
+  // icloudpd cassette `2sa_flow_invalid_code.yml`, reference 1.9).
   const unknownDevice: SimResponse = { status: 400, json: { success: false, error: "Invalid device" } };
 
   return [

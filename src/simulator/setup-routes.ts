@@ -4,10 +4,16 @@ import type { Route } from "./router.ts";
 import { cookieValue, MISDIRECTED, requestTrust, requestWebSession, SETUP, webSessionAnswer } from "./setup-session.ts";
 import { clearedCookies, HSA_TRUST } from "./web-cookies.ts";
 
+/**
+ * accountLogin as clients send it: `dsWebAuthToken` always (pyicloud/icloudpd
+ * `_authenticate_with_token`, icloud-photos-sync `setupAccount`); `accountCountryCode` may be null
+ * (pyicloud sends `session.data.get("account_country")`) or missing; `trustToken` may be "" or null;
+ * `extended_login` may be missing. Without a known token the answer is 421 (reference 1.10, 5).
+ */
 const AccountLoginBody = z.object({
-  accountCountryCode: z.string().optional(),
+  accountCountryCode: z.string().nullable().optional(),
   dsWebAuthToken: z.string().min(1),
-  extended_login: z.boolean().optional(),
+  extended_login: z.boolean().nullable().optional(),
   trustToken: z.string().nullable().optional(),
 });
 
@@ -47,6 +53,7 @@ export function setupRoutes(env: CoreEnv): Route[] {
       method: "POST",
       path: `${SETUP}/validate`,
       handle: (req) => {
+        // Any body (pyicloud/icloudpd send `null`); an invalid web session answers 421 (reference 1.12).
         const session = requestWebSession(env, req);
         if (!session) return MISDIRECTED;
         session.account.stats.validates += 1;
@@ -59,6 +66,7 @@ export function setupRoutes(env: CoreEnv): Route[] {
       method: "POST",
       path: `${SETUP}/logout`,
       handle: (req) => {
+        // Not signed in: 421 (icloud-photos-sync `app/src/lib/icloud/icloud.ts` `logout` expects it).
         const session = requestWebSession(env, req);
         if (!session) return MISDIRECTED;
         const body = parseBody(req, LogoutBody);

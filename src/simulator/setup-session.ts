@@ -1,5 +1,5 @@
 import { accountLoginBody } from "./account-login-body.ts";
-import type { CoreEnv } from "./core-env.ts";
+import { type CoreEnv, isStrict } from "./core-env.ts";
 import type { SimRequest, SimResponse } from "./router.ts";
 import type { SimAccount } from "./sim-accounts.ts";
 import { HSA_LOGIN, HSA_TRUST, WEBAUTH_TOKEN, webSessionCookies } from "./web-cookies.ts";
@@ -30,12 +30,20 @@ export function requestTrust(
 }
 
 /**
- * The web session of a setup/service request: X-APPLE-WEBAUTH-TOKEN must be a live validate
- * token and the (pre-expired) X-APPLE-WEBAUTH-HSA-LOGIN cookie must be sent back.
+ * The web session of a setup request (validate, logout, 2SV): X-APPLE-WEBAUTH-TOKEN must be a live
+ * validate token. Evidence: pyicloud `pyicloud/base.py` `_validate_token` refuses to call validate
+ * without that cookie, and clients re-authenticate on the 421 that follows its expiry (reference 1.12,
+ * icloud.js#30 "Invalid global session" after about an hour).
+ *
+ * Strict only: the already-expired X-APPLE-WEBAUTH-HSA-LOGIN cookie must come back too (icloud-photos-sync
+ * `app/src/lib/resources/network-manager.ts` `isNotExpired` keeps it on purpose). The default does
+ * not ask for it: Python's `http.cookiejar` drops cookies that arrive expired, so pyicloud and
+ * icloudpd never send it, and nothing shows Apple refusing them for that.
  */
 export function requestWebSession(env: CoreEnv, req: SimRequest): WebSession | undefined {
   const session = env.world.webSessionByValidateToken(cookieValue(req, WEBAUTH_TOKEN));
-  if (!session || cookieValue(req, HSA_LOGIN) !== session.hsaLogin) return undefined;
+  if (!session) return undefined;
+  if (isStrict(env, session.account) && cookieValue(req, HSA_LOGIN) !== session.hsaLogin) return undefined;
   return session;
 }
 

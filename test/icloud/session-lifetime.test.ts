@@ -23,9 +23,16 @@ async function signedIn2fa(id: string, dir: string) {
   return session;
 }
 
-describe("stored sessions and lifetimes", () => {
+// Against the lenient default and the opt-in strict variant (HSA-LOGIN back on validate, dsid on services).
+describe.each([
+  { mode: "lenient", strict: false },
+  { mode: "strict", strict: true },
+])("stored sessions and lifetimes ($mode)", ({ strict }) => {
+  const start = (accounts: Parameters<typeof simulator>[0], extra: Parameters<typeof simulator>[1] = {}) =>
+    simulator(accounts, { ...extra, strict });
+
   it("a new client from the store revalidates without SRP or MFA; the file is 0600", async () => {
-    sim = await simulator([account("keep@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("keep@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     await signedIn2fa("keep@example.com", dir);
     expect((await stat(new SessionStore(dir).pathFor("keep@example.com"))).mode & 0o777).toBe(0o600);
@@ -36,7 +43,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("validate 421 (expired validate token) → accountLogin with stored tokens, no SRP", async () => {
-    sim = await simulator([account("relogin@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("relogin@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     await signedIn2fa("relogin@example.com", dir);
     sim.clock.advance(1.5 * HOUR);
@@ -47,7 +54,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("a 421 fault on validate falls back to accountLogin", async () => {
-    sim = await simulator([account("fault421@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("fault421@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     await signedIn2fa("fault421@example.com", dir);
     sim.faults.add({
@@ -63,7 +70,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("web session gone: SRP with the stored trust token, no MFA", async () => {
-    sim = await simulator([account("trusted@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("trusted@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     await signedIn2fa("trusted@example.com", dir);
     sim.clock.advance(3 * HOUR);
@@ -73,7 +80,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("trust expired: MFA again", async () => {
-    sim = await simulator([account("untrusted@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("untrusted@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     await signedIn2fa("untrusted@example.com", dir);
     sim.clock.advance(31 * DAY);
@@ -83,7 +90,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("a service 421 revalidates once and retries; a custom reauth status works too", async () => {
-    sim = await simulator([account("svc@example.com", { mfa: { kind: "none" }, lifetimes })]);
+    sim = await start([account("svc@example.com", { mfa: { kind: "none" }, lifetimes })]);
     const session = await openSession(sim, "svc@example.com");
     await session.signIn();
     sim.faults.add({ endpoint: "test.echo", kind: "status", status: 421, times: 1 });
@@ -101,7 +108,7 @@ describe("stored sessions and lifetimes", () => {
   });
 
   it("service re-auth that ends in MFA throws code-required", async () => {
-    sim = await simulator([account("svc2@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
+    sim = await start([account("svc2@example.com", { mfa: { kind: "hsa2" }, lifetimes })]);
     const dir = await stateDir();
     const session = await signedIn2fa("svc2@example.com", dir);
     sim.clock.advance(31 * DAY);
@@ -116,7 +123,7 @@ describe("stored sessions and lifetimes", () => {
       { id: 7, number: "+49 ••• •••••12", push_mode: "sms" as const },
       { id: 9, number: "+1 (•••) •••-••34", push_mode: "voice" as const },
     ];
-    sim = await simulator([account("layout@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })], {
+    sim = await start([account("layout@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })], {
       phone_list_layout: layout,
     });
     const session = await openSession(sim, "layout@example.com");

@@ -13,11 +13,16 @@ const phones = [
   { id: 2, number: "+33 •• •• •• •• 58", push_mode: "voice" as const },
 ];
 
-describe("sign-in ladder against the simulator", () => {
+// Our client must sign in against the lenient default (Apple as the public clients see it) and
+// against the opt-in strict variant (latest scnt, HSA-LOGIN back, dsid on service calls).
+describe.each([
+  { mode: "lenient", strict: false },
+  { mode: "strict", strict: true },
+])("sign-in ladder against the simulator ($mode)", ({ strict }) => {
+  const start = (accounts: Parameters<typeof simulator>[0]) => simulator(accounts, { strict });
+
   it.each(["s2k", "s2k_fo"] as const)("signs in an account without MFA (%s)", async (protocol) => {
-    sim = await simulator([
-      account("plain@example.com", { srp: { protocol, iterations: 1000 }, mfa: { kind: "none" } }),
-    ]);
+    sim = await start([account("plain@example.com", { srp: { protocol, iterations: 1000 }, mfa: { kind: "none" } })]);
     const session = await openSession(sim, "plain@example.com");
     const snap = await session.signIn();
     expect(snap).toMatchObject({ state: "active", error: null, srp_sign_ins: 1 });
@@ -31,7 +36,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("does 2FA with the device code, then trusts this client", async () => {
-    sim = await simulator([account("hsa@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })]);
+    sim = await start([account("hsa@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })]);
     const session = await openSession(sim, "hsa@example.com");
     const snap = await session.signIn();
     expect(snap).toMatchObject({ state: "failed", error: "code-required", awaiting: "code" });
@@ -44,7 +49,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("keeps a leading zero and accepts the right code after a wrong one", async () => {
-    sim = await simulator([account("zero@example.com", { mfa: { kind: "hsa2", code: "012345" } })]);
+    sim = await start([account("zero@example.com", { mfa: { kind: "hsa2", code: "012345" } })]);
     const session = await openSession(sim, "zero@example.com");
     await session.signIn();
     await expect(session.submitCode("12345")).rejects.toMatchObject({ code: "INVALID_INPUT" });
@@ -56,7 +61,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("a code entered after the sign-in context expired asks to start again", async () => {
-    sim = await simulator([account("slow@example.com", { mfa: { kind: "hsa2", code: "123456" } })]);
+    sim = await start([account("slow@example.com", { mfa: { kind: "hsa2", code: "123456" } })]);
     const session = await openSession(sim, "slow@example.com");
     await session.signIn();
     sim.clock.advance(2 * 3_600_000);
@@ -66,7 +71,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("sends SMS to a chosen number and voice to a given number", async () => {
-    sim = await simulator([account("phone@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })]);
+    sim = await start([account("phone@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: phones } })]);
     const session = await openSession(sim, "phone@example.com");
     await session.signIn();
     const choose = await session.requestCode({ method: "sms" });
@@ -84,7 +89,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("does legacy 2SV: choice, then code", async () => {
-    sim = await simulator([
+    sim = await start([
       account("twosv@example.com", {
         mfa: {
           kind: "2sv",
@@ -103,14 +108,14 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("repairs a 412 account and continues", async () => {
-    sim = await simulator([account("repair@example.com", { mfa: { kind: "none" }, repair_needed: true })]);
+    sim = await start([account("repair@example.com", { mfa: { kind: "none" }, repair_needed: true })]);
     const session = await openSession(sim, "repair@example.com");
     expect((await session.signIn()).state).toBe("active");
     expect((await session.request("findme", "/test/echo")).status).toBe(200);
   });
 
   it("stops on a locked account and never retries SRP by itself", async () => {
-    sim = await simulator([account("locked@example.com", { locked: true })]);
+    sim = await start([account("locked@example.com", { locked: true })]);
     const dir = await stateDir();
     const session = await openSession(sim, "locked@example.com", { dir });
     expect(await session.signIn()).toMatchObject({ state: "failed", error: "account-locked" });
@@ -121,7 +126,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("stops on a wrong password until the password changes", async () => {
-    sim = await simulator([account("wrong@example.com", { mfa: { kind: "none" } })]);
+    sim = await start([account("wrong@example.com", { mfa: { kind: "none" } })]);
     const dir = await stateDir();
     const session = await openSession(sim, "wrong@example.com", { dir, password: "nope" });
     expect(await session.signIn()).toMatchObject({ state: "failed", error: "invalid-credentials" });
@@ -136,7 +141,7 @@ describe("sign-in ladder against the simulator", () => {
   });
 
   it("refuses web access disabled accounts clearly", async () => {
-    sim = await simulator([account("noweb@example.com", { mfa: { kind: "none" }, web_access_disabled: true })]);
+    sim = await start([account("noweb@example.com", { mfa: { kind: "none" }, web_access_disabled: true })]);
     const session = await openSession(sim, "noweb@example.com");
     expect(await session.signIn()).toMatchObject({ state: "failed", error: "web-access-disabled" });
   });

@@ -156,6 +156,7 @@ describe("scenario faults and TLS", () => {
       scenario: {
         partition: 42,
         phone_list_layout: "legacy",
+        strict: false,
         faults: [{ endpoint: "idmsa.signin.init", kind: "unavailable", times: 1 }],
         accounts: [
           {

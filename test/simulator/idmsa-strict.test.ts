@@ -5,6 +5,7 @@ import { dig, TestClient, WIDGET_HEADERS } from "../support/idmsa-client.ts";
 import { account, openSession, PASSWORD, shownCode, simulator } from "../support/simulator.ts";
 
 const JANE = "jane@example.com";
+const STRICT = "strictctx@example.com";
 const PHONES = [{ id: 1, number: "+1 (•••) •••-••80", push_mode: "sms" as const }];
 let sim: SimulatorHandle;
 
@@ -13,6 +14,7 @@ beforeAll(async () => {
     account(JANE, { mfa: { kind: "hsa2", code: "012345", trusted_phone_numbers: PHONES } }),
     account("strict@example.com", { mfa: { kind: "hsa2", trusted_phone_numbers: PHONES } }),
     account("resend@example.com", { mfa: { kind: "hsa2", code: "654321", trusted_phone_numbers: PHONES } }),
+    account(STRICT, { strict: true, mfa: { kind: "hsa2", code: "012345", trusted_phone_numbers: PHONES } }),
   ]);
 });
 afterAll(async () => {
@@ -76,20 +78,56 @@ describe("idmsa requires iCloud.com's widget key", () => {
   });
 });
 
-describe("signin/complete needs the auth context signin/init answered with", () => {
-  async function init(client: TestClient, srp: SrpClient) {
-    const answer = await client.request("POST", "/appleauth/auth/signin/init", {
-      json: { a: srp.publicKey, accountName: JANE, protocols: ["s2k"] },
-    });
-    const challenge = answer.json as { salt: string; b: string; c: string; iteration: number; protocol: "s2k" };
-    const proof = srp.computeProof(PASSWORD, challenge);
-    return { accountName: JANE, c: challenge.c, m1: proof.m1, m2: proof.m2, rememberMe: true, trustTokens: [] };
-  }
-  const COMPLETE = "/appleauth/auth/signin/complete?isRememberMeEnabled=true";
+async function initFor(client: TestClient, appleId: string, srp = new SrpClient(appleId)) {
+  const answer = await client.request("POST", "/appleauth/auth/signin/init", {
+    json: { a: srp.publicKey, accountName: appleId, protocols: ["s2k"] },
+  });
+  const challenge = answer.json as { salt: string; b: string; c: string; iteration: number; protocol: "s2k" };
+  const proof = srp.computeProof(PASSWORD, challenge);
+  return { accountName: appleId, c: challenge.c, m1: proof.m1, m2: proof.m2, rememberMe: true, trustTokens: [] };
+}
+const COMPLETE = "/appleauth/auth/signin/complete?isRememberMeEnabled=true";
 
+describe("lenient (default): signin/complete is tied to its signin/init by c", () => {
+  it("accepts a proof sent with signin/init's own headers: no scnt, no session id, only aasp (pyicloud)", async () => {
+    const client = new TestClient(sim.url);
+    const body = await initFor(client, JANE);
+    const aasp = client.cookies.get("aasp")?.value ?? "";
+    const pyicloud = new TestClient(sim.url);
+    pyicloud.cookies.set("aasp", { value: aasp });
+    const answer = await pyicloud.request("POST", COMPLETE, { json: body });
+    expect(answer.status).toBe(409);
+    expect(answer.headers.get("x-apple-id-session-id")).toBe(client.session["sessionId"]);
+  });
+
+  it("accepts it with no session headers or cookies at all, and with a stale scnt", async () => {
+    const client = new TestClient(sim.url);
+    const body = await initFor(client, JANE);
+    expect((await new TestClient(sim.url).request("POST", COMPLETE, { json: body })).status).toBe(409);
+    const stale = new TestClient(sim.url);
+    const second = await initFor(stale, JANE);
+    stale.session["scnt"] = "AAAA-stale";
+    expect((await stale.request("POST", COMPLETE, { json: second })).status).toBe(409);
+  });
+
+  it("still refuses a replayed or unknown c (400) and a wrong proof (401 -20101)", async () => {
+    const client = new TestClient(sim.url);
+    const body = await initFor(client, JANE);
+    expect((await client.request("POST", COMPLETE, { json: body })).status).toBe(409);
+    const replay = await client.request("POST", COMPLETE, { json: body });
+    expect(replay.status).toBe(400);
+    expect((await client.request("POST", COMPLETE, { json: { ...body, c: "d-1-unknown:MSA" } })).status).toBe(400);
+    const wrong = await initFor(client, JANE);
+    const bad = await client.request("POST", COMPLETE, { json: { ...wrong, m1: wrong.m2 } });
+    expect(bad.status).toBe(401);
+    expect(bad.json).toMatchObject({ serviceErrors: [{ code: "-20101" }] });
+  });
+});
+
+describe("strict (opt-in): signin/complete needs the auth context signin/init answered with", () => {
   it("refuses a proof without scnt / X-Apple-ID-Session-Id (401 like the MFA routes)", async () => {
     const client = new TestClient(sim.url);
-    const body = await init(client, new SrpClient(JANE));
+    const body = await initFor(client, STRICT);
     const bare = new TestClient(sim.url);
     const refused = await bare.request("POST", COMPLETE, { json: body });
     expect(refused.status).toBe(401);
@@ -98,13 +136,13 @@ describe("signin/complete needs the auth context signin/init answered with", () 
 
   it("refuses a stale scnt and another auth context's session id", async () => {
     const client = new TestClient(sim.url);
-    const body = await init(client, new SrpClient(JANE));
+    const body = await initFor(client, STRICT);
     const fresh = client.session["scnt"] ?? "";
     client.session["scnt"] = "AAAA-stale";
     expect((await client.request("POST", COMPLETE, { json: body })).status).toBe(401);
 
     const other = new TestClient(sim.url);
-    await init(other, new SrpClient(JANE));
+    await initFor(other, STRICT);
     const stolen = new TestClient(sim.url);
     Object.assign(stolen.session, other.session);
     expect((await stolen.request("POST", COMPLETE, { json: body })).status).toBe(401);
@@ -112,6 +150,30 @@ describe("signin/complete needs the auth context signin/init answered with", () 
     // With its own context the exchange still completes (the refused calls did not consume it).
     client.session["scnt"] = fresh;
     expect((await client.request("POST", COMPLETE, { json: body })).status).toBe(409);
+  });
+
+  it("a scenario-wide strict: true applies to every account unless one sets strict: false", async () => {
+    const strictSim = await simulator(
+      [
+        account("a@example.com", { mfa: { kind: "none" } }),
+        account("b@example.com", { strict: false, mfa: { kind: "none" } }),
+      ],
+      { strict: true },
+    );
+    try {
+      const a = new TestClient(strictSim.url);
+      expect(
+        (await new TestClient(strictSim.url).request("POST", COMPLETE, { json: await initFor(a, "a@example.com") }))
+          .status,
+      ).toBe(401);
+      const b = new TestClient(strictSim.url);
+      expect(
+        (await new TestClient(strictSim.url).request("POST", COMPLETE, { json: await initFor(b, "b@example.com") }))
+          .status,
+      ).toBe(200);
+    } finally {
+      await strictSim.close();
+    }
   });
 });
 

@@ -13,10 +13,12 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** Signs Jane in through 2FA and trust; returns the client with a live web session. */
-async function trustedJane(): Promise<TestClient> {
+const STRICT_JANE = "strict-jane@example.com";
+
+/** Signs Jane (or her strict twin) in through 2FA and trust; returns the client with a live web session. */
+async function trustedJane(appleId = JANE): Promise<TestClient> {
   const client = new TestClient(sim.url);
-  expect((await client.signIn(JANE, JANE_PW)).status).toBe(409);
+  expect((await client.signIn(appleId, JANE_PW)).status).toBe(409);
   await client.request("PUT", "/appleauth/auth/verify/trusteddevice/securitycode");
   await client.request("POST", "/appleauth/auth/verify/trusteddevice/securitycode", {
     json: { securityCode: { code: "012345" } },
@@ -72,8 +74,17 @@ describe("setup service", () => {
     expect(signin.status).toBe(409); // trust token (30 d) expired too
   });
 
-  it("refuses validate without the already-expired HSA-LOGIN cookie", async () => {
+  it("validates without the already-expired HSA-LOGIN cookie (Python cookie jars drop it)", async () => {
     const client = await trustedJane();
+    client.cookies.delete("X-APPLE-WEBAUTH-HSA-LOGIN");
+    const answer = await validate(client);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ dsInfo: { dsid: "12345678901" }, hsaTrustedBrowser: true });
+  });
+
+  it("strict: refuses validate without the already-expired HSA-LOGIN cookie", async () => {
+    const client = await trustedJane(STRICT_JANE);
+    expect((await validate(client)).status).toBe(200);
     client.cookies.delete("X-APPLE-WEBAUTH-HSA-LOGIN");
     expect((await validate(client)).status).toBe(421);
   });
@@ -161,7 +172,13 @@ describe("setup service", () => {
     ]);
     const client = await trustedJane();
     expect((await client.request("GET", "/test/echo?dsid=12345678901")).status).toBe(200);
-    expect((await client.request("GET", "/test/echo?dsid=999")).status).toBe(421);
+    // The web-auth cookies identify the user (icloudpd's zones/list has no query string at all).
+    expect((await client.request("GET", "/test/echo")).json).toMatchObject({ dsid: "12345678901" });
+    expect((await client.request("GET", "/test/echo?dsid=999")).status).toBe(200);
+    const strict = await trustedJane(STRICT_JANE);
+    expect((await strict.request("GET", "/test/echo?dsid=12345678902")).status).toBe(200);
+    expect((await strict.request("GET", "/test/echo")).status).toBe(421);
+    expect((await strict.request("GET", "/test/echo?dsid=999")).status).toBe(421);
     const pending = new TestClient(sim.url);
     await pending.signIn(JANE, JANE_PW);
     await pending.accountLogin();

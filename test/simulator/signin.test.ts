@@ -138,7 +138,7 @@ describe("idmsa sign-in (HSA2)", () => {
     expect(sim.stats("bridge@example.com").codes_sent.sms).toBeGreaterThanOrEqual(1);
   });
 
-  it("refuses MFA calls without the auth context or with a stale scnt", async () => {
+  it("refuses MFA calls without an auth context; accepts an older scnt of it (icloudpd)", async () => {
     const bare = new TestClient(sim.url);
     expect((await bare.request("PUT", "/appleauth/auth/verify/trusteddevice/securitycode")).status).toBe(401);
     const client = new TestClient(sim.url);
@@ -146,6 +146,21 @@ describe("idmsa sign-in (HSA2)", () => {
     const stale = client.session["scnt"];
     expect((await client.request("GET", "/appleauth/auth", { headers: { Accept: "text/html" } })).status).toBe(200);
     expect(client.session["scnt"]).not.toBe(stale);
+    client.session["scnt"] = stale!;
+    expect((await client.request("GET", "/appleauth/auth")).status).toBe(200);
+    // Another session id names no auth context; the aasp cookie still does (icloud-photos-sync).
+    client.session["sessionId"] = "not-a-session";
+    expect((await client.request("GET", "/appleauth/auth")).status).toBe(200);
+    client.cookies.delete("aasp");
+    client.session["sessionId"] = "not-a-session";
+    expect((await client.request("GET", "/appleauth/auth")).status).toBe(401);
+  });
+
+  it("strict: refuses MFA calls with a stale scnt", async () => {
+    const client = new TestClient(sim.url);
+    expect((await client.signIn("strict-jane@example.com", JANE_PW)).status).toBe(409);
+    const stale = client.session["scnt"];
+    expect((await client.request("GET", "/appleauth/auth", { headers: { Accept: "text/html" } })).status).toBe(200);
     client.session["scnt"] = stale!;
     expect((await client.request("GET", "/appleauth/auth")).status).toBe(401);
   });

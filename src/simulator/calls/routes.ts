@@ -117,7 +117,11 @@ export const createCallsRoutes: ServiceRoutesFactory = (ctx: SimServiceContext):
     });
   }
 
-  /** Session, web access and service checks shared by both routes. */
+  /**
+   * Session, web access and service checks shared by both routes. The service is invented (no Apple
+   * behaviour to follow, reference 4): it reuses the CloudKit rules of the Photos routes so the same
+   * client code meets the same answers.
+   */
   function open(req: SimRequest): { log: CallLog; account: SimServiceAccount } | SimResponse {
     const account = ctx.authenticate(req);
     if (account === undefined) return unauthenticated(req);

@@ -93,7 +93,18 @@ function parseBody<T>(schema: z.ZodType<T>, req: SimRequest): T | undefined {
   return result.success ? result.data : undefined;
 }
 
+/**
+ * No web session, or its Find My session is older than `sessionLifespan` (15 min): 450, what
+ * icloudpd#1262 reports after 15 minutes and pyicloud `pyicloud/session.py` maps to
+ * re-authentication (reference 2.3). The session hangs on the web-auth cookies only (no `dsid`
+ * needed, see `createServiceContext`); `initClient` is optional (older clients only refresh).
+ */
 const AUTH_REQUIRED: SimResponse = { status: 450, text: "" };
+/**
+ * A body that is not JSON. Every client sends JSON (`{}` at least; pyicloud
+ * `pyicloud/services/findmyiphone.py`, reference 2.1); all fields are optional. Status and body are
+ * the simulator's choice, as is 400 "Invalid device id" for an action on an unknown device.
+ */
 const BAD_REQUEST: SimResponse = { status: 400, json: { statusCode: "400", errorMessage: "Bad Request" } };
 
 /** Find My (`findme` webservice): initClient, refreshClient, playSound, sendMessage, lostDevice. */

@@ -60,6 +60,7 @@ export function resolveZone(
   return zone;
 }
 
+/** A zone the account does not have: CloudKit's ZONE_NOT_FOUND (reference 3.8; clients read it as "Photos not set up"). */
 export function zoneNotFound(zoneId: ZoneIdInput | undefined): SimResponse {
   return ckError(404, "ZONE_NOT_FOUND", `Zone '${zoneId?.zoneName ?? "_defaultZone"}' does not exist`);
 }
@@ -67,8 +68,13 @@ export function zoneNotFound(zoneId: ZoneIdInput | undefined): SimResponse {
 const BASE = "/database/1/com\\.apple\\.photos\\.cloud/production/(?<db>private|shared)";
 
 /**
- * A CloudKit POST route: checks the web session (401 "Invalid global session"), web access
- * (403 ACCESS_DENIED) and the JSON body (sent as text/plain or application/json).
+ * A CloudKit POST route: checks the web session (401 "Invalid global session", what icloudpd and
+ * icloud.js#30 see once it expired, reference 3.8; identified by cookies only, see
+ * `createServiceContext`), web access (403 ACCESS_DENIED, reference 3.8) and the JSON body. The body
+ * may come as text/plain (pyicloud/icloudpd) or application/json (icloud-photos-sync), and any query
+ * string (none at all for icloudpd's `zones/list`) is accepted; an empty body counts as `{}`.
+ * A body that is not JSON, or lacks what the route needs, gets CloudKit's BAD_REQUEST: no client
+ * sends one.
  */
 export function cloudKitRoute<S extends z.ZodType>(
   sim: PhotosSimulator,
@@ -100,6 +106,8 @@ export function cloudKitRoute<S extends z.ZodType>(
       if (!parsed.success)
         return ckError(400, "BAD_REQUEST", `Invalid request: ${parsed.error.issues[0]?.message ?? "malformed"}`);
       const library = sim.library(account.dsid);
+      // No Photos library for this account (no `photos:` section): AUTHENTICATION_FAILED, which
+      // pyicloud/icloudpd `session.py` read as "finish setting up iCloud" (reference 3.8).
       if (!library) return ckError(401, "AUTHENTICATION_FAILED", "no auth method found");
       return handle({
         req,

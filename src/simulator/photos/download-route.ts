@@ -1,8 +1,11 @@
 /**
  * `GET /B/<token>/<file>`: the cvws.icloud-content.com stand-in. The file segment may be the
- * literal `${f}`, its percent-encoded form `$%7Bf%7D`, or any filename. Signed URLs need no
- * cookies. Expired `e` → 410 Gone (what clients see from Apple, e.g. icloudpd#1025); bad
- * signature → 403; unknown resource → 404; Range → 206, unsatisfiable → 416.
+ * literal `${f}`, its percent-encoded form `$%7Bf%7D` (Python requests, icloudpd cassettes), or any
+ * filename. Signed URLs need no cookies and no headers: icloud-photos-sync
+ * `app/src/lib/resources/network-manager.ts` `downloadData` fetches them with a bare stream client.
+ * Expired `e` → 410 Gone (what clients see from Apple, e.g. icloudpd#1025). The signature `s` is the
+ * simulator's own scheme (clients use the URL verbatim, so they never build one): a changed URL → 403,
+ * unknown resource → 404 (both the simulator's choice); Range → 206, unsatisfiable → 416.
  */
 import { Readable } from "node:stream";
 import type { Route, SimRequest, SimResponse } from "../router.ts";

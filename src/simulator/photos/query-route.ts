@@ -116,8 +116,14 @@ export function runQuery(
   const type = body.query.recordType;
   if (type === "CheckIndexingState") return { ok: true, body: { records: [indexingRecord(library, zone)] } };
   if (type === "CPLAlbumByPositionLive") return { ok: true, body: { records: rootFolders(library, zone) } };
+  // icloud-photos-sync `app/src/lib/icloud/icloud-photos/icloud-photos.ts`
+  // `getPictureRecordsCountForZone` asks for counts with a plain records/query (pyicloud/icloudpd use
+  // the batch endpoint); the answer is the same IndexCountResult records.
+  if (type === "HyperionIndexCountLookup") return { ok: true, body: { records: countRecords(zone, body) } };
   const f = filters(body);
   const smart = f.get("smartAlbum");
+  // Unknown record types and malformed markers/ranks: no client sends them; CloudKit's BAD_REQUEST
+  // (reference 3.8) is the simulator's choice of answer.
   const def = listingIndex(type, typeof smart === "string" ? smart : undefined);
   if (def === "needs-filter") return fail(ckError(400, "BAD_REQUEST", "Missing filter smartAlbum"));
   if (!def) return fail(ckError(400, "BAD_REQUEST", `Type is not marked indexable: ${type}`));
