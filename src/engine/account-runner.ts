@@ -123,7 +123,8 @@ export class AccountRunner {
     clearTimeout(this.#retryTimer);
     this.#calls?.close();
     await this.#photos?.close();
-    await this.session.flush();
+    // Releases the account's sign-in lock and ends waits for other processes (a redeploy in the same process).
+    await this.session.close();
   }
 
   get state(): AccountState {
@@ -359,6 +360,12 @@ export class AccountRunner {
     if (this.#stopped) return;
     if (this.#authCalls > 0) {
       this.#publish();
+      return;
+    }
+    // Blocked on a code, and another process completed a sign-in the session took over: unblock and sync.
+    if (snapshot.state === "active" && this.#fields.state === "blocked") {
+      this.#afterAuth(snapshot);
+      void this.sync();
       return;
     }
     const lost = snapshot.state === "failed" || snapshot.state === "expired";

@@ -34,6 +34,20 @@ export const storedSessionSchema = z
         password_check: z.object({ salt: z.string(), hash: z.string() }).optional(),
       })
       .optional(),
+    /**
+     * Who wrote this file last (a fresh id per write) and whether that writer's session was active:
+     * processes sharing the state folder notice a session another one stored and try it first.
+     */
+    revision: z
+      .object({
+        id: z.string(),
+        at: z.string(),
+        pid: z.number().int().optional(),
+        active: z.boolean(),
+      })
+      .loose()
+      .optional()
+      .catch(undefined),
   })
   .loose();
 
@@ -55,6 +69,11 @@ export class SessionStore {
   /** The session file of an account: a hash of the lower-cased username, never outside `dir`. */
   pathFor(username: string): string {
     return join(this.dir, `${sessionFileName(username)}.session.json`);
+  }
+
+  /** The account's sign-in lock (see account-lock.ts), next to its session file. */
+  lockPathFor(username: string): string {
+    return join(this.dir, `${sessionFileName(username)}.lock`);
   }
 
   async load(username: string): Promise<StoredSession | undefined> {
