@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { statSync, unlinkSync } from "node:fs";
-import { type FileHandle, link, mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
+import { readFileSync, unlinkSync } from "node:fs";
+import { type FileHandle, mkdir, open, rm, stat, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname } from "node:path";
 import { z } from "zod";
@@ -16,9 +16,10 @@ import { type Logger, silentLogger } from "../logger.ts";
  * after every crash. The lock here is a small JSON file created with O_EXCL ("wx"), naming its
  * holder, kept fresh by touching its mtime (the heartbeat).
  *
- * Stale recovery is atomic: the stale file is renamed aside (only one process can rename a given
- * file), and the renamed file is checked to be the very file judged stale (inode + token); if a
- * racing process had already replaced it with a fresh lock, that lock is linked back.
+ * Stale recovery is serialised by a second O_EXCL file (`<lock>.recover`, held for a moment):
+ * its owner checks again that the lock is the very file judged stale (token, inode, mtime) and
+ * still stale, and only then removes it; everyone then competes with O_EXCL again. A recovery
+ * guard left by a process that died in that instant is removed after GUARD_STALE_MS.
  */
 
 /** Who holds an account's sign-in lock. */
@@ -44,6 +45,10 @@ export type AcquireResult = { ok: true; lease: LockLease } | { ok: false; holder
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_STALE_MS = 120_000;
 const MAX_COMMAND = 120;
+const GUARD_STALE_MS = 10_000;
+const ATTEMPTS = 10;
+/** An empty lock younger than this is being written (O_EXCL creates it empty). */
+const FRESH_MS = 1_000;
 
 const lockRecordSchema = z
   .object({
@@ -96,16 +101,19 @@ export class AccountLock {
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     let holder: LockHolder | null = null;
-    for (let attempt = 0; attempt < 4; attempt++) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const lease = await this.#create();
       if (lease !== undefined) return { ok: true, lease };
       const seen = await inspect(this.path);
       if (seen === undefined) continue; // released meanwhile
       holder = seen.record === undefined ? null : holderOf(seen.record);
+      if (seen.record === undefined && Date.now() - seen.mtimeMs < FRESH_MS && attempt < ATTEMPTS - 1) {
+        await sleep(10); // created a moment ago, its content not written yet: read it again
+        continue;
+      }
       const reason = this.#staleReason(seen);
       if (reason === undefined) return { ok: false, holder };
-      this.#log.warn("recovering a stale sign-in lock", { reason, ...(holder ?? {}) });
-      await this.#recover(seen);
+      if (!(await this.#recover(seen, reason))) await sleep(10 + attempt * 10); // another process is recovering it
     }
     return { ok: false, holder };
   }
@@ -137,8 +145,7 @@ export class AccountLock {
     try {
       await handle.writeFile(`${JSON.stringify(record)}\n`, "utf8");
       await handle.sync();
-      const st = await handle.stat();
-      const lease = new LockLease(this.path, record, st.ino, st.dev, this.#heartbeatMs, this.#log);
+      const lease = new LockLease(this.path, record, this.#heartbeatMs, this.#log);
       leases.set(record.token, lease);
       hookProcessExit();
       return lease;
@@ -166,31 +173,33 @@ export class AccountLock {
     return undefined;
   }
 
-  async #recover(seen: SeenLock): Promise<void> {
-    const aside = `${this.path}.${randomUUID()}.stale`;
+  /** Removes the stale lock under the recovery guard; false when another process holds the guard. */
+  async #recover(seen: SeenLock, reason: string): Promise<boolean> {
+    const guard = `${this.path}.recover`;
     try {
-      await rename(this.path, aside);
+      await (await open(guard, "wx", 0o600)).close();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const st = await stat(guard).catch(() => undefined);
+      if (st !== undefined && Date.now() - st.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
+      return false;
     }
     try {
-      const moved = await inspect(aside);
+      const again = await inspect(this.path);
       const same =
-        moved !== undefined &&
-        moved.ino === seen.ino &&
-        moved.dev === seen.dev &&
-        moved.record?.token === seen.record?.token;
-      if (moved !== undefined && !same) {
-        // Another process recovered the stale lock first and took a fresh one: give it back.
-        await link(aside, this.path).catch((error: unknown) => {
-          this.#log.warn("could not restore a sign-in lock moved during stale recovery", {
-            reason: error instanceof Error ? error.message : String(error),
-          });
-        });
+        again !== undefined &&
+        again.ino === seen.ino &&
+        again.dev === seen.dev &&
+        again.mtimeMs === seen.mtimeMs &&
+        again.record?.token === seen.record?.token;
+      if (same && this.#staleReason(again) !== undefined) {
+        const holder = seen.record === undefined ? null : holderOf(seen.record);
+        this.#log.warn("recovered a stale sign-in lock", { reason, holder });
+        await rm(this.path, { force: true });
       }
+      return true;
     } finally {
-      await rm(aside, { force: true });
+      await rm(guard, { force: true });
     }
   }
 }
@@ -200,19 +209,15 @@ export class LockLease {
   readonly path: string;
   readonly holder: LockHolder;
   readonly token: string;
-  readonly #ino: number;
-  readonly #dev: number;
   readonly #log: Logger;
   readonly #timer: NodeJS.Timeout;
   #lost = false;
   #released = false;
 
-  constructor(path: string, record: LockRecord, ino: number, dev: number, heartbeatMs: number, log: Logger) {
+  constructor(path: string, record: LockRecord, heartbeatMs: number, log: Logger) {
     this.path = path;
     this.holder = holderOf(record);
     this.token = record.token;
-    this.#ino = ino;
-    this.#dev = dev;
     this.#log = log;
     this.#timer = setInterval(() => void this.#beat(), heartbeatMs);
     this.#timer.unref();
@@ -231,12 +236,8 @@ export class LockLease {
     if (this.#released) return;
     this.#finish();
     if (this.#lost) return;
-    try {
-      const st = await stat(this.path);
-      if (st.ino === this.#ino && st.dev === this.#dev) await rm(this.path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
+    const seen = await inspect(this.path);
+    if (seen?.record?.token === this.token) await rm(this.path, { force: true });
   }
 
   /** For the process `exit` handler: nothing asynchronous runs there. */
@@ -245,8 +246,7 @@ export class LockLease {
     this.#finish();
     if (this.#lost) return;
     try {
-      const st = statSync(this.path);
-      if (st.ino === this.#ino && st.dev === this.#dev) unlinkSync(this.path);
+      if (tokenOf(readFileSync(this.path, "utf8")) === this.token) unlinkSync(this.path);
     } catch {
       // Gone already, or the folder is unreachable: nothing to release.
     }
@@ -262,16 +262,19 @@ export class LockLease {
   async #beat(): Promise<void> {
     if (this.#released || this.#lost) return;
     try {
-      const st = await stat(this.path);
-      if (st.ino !== this.#ino || st.dev !== this.#dev) throw Object.assign(new Error("replaced"), { code: "ENOENT" });
-      const now = new Date();
-      await utimes(this.path, now, now);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || this.#released) return;
-      this.#lost = true;
-      clearInterval(this.#timer);
-      this.#log.warn("the sign-in lock was taken over by another process (judged stale)", { path: this.path });
+      const seen = await inspect(this.path);
+      if (this.#released) return;
+      if (seen?.record?.token === this.token) {
+        const now = new Date();
+        await utimes(this.path, now, now);
+        return;
+      }
+    } catch {
+      return; // unreadable for a moment: try again at the next beat
     }
+    this.#lost = true;
+    clearInterval(this.#timer);
+    this.#log.warn("the sign-in lock was taken over by another process (judged stale)", { path: this.path });
   }
 }
 
@@ -316,6 +319,22 @@ function unhookIfIdle(): void {
   if (leases.size === 0) unhook();
 }
 
+/** The lock's record; undefined while it is being written, or when damaged (judged by its age alone). */
+function parseRecord(text: string): LockRecord | undefined {
+  try {
+    const parsed = lockRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tokenOf(text: string): string | undefined {
+  return parseRecord(text)?.token;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 function holderOf(record: LockRecord): LockHolder {
   return { pid: record.pid, host: record.host, command: record.command, since: record.since };
 }
@@ -341,14 +360,7 @@ async function inspect(path: string): Promise<SeenLock | undefined> {
   try {
     const st = await handle.stat();
     const text = await handle.readFile("utf8");
-    let record: LockRecord | undefined;
-    try {
-      const parsed = lockRecordSchema.safeParse(JSON.parse(text));
-      record = parsed.success ? parsed.data : undefined;
-    } catch {
-      record = undefined; // being written, or damaged: judged by its age alone
-    }
-    return { record, ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
+    return { record: parseRecord(text), ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
   } finally {
     await handle.close();
   }
