@@ -118,7 +118,7 @@ export function waitingText(snap: SessionSnapshot): string | undefined {
     holder.pid === null
       ? "Another process"
       : `Another process (pid ${holder.pid}, ${holder.command}, since ${holder.since})`;
-  return `${who} is signing in to this Apple Account; waiting for it instead of signing in a second time...`;
+  return `${who} is signing in to this Apple Account; waiting for it instead of signing in a second time (if it asks for a verification code, enter the code there)...`;
 }
 
 export function failureText(snap: SessionSnapshot): string {

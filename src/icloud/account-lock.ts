@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync, unlinkSync } from "node:fs";
+import { readFileSync, readlinkSync, unlinkSync } from "node:fs";
 import { type FileHandle, mkdir, open, rm, stat, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname } from "node:path";
@@ -56,6 +56,8 @@ const lockRecordSchema = z
     token: z.string().min(1),
     pid: z.number().int(),
     host: z.string(),
+    /** Linux: the holder's pid namespace; pids are only comparable inside one (containers sharing a host name). */
+    pid_ns: z.string().optional(),
     command: z.string(),
     since: z.string(),
   })
@@ -70,6 +72,15 @@ interface SeenLock {
 }
 
 let lockCommand: string | undefined;
+
+/** This process's pid namespace (Linux), e.g. `pid:[4026531836]`; undefined elsewhere. */
+const PID_NS = ((): string | undefined => {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Names this process in the locks it takes (front-ends call it once, e.g. `icloud2mqtt login`). */
 export function setLockCommand(command: string): void {
@@ -131,6 +142,7 @@ export class AccountLock {
       token: randomUUID(),
       pid: process.pid,
       host: hostname(),
+      ...(PID_NS === undefined ? {} : { pid_ns: PID_NS }),
       command: currentCommand(),
       since: new Date().toISOString(),
     };
@@ -160,7 +172,9 @@ export class AccountLock {
 
   #staleReason(seen: SeenLock): string | undefined {
     const record = seen.record;
-    if (record !== undefined && record.host === hostname()) {
+    // Pids say something only on this host and in this pid namespace (two containers with host
+    // networking share a host name, not their pids).
+    if (record !== undefined && record.host === hostname() && record.pid_ns === PID_NS) {
       if (record.pid === process.pid) {
         // Our pid but not one of our leases: left by an earlier process that had the same pid
         // (a container restarted with pid 1).

@@ -54,7 +54,8 @@ export class SessionSharing {
   #seen: string | undefined;
   #holdTimer: NodeJS.Timeout | undefined;
   #watcher: { stop(): void } | undefined;
-  #closed = false;
+  /** Incremented by `close()`: waits that started before end. */
+  #epoch = 0;
   #keptTheirs: string | undefined;
 
   constructor(store: SessionStore, username: string, options: SessionSharingOptions & { logger?: Logger } = {}) {
@@ -87,7 +88,7 @@ export class SessionSharing {
 
   /** The session file when another process wrote it since this one last loaded, wrote or tried it. */
   async unseen(): Promise<StoredSession | undefined> {
-    const disk = await this.#store.load(this.#username).catch(() => undefined);
+    const disk = await this.#store.load(this.#username, { quiet: true }).catch(() => undefined);
     const id = disk?.revision?.id;
     if (disk === undefined || id === undefined || id === this.#seen) return undefined;
     return disk;
@@ -100,7 +101,7 @@ export class SessionSharing {
    */
   async mayWrite(authoritative: boolean): Promise<boolean> {
     if (authoritative) return true;
-    const disk = await this.#store.load(this.#username).catch(() => undefined);
+    const disk = await this.#store.load(this.#username, { quiet: true }).catch(() => undefined);
     const revision = disk?.revision;
     if (revision === undefined || revision.id === this.#seen || !revision.active) return true;
     if (this.#keptTheirs !== revision.id) {
@@ -126,10 +127,11 @@ export class SessionSharing {
   async acquire(hooks: AcquireHooks): Promise<"acquired" | "adopted"> {
     if (this.holding) return "acquired";
     const deadline = Date.now() + this.#waitMs;
+    const epoch = this.#epoch;
     let announced = false;
     try {
       for (;;) {
-        this.#throwIfClosed();
+        this.#throwIfClosed(epoch);
         const result = await this.#lock.tryAcquire();
         if (result.ok) {
           this.#lease = result.lease;
@@ -146,7 +148,7 @@ export class SessionSharing {
         const left = deadline - Date.now();
         if (left <= 0) throw busyError(result.holder, this.#waitMs);
         await this.#pause(Math.min(this.#pollMs, left));
-        this.#throwIfClosed();
+        this.#throwIfClosed(epoch);
         if (await hooks.check()) return "adopted";
       }
     } finally {
@@ -157,14 +159,17 @@ export class SessionSharing {
   /** Takes the lock without waiting (a code step after the hold ran out); SIGN_IN_BUSY when held. */
   async acquireNow(): Promise<void> {
     if (this.holding) return;
-    this.#throwIfClosed();
     const result = await this.#lock.tryAcquire();
     if (!result.ok) throw busyError(result.holder, 0);
     this.#lease = result.lease;
   }
 
-  /** Keeps the lock while a code is awaited, at most a code's lifetime from now. */
-  holdForCode(): void {
+  /**
+   * Keeps the lock while a code is awaited, at most a code's lifetime: from now when a new code
+   * was sent (`fresh`), else from when the current code was sent.
+   */
+  holdForCode(fresh: boolean): void {
+    if (this.#holdTimer !== undefined && !fresh) return;
     clearTimeout(this.#holdTimer);
     this.#holdTimer = setTimeout(() => {
       this.#holdTimer = undefined;
@@ -188,7 +193,7 @@ export class SessionSharing {
 
   /** Calls `onChange` when the session file or the lock may have changed (fs.watch, and a poll). */
   watch(onChange: () => void): void {
-    if (this.#watcher !== undefined || this.#closed) return;
+    if (this.#watcher !== undefined) return;
     let pending: NodeJS.Timeout | undefined;
     const fire = (): void => {
       if (pending !== undefined) return;
@@ -215,16 +220,16 @@ export class SessionSharing {
     this.#watcher = undefined;
   }
 
-  /** Ends waits (they throw), stops watching and releases the lock. */
+  /** Ends the waits in progress (they throw), stops watching and releases the lock. */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#epoch += 1;
     for (const wake of [...this.#wakers]) wake();
     this.unwatch();
     await this.release();
   }
 
-  #throwIfClosed(): void {
-    if (this.#closed)
+  #throwIfClosed(epoch: number): void {
+    if (epoch !== this.#epoch)
       throw new EngineError("NOT_SIGNED_IN", "the session was closed while waiting for another process's sign-in");
   }
 

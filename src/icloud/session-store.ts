@@ -76,7 +76,9 @@ export class SessionStore {
     return join(this.dir, `${sessionFileName(username)}.lock`);
   }
 
-  async load(username: string): Promise<StoredSession | undefined> {
+  /** The stored session; `quiet`: no warning for a corrupt file (frequent checks by other processes' sessions). */
+  async load(username: string, options: { quiet?: boolean } = {}): Promise<StoredSession | undefined> {
+    const log = options.quiet === true ? silentLogger : this.#log;
     const path = this.pathFor(username);
     let text: string;
     try {
@@ -90,16 +92,16 @@ export class SessionStore {
     try {
       raw = JSON.parse(text);
     } catch {
-      this.#log.warn("session file is corrupt (not JSON); starting without a stored session", { username });
+      log.warn("session file is corrupt (not JSON); starting without a stored session", { username });
       return undefined;
     }
     const parsed = storedSessionSchema.safeParse(raw);
     if (!parsed.success) {
-      this.#log.warn("session file is invalid; starting without a stored session", { username });
+      log.warn("session file is invalid; starting without a stored session", { username });
       return undefined;
     }
     if (parsed.data.username.toLowerCase() !== username.toLowerCase()) {
-      this.#log.warn("session file belongs to another account; ignoring it", { username });
+      log.warn("session file belongs to another account; ignoring it", { username });
       return undefined;
     }
     return parsed.data;

@@ -238,7 +238,7 @@ export class ICloudSession implements ServiceTransport {
         await run();
       } catch (error) {
         if (error instanceof EngineError && (error.code === "INVALID_INPUT" || error.code === "INVALID_STATE")) {
-          await this.#settle();
+          await this.#settle(false);
           throw error;
         }
         this.#fail(error);
@@ -336,12 +336,17 @@ export class ICloudSession implements ServiceTransport {
       this.#ctx.data.blocked = candidate.blocked;
   }
 
-  /** After each step: keep the lock (and watch the file) while a code is awaited, else let it go. */
-  async #settle(): Promise<void> {
+  /**
+   * After each step: keep the lock (and watch the file) while a code is awaited, else let it go.
+   * `freshCode`: the step sent a new code or asked for a choice (the hold starts again).
+   */
+  async #settle(
+    freshCode = this.#error?.code === "CODE_REQUIRED" || this.#error?.code === "CHOICE_REQUIRED",
+  ): Promise<void> {
     const sharing = this.#sharing;
     if (sharing === undefined) return;
     if (this.#mfa.awaiting() !== null && this.#state !== "active") {
-      if (sharing.holding) sharing.holdForCode();
+      if (sharing.holding) sharing.holdForCode(freshCode);
       sharing.watch(() => this.#pickUpStored());
       return;
     }

@@ -1,3 +1,4 @@
+import { readlinkSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,7 @@ import { AccountLock } from "../../src/icloud/account-lock.ts";
 import { killAll, type NodeChild, spawnNode } from "../support/processes.ts";
 
 const CHILD = "test/support/lock-child.ts";
+const PID_NS = readlinkSync("/proc/self/ns/pid");
 const dirs: string[] = [];
 
 afterEach(async () => {
@@ -157,11 +159,26 @@ describe("account sign-in lock", () => {
     expect(await lock.tryAcquire()).toMatchObject({ ok: false, holder: { pid: process.pid } });
     await held.lease.release();
     // ...but a file left by an earlier process that had this pid is not a holder.
-    const leftover = { version: 1, token: "earlier", pid: process.pid, host: hostname(), command: "x" };
+    const leftover = { version: 1, token: "earlier", pid: process.pid, host: hostname(), pid_ns: PID_NS, command: "x" };
     await writeFile(path, JSON.stringify({ ...leftover, since: new Date().toISOString() }), { mode: 0o600 });
     const taken = await lock.tryAcquire();
     expect(taken.ok).toBe(true);
     if (taken.ok) await taken.lease.release();
+  });
+
+  it("a dead pid in another pid namespace (a container sharing the host name) proves nothing", async () => {
+    const path = await lockPath();
+    const lock = new AccountLock(path, { staleMs: 60_000 });
+    const dead = lockChild(path, "hold");
+    await dead.waitFor(/"locked"/, "the child's lock");
+    dead.kill("SIGKILL");
+    await dead.exited;
+    const left = await record(path);
+    await writeFile(path, JSON.stringify({ ...left, pid_ns: "pid:[1]" }), { mode: 0o600 });
+    expect(await lock.tryAcquire()).toMatchObject({ ok: false, holder: { pid: dead.pid } });
+    const old = new Date(Date.now() - 61_000);
+    await utimes(path, old, old);
+    expect((await lock.tryAcquire()).ok).toBe(true);
   });
 
   it("an unreadable lock is busy (holder unknown) until the stale bound", async () => {
