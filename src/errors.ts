@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: { session: "rate-limited", retryable: true },
   SERVICE_UNAVAILABLE: { session: "service-unavailable", retryable: true },
   SECURITY_KEY_REQUIRED: { session: "security-key-required", retryable: false },
+  /** Another process holds the account's sign-in lock (`info.holder`: pid, host, command, since). */
+  SIGN_IN_BUSY: { session: "sign-in-busy", retryable: true },
   WRONG_REGION: { session: "wrong-region", retryable: false },
   // Session and transport
   SESSION_EXPIRED: { session: "session-expired", retryable: true },

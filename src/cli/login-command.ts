@@ -6,7 +6,7 @@ import { ICloudSession } from "../icloud/session.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
 import { createLogger } from "../pino-logger.ts";
-import { type LoginIo, runInteractiveLogin } from "./login-flow.ts";
+import { failureText, type LoginIo, runInteractiveLogin, waitingText } from "./login-flow.ts";
 
 export { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
 
@@ -51,17 +51,29 @@ async function loginAction(flags: LoginFlags): Promise<number> {
       ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
       ...(flags.china === true ? { china: true } : {}),
     });
-    // A stored session that still works needs no password (and no e-mail to the user).
+    let waiting = false;
+    session.onChange((snapshot) => {
+      const text = waitingText(snapshot);
+      if (text !== undefined && !waiting) io.print(text);
+      waiting = text !== undefined;
+    });
+    // A stored session that still works needs no password (and no e-mail to the user); while
+    // another process signs in, this waits for it and uses the session it stores.
     const stored = await session.signIn();
     if (stored.state === "active") {
       io.print(`Signed in as ${stored.username} with the stored session; no password or code was needed.`);
       if (stored.trust_expires_at !== null) io.print(`This computer stays trusted until ${stored.trust_expires_at}.`);
-      await session.flush();
+      await session.close();
       return 0;
+    }
+    if (stored.error === "sign-in-busy") {
+      io.print(failureText(stored));
+      await session.close();
+      return 1;
     }
     session.setPassword(await readPassword(flags, io));
     const code = await runInteractiveLogin(session, io);
-    await session.flush();
+    await session.close();
     if (code === 0) io.print(`Session stored in ${sessionsDir(stateDir)}.`);
     return code;
   } finally {

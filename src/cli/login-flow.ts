@@ -110,6 +110,17 @@ async function askChoice(session: ICloudSession, io: LoginIo, snap: SessionSnaps
   return session.submitChoice(choice);
 }
 
+/** What the user reads while another process signs in to the account (undefined when not waiting). */
+export function waitingText(snap: SessionSnapshot): string | undefined {
+  const holder = snap.waiting_for;
+  if (holder === null) return undefined;
+  const who =
+    holder.pid === null
+      ? "Another process"
+      : `Another process (pid ${holder.pid}, ${holder.command}, since ${holder.since})`;
+  return `${who} is signing in to this Apple Account; waiting for it instead of signing in a second time (if it asks for a verification code, enter the code there)...`;
+}
+
 export function failureText(snap: SessionSnapshot): string {
   const retry = snap.error_info?.retry_after;
   switch (snap.error) {
@@ -121,6 +132,14 @@ export function failureText(snap: SessionSnapshot): string {
       return 'iCloud web access is off. On a trusted device turn on "Access iCloud Data on the Web", then run login again.';
     case "security-key-required":
       return "This account uses security keys for two-factor authentication; the bridge cannot sign in with them.";
+    case "sign-in-busy": {
+      const holder = snap.error_info?.holder;
+      const who =
+        holder === undefined || holder.pid === null
+          ? "Another process"
+          : `Another process (pid ${holder.pid}, ${holder.command})`;
+      return `${who} is still signing in to this Apple Account. Finish or stop that sign-in, then run login again.`;
+    }
     case "wrong-region":
       return "This account belongs to the other iCloud region; try again with or without --china.";
     case "rate-limited":

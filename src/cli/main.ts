@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { isEngineError } from "../errors.ts";
+import { setLockCommand } from "../icloud/account-lock.ts";
 import { VERSION } from "../version.ts";
 import { registerDemoCommand } from "./demo-command.ts";
 import { registerLoginCommand } from "./login-command.ts";
@@ -11,7 +12,9 @@ const program = new Command()
   .name("icloud2mqtt")
   .description("Bridge Apple iCloud (Find My, photos, call history) to MQTT and Home Assistant")
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Other processes waiting for this one's sign-in name it by this (e.g. `icloud2mqtt login`).
+  .hook("preAction", (_program, action) => setLockCommand(`icloud2mqtt ${action.name()}`));
 
 registerRunCommand(program);
 registerDemoCommand(program);

@@ -109,7 +109,8 @@ export class AccountRunner {
     clearTimeout(this.#mfaTimer);
     clearTimeout(this.#retryTimer);
     for (const runtime of this.#runtimes.values()) await runtime.close?.();
-    await this.session.flush();
+    // Releases the account's sign-in lock and ends waits for other processes (a redeploy in the same process).
+    await this.session.close();
   }
 
   get state(): AccountState {
@@ -306,6 +307,12 @@ export class AccountRunner {
     if (this.#stopped) return;
     if (this.#authCalls > 0) {
       this.#publish();
+      return;
+    }
+    // Blocked on a code, and another process completed a sign-in the session took over: unblock and sync.
+    if (snapshot.state === "active" && this.#fields.state === "blocked") {
+      this.#afterAuth(snapshot);
+      void this.sync();
       return;
     }
     const lost = snapshot.state === "failed" || snapshot.state === "expired";

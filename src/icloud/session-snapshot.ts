@@ -1,7 +1,13 @@
 import type { EngineError } from "../errors.ts";
 import type { TwoSvDevice } from "./apple-schemas.ts";
 import type { AuthContext } from "./auth-context.ts";
-import type { SessionErrorInfo, SessionSnapshot, SessionState, TrustedPhoneNumber } from "./session-types.ts";
+import type {
+  SessionErrorInfo,
+  SessionSnapshot,
+  SessionState,
+  SignInHolder,
+  TrustedPhoneNumber,
+} from "./session-types.ts";
 
 /** The ricloud-style label of a legacy 2SV device, e.g. `********58 - SMS to Phone Number`. */
 export function twoSvChoice(device: TwoSvDevice): string {
@@ -29,6 +35,7 @@ export function snapshotOf(
   error: EngineError | undefined,
   ctx: AuthContext,
   awaiting: "code" | "choice" | null,
+  waitingFor: SignInHolder | null = null,
 ): SessionSnapshot {
   return {
     username,
@@ -41,6 +48,7 @@ export function snapshotOf(
     hsa_version: ctx.data.hsa_version ?? null,
     webservices: Object.keys(ctx.data.webservices ?? {}).sort(),
     awaiting,
+    waiting_for: waitingFor,
   };
 }
 
@@ -59,5 +67,20 @@ function publicInfo(info: Record<string, unknown>): SessionErrorInfo {
   if (method === "device" || method === "sms" || method === "voice" || method === "2sv") out.method = method;
   if (typeof info["retry_after"] === "number") out.retry_after = info["retry_after"];
   if (typeof info["status"] === "number") out.status = info["status"];
+  const holder = signInHolder(info["holder"]);
+  if (holder !== undefined) out.holder = holder;
   return out;
+}
+
+/** A lock holder as the snapshot shows it (only these four fields). */
+export function signInHolder(value: unknown): SignInHolder | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const text = (x: unknown): string | null => (typeof x === "string" ? x : null);
+  return {
+    pid: typeof v["pid"] === "number" ? v["pid"] : null,
+    host: text(v["host"]),
+    command: text(v["command"]),
+    since: text(v["since"]),
+  };
 }

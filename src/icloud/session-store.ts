@@ -34,6 +34,20 @@ export const storedSessionSchema = z
         password_check: z.object({ salt: z.string(), hash: z.string() }).optional(),
       })
       .optional(),
+    /**
+     * Who wrote this file last (a fresh id per write) and whether that writer's session was active:
+     * processes sharing the state folder notice a session another one stored and try it first.
+     */
+    revision: z
+      .object({
+        id: z.string(),
+        at: z.string(),
+        pid: z.number().int().optional(),
+        active: z.boolean(),
+      })
+      .loose()
+      .optional()
+      .catch(undefined),
   })
   .loose();
 
@@ -57,7 +71,14 @@ export class SessionStore {
     return join(this.dir, `${sessionFileName(username)}.session.json`);
   }
 
-  async load(username: string): Promise<StoredSession | undefined> {
+  /** The account's sign-in lock (see account-lock.ts), next to its session file. */
+  lockPathFor(username: string): string {
+    return join(this.dir, `${sessionFileName(username)}.lock`);
+  }
+
+  /** The stored session; `quiet`: no warning for a corrupt file (frequent checks by other processes' sessions). */
+  async load(username: string, options: { quiet?: boolean } = {}): Promise<StoredSession | undefined> {
+    const log = options.quiet === true ? silentLogger : this.#log;
     const path = this.pathFor(username);
     let text: string;
     try {
@@ -71,16 +92,16 @@ export class SessionStore {
     try {
       raw = JSON.parse(text);
     } catch {
-      this.#log.warn("session file is corrupt (not JSON); starting without a stored session", { username });
+      log.warn("session file is corrupt (not JSON); starting without a stored session", { username });
       return undefined;
     }
     const parsed = storedSessionSchema.safeParse(raw);
     if (!parsed.success) {
-      this.#log.warn("session file is invalid; starting without a stored session", { username });
+      log.warn("session file is invalid; starting without a stored session", { username });
       return undefined;
     }
     if (parsed.data.username.toLowerCase() !== username.toLowerCase()) {
-      this.#log.warn("session file belongs to another account; ignoring it", { username });
+      log.warn("session file belongs to another account; ignoring it", { username });
       return undefined;
     }
     return parsed.data;

@@ -3,6 +3,7 @@ import type { Logger } from "../logger.ts";
 import type { TrustedPhoneNumber } from "./auth-options.ts";
 import type { EndpointOptions } from "./endpoints.ts";
 import type { HttpClientOptions } from "./http.ts";
+import type { SessionSharingOptions } from "./session-sharing.ts";
 import type { SessionStore } from "./session-store.ts";
 
 export type { TrustedPhoneNumber } from "./auth-options.ts";
@@ -13,6 +14,15 @@ export type { TrustedPhoneNumber } from "./auth-options.ts";
  * `expired`: was active, the web session was found gone and is being (or could not be) restored.
  */
 export type SessionState = "pending" | "active" | "failed" | "expired";
+
+/** The process holding an account's sign-in lock; all null when its lock file could not be read. */
+export interface SignInHolder {
+  pid: number | null;
+  host: string | null;
+  command: string | null;
+  /** ISO time it took the lock. */
+  since: string | null;
+}
 
 export type CodeMethod = "device" | "sms" | "voice";
 
@@ -27,6 +37,8 @@ export interface SessionErrorInfo {
   retry_after?: number;
   /** Apple's answer that caused the failure, when useful. */
   status?: number;
+  /** `sign-in-busy`: the process that is signing in to the account. */
+  holder?: SignInHolder;
 }
 
 /** Plain JSON view of the session; never holds secrets. */
@@ -47,6 +59,8 @@ export interface SessionSnapshot {
   webservices: string[];
   /** Whether a code/choice submission is expected now. */
   awaiting: "code" | "choice" | null;
+  /** Set while this session waits for another process's sign-in to the account (see SessionSharing). */
+  waiting_for: SignInHolder | null;
 }
 
 export type SessionListener = (snapshot: SessionSnapshot) => void;
@@ -59,6 +73,8 @@ export interface ICloudSessionOptions extends EndpointOptions {
   store?: SessionStore;
   http?: HttpClientOptions;
   logger?: Logger;
+  /** Waiting for, and taking over, sign-ins of other processes on the same store (defaults suit Apple). */
+  sharing?: SessionSharingOptions;
 }
 
 export interface SignInOptions {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { EngineError, type ErrorCode, toEngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import type { LockHolder } from "./account-lock.ts";
 import type { AuthContext } from "./auth-context.ts";
 import { accountLogin, repairComplete, srpSignIn, validateSession } from "./auth-steps.ts";
 import { AppleCookieJar } from "./cookie-jar.ts";
 import { resolveEndpoints } from "./endpoints.ts";
-import { HttpClient } from "./http.ts";
+import { HttpClient, type HttpClientOptions } from "./http.ts";
 import { MfaFlow } from "./mfa-flow.ts";
 import { passwordCheck, samePassword } from "./password-check.ts";
 import { downloadUrl, serviceCall, webserviceUrl } from "./service-calls.ts";
@@ -16,7 +17,8 @@ import type {
   ServiceTransport,
   WebserviceName,
 } from "./service-transport.ts";
-import { snapshotOf } from "./session-snapshot.ts";
+import { SessionSharing } from "./session-sharing.ts";
+import { signInHolder, snapshotOf } from "./session-snapshot.ts";
 import type { SessionStore, StoredSession } from "./session-store.ts";
 import type {
   ICloudSessionOptions,
@@ -24,6 +26,7 @@ import type {
   SessionListener,
   SessionSnapshot,
   SessionState,
+  SignInHolder,
   SignInOptions,
 } from "./session-types.ts";
 
@@ -44,12 +47,22 @@ const REAUTH_COOLDOWN_MS = 60_000;
  * `{ force: true }` (the `login` command does). Stored tokens (validate/accountLogin) are still used.
  * While the session waits for a human (code/choice) or is blocked, service requests fail at once
  * with that error instead of signing in again.
+ *
+ * Processes sharing a store (see SessionSharing): only the holder of the account's sign-in lock
+ * runs SRP and the code steps; the lock is held from the SRP until the session is active or the
+ * sign-in failed, and while a code is awaited at most a code's lifetime. Another process waits for
+ * the holder (`waiting_for` in the snapshot), then uses the session the holder stored, or fails
+ * with SIGN_IN_BUSY. Before a full sign-in, when the web session expired, and while a code is
+ * awaited, a session another process stored (a newer revision of the file, written while active)
+ * is validated and used instead.
  */
 export class ICloudSession implements ServiceTransport {
   readonly username: string;
   readonly #ctx: AuthContext;
   readonly #mfa: MfaFlow;
   readonly #store: SessionStore | undefined;
+  readonly #sharing: SessionSharing | undefined;
+  readonly #httpOptions: HttpClientOptions | undefined;
   readonly #log: Logger;
   #password: string | undefined;
   #state: SessionState = "pending";
@@ -61,12 +74,18 @@ export class ICloudSession implements ServiceTransport {
   #reauthNotBefore = 0;
   #generation = 0;
   #loaded = false;
+  #waitingFor: SignInHolder | null = null;
 
   constructor(options: ICloudSessionOptions) {
     this.username = options.username;
     this.#password = options.password;
     this.#store = options.store;
     this.#log = (options.logger ?? silentLogger).child({ username: options.username });
+    this.#httpOptions = options.http;
+    this.#sharing =
+      options.store === undefined
+        ? undefined
+        : new SessionSharing(options.store, options.username, { ...options.sharing, logger: this.#log });
     this.#ctx = {
       http: new HttpClient({ ...options.http, logger: options.http?.logger ?? this.#log }),
       endpoints: resolveEndpoints(options),
@@ -88,6 +107,7 @@ export class ICloudSession implements ServiceTransport {
   async load(): Promise<void> {
     this.#loaded = true;
     const stored = await this.#store?.load(this.username);
+    this.#sharing?.noteLoaded(stored);
     if (!stored) return;
     this.#ctx.data = stored;
     try {
@@ -96,6 +116,16 @@ export class ICloudSession implements ServiceTransport {
       this.#log.warn("stored cookies are unreadable; starting with an empty cookie jar");
       this.#ctx.http.jar = new AppleCookieJar();
     }
+  }
+
+  /**
+   * Stops waiting for other processes, releases the account's sign-in lock and waits for pending
+   * writes. Front-ends call it when they stop using the session (a redeploy in the same process
+   * must not find the lock still held).
+   */
+  async close(): Promise<void> {
+    await this.#sharing?.close();
+    await this.flush();
   }
 
   get state(): SessionState {
@@ -108,7 +138,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   snapshot(): SessionSnapshot {
-    return snapshotOf(this.username, this.#state, this.#error, this.#ctx, this.#mfa.awaiting());
+    return snapshotOf(this.username, this.#state, this.#error, this.#ctx, this.#mfa.awaiting(), this.#waitingFor);
   }
 
   /** Called with a fresh snapshot after every state/error change. Returns an unsubscribe function. */
@@ -140,6 +170,7 @@ export class ICloudSession implements ServiceTransport {
   submitCode(code: string): Promise<SessionSnapshot> {
     return this.#step(
       async () => {
+        if (await this.#reclaim()) return;
         await this.#mfa.verify(code);
         await this.#finishLogin();
       },
@@ -151,12 +182,18 @@ export class ICloudSession implements ServiceTransport {
 
   /** Sends a new HSA2 code: to the trusted devices, or by SMS / voice call to a trusted number. */
   requestCode(options: RequestCodeOptions): Promise<SessionSnapshot> {
-    return this.#step(() => this.#mfa.requestCode(options));
+    return this.#step(async () => {
+      if (this.#mfa.awaiting() !== null && (await this.#reclaim())) return;
+      await this.#mfa.requestCode(options);
+    });
   }
 
   /** Picks one of `error_info.choices` (a 2SV device, or a phone number for SMS/voice). */
   submitChoice(choice: string | number): Promise<SessionSnapshot> {
-    return this.#step(() => this.#mfa.submitChoice(choice));
+    return this.#step(async () => {
+      if (this.#mfa.awaiting() !== null && (await this.#reclaim())) return;
+      await this.#mfa.submitChoice(choice);
+    });
   }
 
   // ---- ServiceTransport ----
@@ -200,18 +237,140 @@ export class ICloudSession implements ServiceTransport {
       try {
         await run();
       } catch (error) {
-        if (error instanceof EngineError && (error.code === "INVALID_INPUT" || error.code === "INVALID_STATE"))
+        if (error instanceof EngineError && (error.code === "INVALID_INPUT" || error.code === "INVALID_STATE")) {
+          await this.#settle(false);
           throw error;
+        }
         this.#fail(error);
       }
+      await this.#settle();
       return this.snapshot();
     });
   }
 
   async #ladder(force: boolean): Promise<void> {
+    if (await this.#adoptNewer()) return;
     if ((await validateSession(this.#ctx)) === "ok") return this.#activate("validate");
     if ((await accountLogin(this.#ctx)) === "ok") return this.#activate("accountLogin");
+    const sharing = this.#sharing;
+    if (sharing !== undefined) {
+      const outcome = await sharing.acquire({
+        waiting: (holder) => this.#setWaiting(holder),
+        check: () => this.#adoptNewer(),
+      });
+      // The holder may have stored its session just before it released the lock.
+      if (outcome === "adopted" || (await this.#adoptNewer())) return;
+    }
     await this.#srp(force);
+  }
+
+  /**
+   * A code step after the lock was let go (the code's lifetime passed): takes the lock again
+   * without waiting, or uses a session another process stored meanwhile (true).
+   */
+  async #reclaim(): Promise<boolean> {
+    const sharing = this.#sharing;
+    if (sharing === undefined || sharing.holding) return false;
+    try {
+      await sharing.acquireNow();
+    } catch (error) {
+      // Another process is signing in: this sign-in's code would only race it.
+      if (error instanceof EngineError && error.code === "SIGN_IN_BUSY") this.#mfa.reset();
+      throw error;
+    }
+    return this.#adoptNewer();
+  }
+
+  /**
+   * Uses the session another process stored since this one last loaded or wrote the file, when it
+   * was written by an active session and still validates. A stored refusal of the password
+   * (`blocked`) is taken over too, so the same password is not tried again.
+   */
+  async #adoptNewer(): Promise<boolean> {
+    const sharing = this.#sharing;
+    if (sharing === undefined) return false;
+    const candidate = await sharing.unseen();
+    if (candidate === undefined) return false;
+    if (candidate.revision?.active !== true) {
+      sharing.markSeen(candidate);
+      this.#takeBlocked(candidate);
+      return false;
+    }
+    // A transient failure (network, 503) throws before markSeen: the candidate is tried again.
+    const tried = await this.#trial(candidate);
+    sharing.markSeen(candidate);
+    if (tried === undefined) {
+      this.#log.info("the session another process stored is not valid any more");
+      this.#takeBlocked(candidate);
+      return false;
+    }
+    this.#ctx.data = tried.data;
+    this.#ctx.http.jar = tried.jar;
+    await this.#activate("session stored by another process");
+    return true;
+  }
+
+  /** Validates a stored session on its own HTTP client and cookie jar, leaving this session untouched. */
+  async #trial(candidate: StoredSession): Promise<{ data: StoredSession; jar: AppleCookieJar } | undefined> {
+    let jar: AppleCookieJar;
+    try {
+      jar = AppleCookieJar.fromSerialized(candidate.cookies);
+    } catch {
+      return undefined;
+    }
+    const http = new HttpClient({ ...this.#httpOptions, logger: this.#httpOptions?.logger ?? this.#log });
+    http.jar = jar;
+    const ctx: AuthContext = {
+      http,
+      endpoints: this.#ctx.endpoints,
+      data: structuredClone(candidate),
+      log: this.#log,
+      persist: () => Promise.resolve(),
+    };
+    if ((await validateSession(ctx)) === "ok" || (await accountLogin(ctx)) === "ok") return { data: ctx.data, jar };
+    return undefined;
+  }
+
+  #takeBlocked(candidate: StoredSession): void {
+    if (candidate.blocked !== undefined && this.#ctx.data.blocked === undefined)
+      this.#ctx.data.blocked = candidate.blocked;
+  }
+
+  /**
+   * After each step: keep the lock (and watch the file) while a code is awaited, else let it go.
+   * `freshCode`: the step sent a new code or asked for a choice (the hold starts again).
+   */
+  async #settle(
+    freshCode = this.#error?.code === "CODE_REQUIRED" || this.#error?.code === "CHOICE_REQUIRED",
+  ): Promise<void> {
+    const sharing = this.#sharing;
+    if (sharing === undefined) return;
+    if (this.#mfa.awaiting() !== null && this.#state !== "active") {
+      if (sharing.holding) sharing.holdForCode(freshCode);
+      sharing.watch(() => this.#pickUpStored());
+      return;
+    }
+    sharing.unwatch();
+    await sharing.release();
+  }
+
+  /** While a code is awaited: another process may have completed a sign-in; use its session. */
+  #pickUpStored(): void {
+    void this.#exclusive(async () => {
+      if (this.#mfa.awaiting() === null || this.#state === "active") return;
+      try {
+        if (await this.#adoptNewer()) await this.#settle();
+      } catch (error) {
+        this.#log.debug("could not try the session another process stored", {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+  }
+
+  #setWaiting(holder: LockHolder | null | undefined): void {
+    this.#waitingFor = holder === undefined ? null : (signInHolder(holder ?? {}) ?? null);
+    this.#set(this.#state, this.#error);
   }
 
   async #srp(force: boolean): Promise<void> {
@@ -279,6 +438,8 @@ export class ICloudSession implements ServiceTransport {
           if (err.retryable)
             this.#reauthNotBefore = Date.now() + Math.max(REAUTH_COOLDOWN_MS, (err.retryAfter ?? 0) * 1000);
           throw err;
+        } finally {
+          await this.#settle();
         }
       }).finally(() => {
         this.#reauth = undefined;
@@ -293,7 +454,7 @@ export class ICloudSession implements ServiceTransport {
     this.#generation += 1;
     this.#reauthNotBefore = 0;
     this.#log.info("iCloud session active", { via });
-    await this.#persist();
+    await this.#persist(true);
     this.#set("active", undefined);
   }
 
@@ -327,13 +488,24 @@ export class ICloudSession implements ServiceTransport {
     return next;
   }
 
-  #persist(): Promise<void> {
+  /**
+   * Saves the session with a new revision. `active`: written by an active session (others may
+   * take it over). A newer active session another process stored is not overwritten, except by
+   * the lock holder storing the session its sign-in just made active.
+   */
+  #persist(active = this.#state === "active"): Promise<void> {
     const store = this.#store;
-    if (store === undefined) return Promise.resolve();
+    const sharing = this.#sharing;
+    if (store === undefined || sharing === undefined) return Promise.resolve();
     this.#ctx.data.cookies = this.#ctx.http.jar.serialize();
     const copy: StoredSession = structuredClone(this.#ctx.data);
+    const authoritative = active && sharing.holding;
     this.#saving = this.#saving
-      .then(() => store.save(copy))
+      .then(async () => {
+        if (!(await sharing.mayWrite(authoritative))) return;
+        sharing.stamp(copy, active);
+        await store.save(copy);
+      })
       .catch((error: unknown) => {
         this.#log.warn("could not save the session", {
           reason: error instanceof Error ? error.message : String(error),

@@ -116,6 +116,8 @@ describe("engine lifecycle", () => {
     const { e, events, stop } = await engine(sim, dir);
     await e.start();
     await until(() => e.snapshot("life").state.state === "running", "the sign-in");
+    // The SRP request is in flight (its latency fault was taken); a stop before it would prevent it.
+    await until(() => sim.faults.list().length === 0, "the sign-in request");
     await stop();
     const stoppedAt = Date.now();
     await until(() => sim.stats(APPLE_ID).signin_init >= 1, "the delayed request");

@@ -2,6 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ICloudSession } from "../../src/icloud/session.ts";
+import type { SessionSharingOptions } from "../../src/icloud/session-sharing.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { ServiceRoutesFactory } from "../../src/simulator/context.ts";
@@ -46,6 +47,8 @@ export interface TestSessionOptions {
   dir?: string;
   logger?: Logger;
   delays?: number[];
+  /** Lock and revision settings (short waits and polls in tests). */
+  sharing?: SessionSharingOptions;
 }
 
 /** A session against the simulator with a store and instant (recorded) back-off. */
@@ -62,6 +65,7 @@ export async function openSession(
     endpoint: sim.url,
     store: new SessionStore(dir),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.sharing === undefined ? {} : { sharing: options.sharing }),
     http: {
       backoff: { baseMs: 100, maxMs: 1000, tries: 3 },
       sleep: async (ms) => {
