@@ -148,7 +148,12 @@ export class RemoteEngine implements EngineApi {
       disconnect: () => this.#onDisconnect(),
     });
     if (this.#connection.connected) this.#onConnect();
-    const primed = await this.#waitFor(() => this.#primed(), this.#startTimeoutMs);
+    const primed = await this.#waitFor(
+      () => this.#primed() || (this.#phase as Phase) === "stopped",
+      this.#startTimeoutMs,
+    );
+    // `stop()` while starting: it tore everything down already.
+    if ((this.#phase as Phase) === "stopped") throw new EngineError("BRIDGE_OFFLINE", "stopped while starting");
     if (!primed) {
       const problem = this.#startProblem();
       await this.#teardown();
@@ -171,6 +176,7 @@ export class RemoteEngine implements EngineApi {
     if (this.#phase === "stopped") return;
     this.#phase = "stopped";
     await this.#teardown();
+    this.#notify();
   }
 
   accounts(): AccountSummary[] {
