@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   DOWNLOAD_FAILED: { session: "download-failed", retryable: true },
   CONFIG_INVALID: { session: "config-invalid", retryable: false },
   STORE_FAILED: { session: "store-failed", retryable: true },
+  // A remote engine (src/remote) and the icloud2mqtt it talks to over MQTT
+  /** No connection to the broker, or the bridge reports itself offline: the command was not sent. */
+  BRIDGE_OFFLINE: { session: "bridge-offline", retryable: true },
+  /** The bridge did not answer in time; the command may still run. */
+  BRIDGE_TIMEOUT: { session: "bridge-timeout", retryable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -44,6 +44,8 @@ const ENGINE_STATUS: Record<ErrorCode, number> = {
   SESSION_EXPIRED: 503,
   CONFIG_INVALID: 500,
   STORE_FAILED: 500,
+  BRIDGE_OFFLINE: 503,
+  BRIDGE_TIMEOUT: 504,
 };
 
 /** Fixed texts where the engine's message could be unhelpful to an end user. */

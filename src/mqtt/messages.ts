@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
 import type { AccountSummary } from "../engine/api.ts";
 import { COMMAND_NAMES } from "../engine/commands.ts";
@@ -19,6 +20,23 @@ export interface BridgeInfo {
   commands: string[];
   accounts: Array<{ id: string; username: string; services: AccountSummary["services"] }>;
 }
+
+/** `<base>/bridge/state` as read back (remote engine); unknown keys are allowed for later additions. */
+export const BridgeStateSchema = z.object({ state: z.enum(["online", "offline"]) }).loose();
+
+/**
+ * `<base>/bridge/info` as read back. Services are a plain map so that a bridge with another set of
+ * services still parses; the reader keeps the ones it knows.
+ */
+export const BridgeInfoSchema = z
+  .object({
+    version: z.string(),
+    commands: z.array(z.string()),
+    accounts: z.array(
+      z.object({ id: z.string().min(1), username: z.string(), services: z.record(z.string(), z.boolean()) }).loose(),
+    ),
+  })
+  .loose();
 
 export function bridgeInfo(version: string, accounts: AccountSummary[]): BridgeInfo {
   return {

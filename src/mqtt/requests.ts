@@ -23,12 +23,27 @@ export interface ErrorResponse {
   transaction?: Transaction;
 }
 
+const TransactionSchema = z.union([z.string().max(200), z.number()]);
+
+/**
+ * `<base>/bridge/response/<command>` as read back (remote engine). `code` stays a string here: a newer
+ * bridge may send codes this version does not know.
+ */
+export const ResponseSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("ok"), data: z.unknown(), transaction: TransactionSchema.optional() }),
+  z.object({
+    status: z.literal("error"),
+    data: z.object({ code: z.string(), retryable: z.boolean(), info: z.record(z.string(), z.unknown()) }),
+    error: z.string(),
+    transaction: TransactionSchema.optional(),
+  }),
+]);
+
 export type ParsedRequest =
   | { ok: true; command: CommandName; input: CommandInput<CommandName>; transaction?: Transaction }
   | { ok: false; error: EngineError; transaction?: Transaction };
 
 const BodySchema = z.record(z.string(), z.unknown());
-const TransactionSchema = z.union([z.string().max(200), z.number()]);
 
 function invalid(message: string, transaction?: Transaction): ParsedRequest {
   return { ok: false, error: new EngineError("INVALID_INPUT", message), ...withTransaction(transaction) };

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { AccountSummary } from "../engine/api.ts";
 import type { ServiceEvents } from "../engine/services/service-module.ts";
 import type { Component, DeviceDiscovery, EntityContext } from "./discovery/types.ts";
@@ -26,7 +27,7 @@ export type MqttOutput =
  * its Home Assistant entities. Lives in the service's folder (`mqtt.ts`), loaded only by the MQTT
  * front-end; the front-end itself names no data type.
  */
-export interface MqttServiceView<Snapshot, Events extends ServiceEvents> {
+export interface MqttServiceView<Snapshot, Events extends ServiceEvents, RemoteState = unknown> {
   /** Everything retained the service publishes for an account's snapshot (on connect, reconnect, HA birth). */
   snapshot(ctx: MqttViewContext, account: string, snapshot: Snapshot): MqttOutput[];
   /** What to publish for each of the service's events. */
@@ -42,6 +43,50 @@ export interface MqttServiceView<Snapshot, Events extends ServiceEvents> {
    * previous run left behind for things that no longer exist.
    */
   ownedStateFilters(ctx: MqttViewContext): string[];
+  /** The way back: how a remote engine rebuilds the service's snapshot and events from these topics. */
+  readonly remote: MqttRemoteView<Snapshot, Events, RemoteState>;
+}
+
+/** One message a remote engine received on a topic of the service. */
+export interface RemoteMessage {
+  topic: string;
+  /** Raw bytes; empty when a retained message was deleted. */
+  payload: Buffer;
+  /** Delivered from the broker's retained store (on subscribe) rather than live. */
+  retained: boolean;
+}
+
+/** One engine event, as the service's event map names it. */
+export type RemoteEvent<Events extends ServiceEvents> = {
+  [K in keyof Events & string]: { event: K; payload: Events[K][0] };
+}[keyof Events & string];
+
+/** What a received message meant to the service. */
+export type RemoteReceipt<Events extends ServiceEvents> =
+  /** Not one of the service's topics. */
+  | { kind: "ignored" }
+  /** One of its topics, but the payload does not parse; the state is unchanged. */
+  | { kind: "invalid"; reason: string }
+  /** The state was updated; `events` are what the change means (empty when nothing changed). */
+  | { kind: "update"; events: RemoteEvent<Events>[] };
+
+/**
+ * The reverse of a service's MQTT view, for `RemoteEngine` (src/remote/): which of the service's topics
+ * to subscribe to for an account, and how each message changes a per-account state (kept by the view;
+ * the remote engine holds it without looking inside) and which engine events it means. Payloads are
+ * parsed with the data type's zod schemas; anything invalid is reported, never applied.
+ */
+export interface MqttRemoteView<Snapshot, Events extends ServiceEvents, State> {
+  /** Topic filters (absolute, may use `+`) to subscribe to for one account. */
+  filters(ctx: MqttViewContext, account: string): string[];
+  /** The state of an account nothing was received for yet. */
+  initial(): State;
+  /** The snapshot `state` stands for (fresh arrays and objects: callers may keep it). */
+  snapshot(state: State): Snapshot;
+  /** Applies one message to `state` (mutating it) and says which events it means. */
+  receive(ctx: MqttViewContext, account: string, state: State, message: RemoteMessage): RemoteReceipt<Events>;
+  /** How each of the service's commands' results is parsed when it comes back over MQTT. */
+  readonly results: Readonly<Record<string, z.ZodType>>;
 }
 
 /** The entity contexts an account device offers its services (see discovery/account-device.ts). */

@@ -101,8 +101,9 @@ export async function startAedes(): Promise<TestBroker> {
   return { name: "aedes", ...broker };
 }
 
-export async function startMosquitto(): Promise<TestBroker> {
-  const port = await freePort();
+/** Debian's mosquitto without persistence, on `port` (default: a free one; pass the old port to restart it). */
+export async function startMosquitto(port?: number): Promise<TestBroker> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), "mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n`);
@@ -112,10 +113,13 @@ export async function startMosquitto(): Promise<TestBroker> {
     name: "mosquitto",
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    // Idempotent: a test may stop the broker itself and leave the cleanup to call this again.
     close: async () => {
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -179,7 +183,7 @@ export class HaClient {
       reconnectPeriod: 0,
     });
     const ha = new HaClient(client);
-    await client.subscribeAsync(filters, { qos: 1 });
+    if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
     return ha;
   }
 

@@ -3,6 +3,7 @@ import { eventEntity } from "../../../mqtt/discovery/event.ts";
 import { timestampSensor } from "../../../mqtt/discovery/sensor.ts";
 import type { MqttOutput, MqttServiceView, MqttViewContext } from "../../../mqtt/service-view.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
+import { type CallsRemoteState, callsRemote } from "./mqtt-remote.ts";
 
 export const CALL_EVENT_TYPES = ["incoming", "outgoing", "missed"];
 
@@ -14,7 +15,7 @@ function last(ctx: MqttViewContext, account: string, call: CallkitCall): MqttOut
 }
 
 /** Calls on MQTT: `calls/last` (retained, the newest `callkit.call`) and `calls/event` (each new call). */
-export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents> = {
+export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents, CallsRemoteState> = {
   snapshot: (ctx, account, snapshot) => (snapshot.last === null ? [] : [last(ctx, account, snapshot.last)]),
   events: {
     "call.new": (ctx, { account, call }) => [
@@ -43,4 +44,5 @@ export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents> = {
     };
   },
   ownedStateFilters: () => [],
+  remote: callsRemote,
 };

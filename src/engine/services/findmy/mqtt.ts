@@ -2,12 +2,13 @@ import { requestButton } from "../../../mqtt/discovery/button.ts";
 import type { MqttOutput, MqttServiceView } from "../../../mqtt/service-view.ts";
 import type { FindMyEvents, FindMySnapshot } from "./events.ts";
 import { appleDeviceDiscovery, deviceTopic } from "./mqtt-discovery.ts";
+import { type FindMyRemoteState, findMyRemote } from "./mqtt-remote.ts";
 
 /**
  * Find My on MQTT: `<base>/<account>/devices/<device>` (retained `fmip.device` JSON, on change only) and
  * one Home Assistant device per Apple device (tracker, battery, charging, …), removed with the device.
  */
-export const findMyMqtt: MqttServiceView<FindMySnapshot, FindMyEvents> = {
+export const findMyMqtt: MqttServiceView<FindMySnapshot, FindMyEvents, FindMyRemoteState> = {
   snapshot: (ctx, account, snapshot) =>
     snapshot.devices.flatMap((device) => findMyMqtt.events["device.updated"]?.(ctx, { account, device }) ?? []),
   events: {
@@ -33,4 +34,5 @@ export const findMyMqtt: MqttServiceView<FindMySnapshot, FindMyEvents> = {
     ),
   }),
   ownedStateFilters: ({ topics }) => [topics.anyAccount("devices", "+")],
+  remote: findMyRemote,
 };

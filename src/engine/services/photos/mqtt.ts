@@ -4,6 +4,7 @@ import { jpegImage } from "../../../mqtt/discovery/image.ts";
 import { sensor } from "../../../mqtt/discovery/sensor.ts";
 import type { MqttOutput, MqttServiceView, MqttViewContext } from "../../../mqtt/service-view.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+import { type PhotosRemoteState, photosRemote } from "./mqtt-remote.ts";
 
 export const PHOTO_EVENT_TYPES = ["new_photo"];
 
@@ -31,7 +32,7 @@ function count(ctx: MqttViewContext, account: string, value: number): MqttOutput
  * Photos on MQTT: `photos/latest` (retained `icpl.asset`) with `photos/latest/thumbnail` (JPEG bytes),
  * `photos/event` (each new photo, not retained) and `photos/count`.
  */
-export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents> = {
+export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRemoteState> = {
   snapshot: (ctx, account, snapshot) => [
     ...(snapshot.latest === null ? [] : latest(ctx, account, snapshot.latest.asset, snapshot.latest.thumbnail)),
     ...(snapshot.count === null ? [] : [count(ctx, account, snapshot.count)]),
@@ -69,4 +70,5 @@ export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents> = {
     ),
   }),
   ownedStateFilters: () => [],
+  remote: photosRemote,
 };

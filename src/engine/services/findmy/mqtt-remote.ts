@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { type FmipDevice, FmipDeviceSchema } from "../../../icloud/findmy/types.ts";
+import { parseJsonPayload, topicLevelAfter } from "../../../mqtt/remote-payload.ts";
+import type { MqttRemoteView, MqttViewContext, RemoteEvent } from "../../../mqtt/service-view.ts";
+import { topicKey } from "../../../mqtt/topics.ts";
+import type { findMyCommands } from "./commands.ts";
+import type { FindMyEvents, FindMySnapshot } from "./events.ts";
+
+/** What a remote engine knows of an account's devices: by topic segment, with the JSON they were compared by. */
+export type FindMyRemoteState = Map<string, { device: FmipDevice; json: string }>;
+
+type Results = {
+  [K in keyof typeof findMyCommands]: z.ZodType<Awaited<ReturnType<(typeof findMyCommands)[K]["run"]>>>;
+};
+
+const deviceResult = z.object({ device: z.string().min(1) });
+const results: Results = {
+  locate: z.object({ devices: z.array(FmipDeviceSchema) }),
+  play_sound: deviceResult,
+  send_message: deviceResult,
+  lost_mode: deviceResult,
+};
+
+const devicesPrefix = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "devices");
+
+/**
+ * Find My read back from MQTT: each retained `devices/<device>` is a device (a changed payload is
+ * `device.updated`); an empty retained payload removes it (`device.removed`).
+ */
+export const findMyRemote: MqttRemoteView<FindMySnapshot, FindMyEvents, FindMyRemoteState> = {
+  filters: (ctx, account) => [`${devicesPrefix(ctx, account)}/+`],
+  initial: () => new Map(),
+  snapshot: (state) => ({ devices: [...state.values()].map(({ device }) => device) }),
+  receive: (ctx, account, state, { topic, payload }) => {
+    const key = topicLevelAfter(topic, devicesPrefix(ctx, account));
+    if (key === undefined) return { kind: "ignored" };
+    if (payload.length === 0) {
+      const known = state.get(key);
+      state.delete(key);
+      const events: RemoteEvent<FindMyEvents>[] =
+        known === undefined ? [] : [{ event: "device.removed", payload: { account, deviceId: known.device.id } }];
+      return { kind: "update", events };
+    }
+    const parsed = parseJsonPayload(payload, FmipDeviceSchema);
+    if (!parsed.ok) return { kind: "invalid", reason: parsed.reason };
+    const device = parsed.data;
+    if (topicKey(device.id) !== key) return { kind: "invalid", reason: "the device id does not match its topic" };
+    const json = JSON.stringify(device);
+    if (state.get(key)?.json === json) return { kind: "update", events: [] };
+    state.set(key, { device, json });
+    return { kind: "update", events: [{ event: "device.updated", payload: { account, device } }] };
+  },
+  results,
+};

@@ -1,0 +1,240 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { AccountSnapshot, AccountSummary } from "../../src/engine/api.ts";
+import { COMMAND_NAMES } from "../../src/engine/commands.ts";
+import type { EngineEvents } from "../../src/engine/events.ts";
+import { accountMessages } from "../../src/mqtt/messages.ts";
+import type { MqttOutput, MqttViewContext } from "../../src/mqtt/service-view.ts";
+import { type LoadedMqttView, loadMqttViews } from "../../src/mqtt/service-views.ts";
+import { Topics } from "../../src/mqtt/topics.ts";
+import { AccountMirror, type MirroredEvent } from "../../src/remote/account-mirror.ts";
+import { resultSchemas } from "../../src/remote/results.ts";
+import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
+
+/**
+ * The way back: what the bridge's MQTT views publish, read by a remote engine's account mirror, gives
+ * the same snapshot and the same events. Messages are produced by the bridge's own views (the real
+ * wire format), never written by hand, except the invalid ones.
+ */
+
+const ctx: MqttViewContext = { topics: new Topics("i2m", "homeassistant"), version: "1.2.3" };
+const ALL: AccountSummary = {
+  id: "jane",
+  username: "j***@example.com",
+  services: { findmy: true, photos: true, calls: true },
+};
+
+let views: LoadedMqttView[];
+beforeAll(async () => {
+  views = await loadMqttViews();
+});
+
+function view(key: string) {
+  const loaded = views.find((v) => v.key === key);
+  if (loaded === undefined) throw new Error(`no view ${key}`);
+  return loaded.view;
+}
+
+/** Feeds what the bridge would publish into the mirror; returns the events it meant. */
+function feed(mirror: AccountMirror, outputs: MqttOutput[], retained = false): MirroredEvent[] {
+  const events: MirroredEvent[] = [];
+  for (const output of outputs) {
+    const message =
+      output.kind === "state"
+        ? { topic: output.topic, payload: Buffer.from(output.payload), retained }
+        : output.kind === "clear"
+          ? { topic: output.topic, payload: Buffer.alloc(0), retained }
+          : undefined;
+    if (message === undefined) continue; // discovery is not read back
+    const receipt = mirror.receive(ctx, message);
+    expect(receipt.kind, output.kind === "state" || output.kind === "clear" ? output.topic : "").toBe("update");
+    if (receipt.kind === "update") events.push(...receipt.events);
+  }
+  return events;
+}
+
+/** What the bridge publishes for one of the engine's events. */
+function render<K extends keyof EngineEvents & string>(service: string, event: K, payload: EngineEvents[K][0]) {
+  const renderer = view(service).events[event] as ((c: MqttViewContext, p: unknown) => MqttOutput[]) | undefined;
+  if (renderer === undefined) throw new Error(`${service} does not render ${event}`);
+  return renderer(ctx, payload);
+}
+
+/** The account's state as the bridge publishes it (its `availability` is derived from it and not read back). */
+function stateMessages(state: ReturnType<typeof fakeAccountState>): MqttOutput[] {
+  return accountMessages(ctx.topics, state)
+    .filter((m) => m.topic === ctx.topics.accountState(state.account))
+    .map((m) => ({ kind: "state", ...m }));
+}
+
+const iphone = fakeDevice("dev-1", "Jane's iPhone");
+const ipad = fakeDevice("Ab+C/d==", "Jane's iPad", 40);
+
+/** A mirror that has read the retained topics of `snapshot`. */
+function mirrorOf(snapshot: AccountSnapshot, summary: AccountSummary = ALL): AccountMirror {
+  const mirror = new AccountMirror(summary, views);
+  const services = snapshot as unknown as Record<string, unknown>;
+  const outputs = [
+    ...stateMessages(snapshot.state),
+    // The bridge publishes only the services the account uses.
+    ...views
+      .filter(({ key }) => (summary.services as Record<string, boolean>)[key])
+      .flatMap(({ key, view: v }) => v.snapshot(ctx, summary.id, services[key])),
+  ];
+  feed(mirror, outputs, true);
+  return mirror;
+}
+
+const FULL: AccountSnapshot = {
+  state: fakeAccountState("jane"),
+  findmy: { devices: [iphone, ipad] },
+  photos: { latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG }, count: 12 },
+  calls: { last: FAKE_CALL },
+};
+
+describe("AccountMirror: the bridge's retained topics read back", () => {
+  it("rebuilds the whole snapshot, whatever order the retained messages come in", () => {
+    expect(mirrorOf(FULL).snapshot()).toEqual(FULL);
+    const mirror = new AccountMirror(ALL, views);
+    const services = FULL as unknown as Record<string, unknown>;
+    const outputs = views.flatMap(({ key, view: v }) => v.snapshot(ctx, "jane", services[key]));
+    feed(mirror, [...outputs.reverse(), ...stateMessages(FULL.state)], true);
+    // Devices are listed in the order they came.
+    expect(mirror.snapshot()).toEqual({ ...FULL, findmy: { devices: [ipad, iphone] } });
+  });
+
+  it("has no snapshot before the account's state, and empty ones for services the account does not use", () => {
+    const summary: AccountSummary = { ...ALL, services: { findmy: true, photos: false, calls: false } };
+    const mirror = new AccountMirror(summary, views);
+    expect(mirror.snapshot()).toBeNull();
+    expect(mirror.filters(ctx)).toEqual(["i2m/jane/state", "i2m/jane/devices/+"]);
+    const snapshot = mirrorOf(FULL, summary).snapshot();
+    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null }, calls: { last: null } });
+    // A photos topic is not the mirror's business when the account does not use photos.
+    expect(mirror.receive(ctx, { topic: "i2m/jane/photos/count", payload: Buffer.from("3"), retained: true })).toEqual({
+      kind: "ignored",
+    });
+  });
+
+  it("subscribes to exactly the topics the services publish", () => {
+    expect(new AccountMirror(ALL, views).filters(ctx)).toEqual([
+      "i2m/jane/state",
+      "i2m/jane/devices/+",
+      "i2m/jane/photos/latest",
+      "i2m/jane/photos/latest/thumbnail",
+      "i2m/jane/photos/event",
+      "i2m/jane/photos/count",
+      "i2m/jane/calls/last",
+      "i2m/jane/calls/event",
+    ]);
+  });
+
+  it("can parse the result of every command", () => {
+    expect([...resultSchemas(views).keys()].sort()).toEqual([...COMMAND_NAMES].sort());
+  });
+});
+
+describe("AccountMirror: events from changes", () => {
+  it("Find My: a changed device is device.updated, the same one again nothing, a cleared one device.removed", () => {
+    const mirror = mirrorOf(FULL);
+    const moved = { ...iphone, battery_percent: 79, battery_level: 0.79 };
+    const updated = { event: "device.updated", payload: { account: "jane", device: moved } };
+    expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([updated]);
+    expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([]);
+    const removed = render("findmy", "device.removed", { account: "jane", deviceId: ipad.id });
+    expect(feed(mirror, removed)).toEqual([
+      { event: "device.removed", payload: { account: "jane", deviceId: ipad.id } },
+    ]);
+    expect(mirror.snapshot()?.findmy).toEqual({ devices: [moved] });
+    // Removing what is already gone says nothing.
+    expect(feed(mirror, removed)).toEqual([]);
+  });
+
+  it("photos: photo.latest comes without, then with the thumbnail; photo.new carries it; photo.count", () => {
+    const mirror = mirrorOf(FULL);
+    const asset = { ...FAKE_ASSET, id: "asset-2", filename: "IMG_0002.HEIC" };
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe1, 9, 9, 0xff, 0xd9]);
+    expect(feed(mirror, render("photos", "photo.new", { account: "jane", asset, thumbnail: jpeg }))).toEqual([
+      { event: "photo.latest", payload: { account: "jane", asset, thumbnail: null } },
+      { event: "photo.latest", payload: { account: "jane", asset, thumbnail: jpeg } },
+      { event: "photo.new", payload: { account: "jane", asset, thumbnail: jpeg } },
+    ]);
+    expect(feed(mirror, render("photos", "photo.count", { account: "jane", count: 13 }))).toEqual([
+      { event: "photo.count", payload: { account: "jane", count: 13 } },
+    ]);
+    expect(mirror.snapshot()?.photos).toEqual({ latest: { asset, thumbnail: jpeg }, count: 13 });
+    // A new photo without a thumbnail: the newest thumbnail stays in the snapshot (as in the engine), not in the event.
+    const third = { ...FAKE_ASSET, id: "asset-3" };
+    expect(feed(mirror, render("photos", "photo.new", { account: "jane", asset: third, thumbnail: null }))).toEqual([
+      { event: "photo.latest", payload: { account: "jane", asset: third, thumbnail: null } },
+      { event: "photo.new", payload: { account: "jane", asset: third, thumbnail: null } },
+    ]);
+    expect(mirror.snapshot()?.photos.latest).toEqual({ asset: third, thumbnail: jpeg });
+  });
+
+  it("calls: call.last when the newest call changes, call.new for each live event (never a retained one)", () => {
+    const mirror = mirrorOf(FULL);
+    const call = { ...FAKE_CALL, id: "call-2", missed: false, answered: true, direction: "outgoing" as const };
+    expect(feed(mirror, render("calls", "call.new", { account: "jane", call }))).toEqual([
+      { event: "call.last", payload: { account: "jane", call } },
+      { event: "call.new", payload: { account: "jane", call } },
+    ]);
+    expect(mirror.snapshot()?.calls).toEqual({ last: call });
+    const leftover = render("calls", "call.new", { account: "jane", call }).filter(
+      (o) => o.kind === "state" && o.topic.endsWith("/event"),
+    );
+    expect(feed(mirror, leftover, true)).toEqual([]);
+  });
+
+  it("the account's state: account.state on change; mfa.required on becoming blocked; sync.failed on a new error", () => {
+    const mirror = mirrorOf(FULL);
+    const ready = FULL.state;
+    expect(feed(mirror, stateMessages(ready))).toEqual([]);
+    const blocked = fakeAccountState("jane", { awaiting: "code" });
+    expect(feed(mirror, stateMessages(blocked))).toEqual([
+      { event: "account.state", payload: blocked },
+      { event: "mfa.required", payload: { account: "jane", state: blocked } },
+    ]);
+    // A wrong code: still blocked, with an error; not a sync failure.
+    const wrong = { ...blocked, prevError: { code: "code-invalid", message: "wrong code" } };
+    expect(feed(mirror, stateMessages(wrong))).toEqual([{ event: "account.state", payload: wrong }]);
+    const failed = { ...ready, timestamp: ready.timestamp + 1, prevError: { code: "rate-limited", message: "slow" } };
+    expect(feed(mirror, stateMessages(failed))).toEqual([
+      { event: "account.state", payload: failed },
+      { event: "sync.failed", payload: { account: "jane", code: "rate-limited", message: "slow" } },
+    ]);
+    expect(mirror.snapshot()?.state).toEqual(failed);
+  });
+});
+
+describe("AccountMirror: payloads it does not apply", () => {
+  const invalid: Array<[string, string, string]> = [
+    ["state: not JSON", "i2m/jane/state", "{"],
+    ["state: another account's", "i2m/jane/state", JSON.stringify({ ...FULL.state, account: "someone-else" })],
+    ["state: an unknown state", "i2m/jane/state", JSON.stringify({ ...FULL.state, state: "exploded" })],
+    ["device: a wrong type", "i2m/jane/devices/dev-1", JSON.stringify({ ...iphone, battery_percent: "full" })],
+    ["device: on another device's topic", "i2m/jane/devices/dev-2", JSON.stringify(iphone)],
+    ["latest photo: not an icpl.asset", "i2m/jane/photos/latest", JSON.stringify({ ...FAKE_ASSET, data_type: "x" })],
+    ["thumbnail: not a JPEG", "i2m/jane/photos/latest/thumbnail", "GIF89a"],
+    ["photo event: another event type", "i2m/jane/photos/event", JSON.stringify({ event_type: "x", ...FAKE_ASSET })],
+    ["photo event: not an asset", "i2m/jane/photos/event", JSON.stringify({ event_type: "new_photo", id: "x" })],
+    ["photo count: negative", "i2m/jane/photos/count", "-1"],
+    ["last call: a wrong date", "i2m/jane/calls/last", JSON.stringify({ ...FAKE_CALL, date: "yesterday" })],
+    ["call event: no event type", "i2m/jane/calls/event", JSON.stringify({ ...FAKE_CALL })],
+  ];
+
+  it.each(invalid)("%s: invalid, nothing changes", (_label, topic, payload) => {
+    const mirror = mirrorOf(FULL);
+    const receipt = mirror.receive(ctx, { topic, payload: Buffer.from(payload), retained: false });
+    expect(receipt.kind).toBe("invalid");
+    expect(mirror.snapshot()).toEqual(FULL);
+  });
+
+  it("ignores topics that are not the account's", () => {
+    const mirror = mirrorOf(FULL);
+    for (const topic of ["i2m/jane/availability", "i2m/jane/devices/a/b", "i2m/joe/state", "i2m/jane/unknown"]) {
+      expect(mirror.receive(ctx, { topic, payload: Buffer.from("x"), retained: true }), topic).toEqual({
+        kind: "ignored",
+      });
+    }
+  });
+});
