@@ -6,7 +6,7 @@
  * - `hold`: takes the lock (retrying every 10 ms) and keeps it until killed;
  * - `race`: one attempt at the epoch ms LOCK_AT; the winner keeps the lock until killed;
  * - `queue`: takes the lock (retrying), holds it LOCK_HOLD_MS, releases it and exits;
- * - `throw`: takes the lock, then dies of an uncaught exception;
+ * - `throw`: takes the lock, then dies of an uncaught exception when it receives SIGUSR2;
  * - `graceful`: takes the lock; its own SIGTERM handler exits after 50 ms.
  */
 import { AccountLock, setLockCommand } from "../../src/icloud/account-lock.ts";
@@ -59,10 +59,11 @@ switch (mode) {
   }
   case "throw": {
     await take();
-    emit({ event: "locked" });
-    setTimeout(() => {
+    process.on("SIGUSR2", () => {
       throw new Error("uncaught on purpose");
-    }, 50);
+    });
+    emit({ event: "locked" });
+    keepAlive();
     break;
   }
   case "graceful": {

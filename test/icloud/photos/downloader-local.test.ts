@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -199,8 +199,12 @@ describe("Downloader against a local file server", () => {
     const first = await downloader({ folderStructure: "none" });
     const controller = new AbortController();
     const running = first.dl.run([big], { signal: controller.signal });
-    // "Kill" the download once part of the file is on disk.
-    while ((await listFiles(library)).length === 0) await new Promise((r) => setTimeout(r, 5));
+    // "Kill" the download once part of the file is on disk (some bytes written, not just the file created).
+    const partSize = async () => {
+      const [part] = await listFiles(library);
+      return part === undefined ? 0 : (await stat(path.join(library, part))).size;
+    };
+    while ((await partSize()) === 0) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     await expect(running).rejects.toThrow();
     await first.index.close();
