@@ -123,16 +123,15 @@ function startDemo(bin: string, stateDir: string) {
     output: () => output,
     exited,
     waitFor(pattern: RegExp, what: string, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+      const seen = output.match(pattern);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const match = output.match(pattern);
-        if (match) return resolve(match);
-        const timer = setTimeout(
-          () => reject(new CheckFailed(`demo: no ${what} within ${timeoutMs / 1000} s; output:\n${output}`)),
-          timeoutMs,
-        );
-        void exited.then((how) =>
-          reject(new CheckFailed(`demo ended (${how}) before ${what}; output:\n${output}`)),
-        );
+        const fail = (why: string) => {
+          clearTimeout(timer);
+          reject(new CheckFailed(`demo: ${why} before ${what}; output:\n${output}`));
+        };
+        const timer = setTimeout(() => fail(`${timeoutMs / 1000} s passed`), timeoutMs);
+        void exited.then((how) => fail(`ended (${how})`));
         waiters.push({
           pattern,
           resolve: (m) => {
