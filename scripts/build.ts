@@ -50,6 +50,20 @@ if (!existsSync(join(pkg, "tsconfig.build.json"))) {
   console.error(`build: no tsconfig.build.json in ${pkg}`);
   process.exit(1);
 }
+const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as {
+  name: string;
+  dependencies?: Record<string, string>;
+};
+// Workspace packages build against the engine's built declarations, as users' installs do.
+if (manifest.dependencies?.["icloud2mqtt"] !== undefined) {
+  const engine = dirname(createRequire(join(pkg, "package.json")).resolve("icloud2mqtt/package.json"));
+  if (!existsSync(join(engine, "dist", "engine", "index.d.ts"))) {
+    console.error(
+      `build: ${manifest.name} needs the built engine (${engine}/dist): run \`npm run build:all\` at the root`,
+    );
+    process.exit(1);
+  }
+}
 rmSync(dist, { recursive: true, force: true });
 
 // The TypeScript compiler of the repository root (workspace packages have none of their own).
@@ -71,5 +85,4 @@ if (missing.length > 0) {
 
 const files = walk(dist).length;
 const ms = Math.round(performance.now() - started);
-const { name } = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as { name: string };
-console.log(`build: ${name} -> dist/ (${files} files, ${assets.length} assets copied) in ${ms} ms`);
+console.log(`build: ${manifest.name} -> dist/ (${files} files, ${assets.length} assets copied) in ${ms} ms`);

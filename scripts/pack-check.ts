@@ -203,13 +203,16 @@ async function main(): Promise<void> {
     const prefix = join(work, "global");
     const project = join(work, "project");
     await step("npm install -g (a prefix) and into an empty project", async () => {
-      await run(npm, ["install", "--global", "--prefix", prefix, ...install, all[0] as string], work);
       await mkdir(project);
       await writeFile(
         join(project, "package.json"),
         `${JSON.stringify({ name: "pack-check", private: true, type: "module" }, null, 2)}\n`,
       );
-      await run(npm, ["install", ...install, ...all], project);
+      // Both at once (npm's cache is safe to share).
+      await Promise.all([
+        run(npm, ["install", "--global", "--prefix", prefix, ...install, all[0] as string], work),
+        run(npm, ["install", ...install, ...all], project),
+      ]);
     });
 
     const bin = process.platform === "win32" ? join(prefix, "icloud2mqtt.cmd") : join(prefix, "bin", "icloud2mqtt");
