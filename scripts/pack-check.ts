@@ -208,10 +208,15 @@ async function main(): Promise<void> {
         join(project, "package.json"),
         `${JSON.stringify({ name: "pack-check", private: true, type: "module" }, null, 2)}\n`,
       );
-      // Both at once (npm's cache is safe to share).
+      // The engine first, then the workspace packages: their `icloud2mqtt@^0.1.0` is then already met,
+      // so npm never asks the registry about the unpublished name. Global and project at once (npm's
+      // cache is safe to share).
+      const [engine, ...workspaces] = all as [string, ...string[]];
       await Promise.all([
-        run(npm, ["install", "--global", "--prefix", prefix, ...install, all[0] as string], work),
-        run(npm, ["install", ...install, ...all], project),
+        run(npm, ["install", "--global", "--prefix", prefix, ...install, engine], work),
+        run(npm, ["install", ...install, engine], project).then(() =>
+          run(npm, ["install", ...install, ...workspaces], project),
+        ),
       ]);
     });
 
