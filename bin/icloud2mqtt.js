@@ -1,3 +1,13 @@
 #!/usr/bin/env node
-// Entry point for `npx icloud2mqtt` / a global install: the sources run under Node's type stripping.
-import "../src/cli/main.ts";
+// The `icloud2mqtt` command of an installed package (`npm install -g icloud2mqtt`, `npx icloud2mqtt`):
+// it runs the compiled JavaScript in dist/, because Node does not strip TypeScript types inside
+// node_modules. In a git checkout, run `npm run build` first, or start the sources directly with
+// `node src/cli/main.ts` (what `npm start` and `scripts/run` do).
+import { existsSync } from "node:fs";
+
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write("icloud2mqtt: dist/ is missing; run `npm run build` or start `node src/cli/main.ts`\n");
+  process.exit(1);
+}
+await import(main.href);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { startBridge } from "../bridge.ts";
 import { resolveConfig } from "../config/load.ts";
@@ -10,7 +11,8 @@ import { startSimulator } from "../simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
-export const DEMO_SCENARIO = new URL("../simulator/scenarios/demo.yaml", import.meta.url).pathname;
+// fileURLToPath, not `.pathname`: an install folder with a space ("Program Files") is percent-encoded in URLs.
+export const DEMO_SCENARIO = fileURLToPath(new URL("../simulator/scenarios/demo.yaml", import.meta.url));
 export const DEMO_ACCOUNT = { id: "demo", username: "demo@icloud2mqtt.invalid", password: "demo-password" } as const;
 
 interface DemoOptions {
