@@ -341,7 +341,11 @@ import { accountStatus, type NodeStatus } from "node-red-contrib-icloud2mqtt";
 import { batteryValues } from "homebridge-icloud2mqtt";
 
 export function make(config: Config): EngineApi {
-  return new Engine({ config });
+  return new Engine({ accounts: config.accounts, stateDir: config.state_dir });
+}
+export async function located(engine: EngineApi): Promise<string[]> {
+  const { devices } = await engine.execute("locate", { device: "Jane's iPhone" });
+  return devices.map((device) => device.name);
 }
 export const status = (state: AccountState): NodeStatus => accountStatus(state);
 export const error: EngineError = new EngineError("NETWORK", "offline");
@@ -353,6 +357,8 @@ export type Sim = SimulatorHandle;
 new Engine();
 // @ts-expect-error not an error code
 new EngineError("NO_SUCH_CODE", "x");
+// @ts-expect-error not a command
+void make(parse({ accounts: [] })).execute("no_such_command", {});
 `,
       );
       const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigSchema } from "icloud2mqtt";
 import { Engine, EngineError, type FmipDevice } from "icloud2mqtt/engine";
 import { parseScenario, SIMULATOR_SERVICES, startSimulator } from "icloud2mqtt/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -66,8 +65,8 @@ async function signedInEngine(): Promise<Engine> {
   cleanups.push(() => sim.close());
   const dir = await mkdtemp(join(tmpdir(), "i2m-homebridge-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const config = ConfigSchema.parse({
-    state_dir: dir,
+  const engine = new Engine({
+    stateDir: dir,
     accounts: [
       {
         id: "hb",
@@ -79,9 +78,7 @@ async function signedInEngine(): Promise<Engine> {
         calls: { enabled: false },
       },
     ],
-    http: { enabled: false },
   });
-  const engine = new Engine({ config });
   cleanups.push(() => engine.stop());
   await engine.start();
   await until(() => engine.snapshot("hb").state.state === "blocked", "the code request");
@@ -93,7 +90,7 @@ async function signedInEngine(): Promise<Engine> {
 describe("batteryValues on the engine's Find My devices", () => {
   it("maps level, charging and low battery, and skips unknown batteries", async () => {
     const engine = await signedInEngine();
-    const byName = Object.fromEntries(engine.snapshot("hb").devices.map((d) => [d.name, batteryValues(d)]));
+    const byName = Object.fromEntries(engine.snapshot("hb").findmy.devices.map((d) => [d.name, batteryValues(d)]));
     expect(byName).toEqual({
       "Hb's iPhone": { level: 15, chargingState: CHARGING_STATE.NOT_CHARGING, lowBattery: LOW_BATTERY.LOW },
       "Hb's iPad": { level: 50, chargingState: CHARGING_STATE.CHARGING, lowBattery: LOW_BATTERY.NORMAL },

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigSchema } from "icloud2mqtt";
 import { type AccountState, Engine } from "icloud2mqtt/engine";
 import { parseScenario, type SimulatorHandle, startSimulator } from "icloud2mqtt/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -39,8 +38,8 @@ async function engineOnSimulator(password: string): Promise<Engine> {
   cleanups.push(() => sim.close());
   const dir = await mkdtemp(join(tmpdir(), "i2m-nodes-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const config = ConfigSchema.parse({
-    state_dir: dir,
+  const engine = new Engine({
+    stateDir: dir,
     accounts: [
       {
         id: "red",
@@ -52,9 +51,7 @@ async function engineOnSimulator(password: string): Promise<Engine> {
         calls: { enabled: false },
       },
     ],
-    http: { enabled: false },
   });
-  const engine = new Engine({ config });
   cleanups.push(() => engine.stop());
   return engine;
 }
