@@ -29,6 +29,37 @@ export interface DownloaderOptions {
   logger?: Logger;
 }
 
+/** Errno codes that concern the whole library folder, not one file: the run stops on the first. */
+const FOLDER_ERRNOS: Record<string, string> = {
+  ENOSPC: "the disk holding the library folder is full",
+  EDQUOT: "the disk quota of the library folder is used up",
+  EROFS: "the library folder is on a read-only file system",
+  EACCES: "no permission to write in the library folder",
+  EPERM: "no permission to write in the library folder",
+};
+
+/**
+ * A download failure with a message a person can act on. Disk full, read-only and permission
+ * problems carry `info.folder_error` (the errno) and stop a run: every further file would fail too.
+ */
+export function downloadFailure(error: unknown): EngineError {
+  if (error instanceof ExpiredUrlError) return new EngineError("DOWNLOAD_FAILED", error.message);
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const folder = errno === undefined ? undefined : FOLDER_ERRNOS[errno];
+  if (folder !== undefined && !(error instanceof EngineError)) {
+    return new EngineError("DOWNLOAD_FAILED", `${folder} (${errno}); the download is retried later`, {
+      cause: error,
+      info: { folder_error: errno },
+    });
+  }
+  return toEngineError(error, "DOWNLOAD_FAILED");
+}
+
+/** True for failures of the library folder as a whole (see {@link downloadFailure}). */
+export function isFolderFailure(error: EngineError | undefined): boolean {
+  return typeof error?.info["folder_error"] === "string";
+}
+
 export interface DownloadResult {
   assetId: string;
   status: "downloaded" | "skipped" | "failed";
@@ -82,6 +113,8 @@ export class Downloader {
   readonly #log: Logger;
   /** Absolute target paths being written by this process right now. */
   readonly #reserved = new Set<string>();
+  /** Assets being downloaded right now: a second request for one waits for the first (poll and backfill overlap). */
+  readonly #inFlight = new Map<string, Promise<DownloadResult>>();
   readonly #root: string;
 
   constructor(options: DownloaderOptions) {
@@ -106,11 +139,29 @@ export class Downloader {
     );
   }
 
-  /** Fetches the wanted files of one item. Resolves with a result; only an abort rejects. */
-  async download(item: PhotoItem, signal?: AbortSignal): Promise<DownloadResult> {
+  /**
+   * Fetches the wanted files of one item. Resolves with a result; only an abort rejects. An asset
+   * the index records as complete is skipped, unless `verify` asks to check its files on disk
+   * (missing or truncated ones are fetched again; `isNew` stays false).
+   */
+  download(item: PhotoItem, signal?: AbortSignal, options: { verify?: boolean } = {}): Promise<DownloadResult> {
     const assetId = item.asset.id;
-    if (this.#o.index.hasAsset(assetId)) return { assetId, status: "skipped", isNew: false, files: [], bytes: 0 };
-    const result: DownloadResult = { assetId, status: "downloaded", isNew: true, files: [], bytes: 0 };
+    const running = this.#inFlight.get(assetId);
+    if (running) {
+      return running.then((first) => ({ ...first, status: first.status === "failed" ? "failed" : "skipped", isNew: false, bytes: 0 }));
+    }
+    if (this.#o.index.hasAsset(assetId) && options.verify !== true) {
+      return Promise.resolve({ assetId, status: "skipped", isNew: false, files: [], bytes: 0 });
+    }
+    const promise = this.#download(item, signal).finally(() => this.#inFlight.delete(assetId));
+    this.#inFlight.set(assetId, promise);
+    return promise;
+  }
+
+  async #download(item: PhotoItem, signal?: AbortSignal): Promise<DownloadResult> {
+    const assetId = item.asset.id;
+    const wasDone = this.#o.index.hasAsset(assetId);
+    const result: DownloadResult = { assetId, status: "downloaded", isNew: !wasDone, files: [], bytes: 0 };
     let current = item;
     let refreshed = false;
     try {
@@ -143,14 +194,12 @@ export class Downloader {
         }
       }
       await this.#o.index.recordAsset(assetId);
+      if (wasDone && result.bytes === 0) return { ...result, status: "skipped" };
       this.#log.debug("downloaded", { asset: assetId, files: result.files });
       return result;
     } catch (error) {
       if (signal?.aborted) throw error;
-      const failure =
-        error instanceof ExpiredUrlError
-          ? new EngineError("DOWNLOAD_FAILED", error.message)
-          : toEngineError(error, "DOWNLOAD_FAILED");
+      const failure = downloadFailure(error);
       this.#log.warn("download failed", { asset: assetId, error: failure.message });
       return { ...result, status: "failed", isNew: false, error: failure };
     }
@@ -244,22 +293,32 @@ export class Downloader {
   /**
    * Downloads `items` with at most `concurrency` files in flight; memory stays bounded for async
    * iterators. On abort, in-flight files keep their `.part` for the next run and the call rejects.
+   * A failure of the library folder itself (disk full, read-only, no permission) stops handing out
+   * further items: the summary's `stopped` names it, and the remaining items are left for a later run.
    */
   async run(
     items: AsyncIterable<PhotoItem> | Iterable<PhotoItem>,
-    options: { signal?: AbortSignal; onResult?: (result: DownloadResult) => void } = {},
-  ): Promise<{ downloaded: number; skipped: number; failed: number; bytes: number }> {
-    const summary = { downloaded: 0, skipped: 0, failed: 0, bytes: 0 };
+    options: { signal?: AbortSignal; verify?: boolean; onResult?: (result: DownloadResult) => void } = {},
+  ): Promise<{ downloaded: number; skipped: number; failed: number; bytes: number; stopped?: EngineError }> {
+    const summary: { downloaded: number; skipped: number; failed: number; bytes: number; stopped?: EngineError } = {
+      downloaded: 0,
+      skipped: 0,
+      failed: 0,
+      bytes: 0,
+    };
     const iterator =
       Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<PhotoItem>)[Symbol.iterator]();
+    const verify = options.verify === true ? { verify: true } : {};
     const worker = async (): Promise<void> => {
       for (;;) {
         options.signal?.throwIfAborted();
+        if (summary.stopped) return;
         const next = await iterator.next();
         if (next.done) return;
-        const result = await this.download(next.value, options.signal);
+        const result = await this.download(next.value, options.signal, verify);
         summary[result.status]++;
         summary.bytes += result.bytes;
+        if (result.status === "failed" && isFolderFailure(result.error)) summary.stopped ??= result.error;
         options.onResult?.(result);
       }
     };
@@ -267,6 +326,8 @@ export class Downloader {
     const settled = await Promise.allSettled(workers);
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failure) throw failure.reason;
+    // Stopped early: let an async source (a CloudKit listing) release what it holds.
+    if (summary.stopped) await iterator.return?.();
     return summary;
   }
 }
