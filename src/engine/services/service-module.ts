@@ -34,6 +34,13 @@ export interface ServiceContext<Config, State, Events extends ServiceEvents> {
   /** Small binary files kept beside the engine state (e.g. the newest photo's thumbnail). */
   loadFile(name: string): Promise<Buffer | null>;
   saveFile(name: string, data: Buffer): Promise<void>;
+  /**
+   * Reports the progress of a long job run in the account state (`progressMsg`, `progress` 0–100),
+   * as icloud-photos-sync shows its sync; ignored when no job of the account is running.
+   */
+  progress(message: string, percent: number | null): void;
+  /** Aborted when the account stops: long job runs end early (and resume on the next start). */
+  readonly signal: AbortSignal;
 }
 
 /** A schedule that is valid but risky when it runs more often than `minimumMs`. */
@@ -62,6 +69,12 @@ export interface ServiceRuntime<Snapshot> {
   snapshot(): Snapshot;
   /** Called once when the account stops. */
   close?(): Promise<void> | void;
+  /**
+   * A person asked for a sync (the `sync` command: MQTT, `POST /api/sync`, …), as opposed to a
+   * scheduled run; called right before the service's first job runs for it. Lets a service do the
+   * thorough pass users expect from a button (e.g. check every downloaded file).
+   */
+  syncRequested?(): void;
 }
 
 /** A command a service offers to every front-end (MQTT, HTTP, Node-RED, Homebridge). */
