@@ -23,7 +23,7 @@ export const photos = defineService({
   ],
   pathKeys: [["download", "folder"]],
   start: (context) => PhotosRuntime.start(context),
-  emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null }),
+  emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null, backfill: null }),
   commands: {},
   views: {
     mqtt: async () => (await import("./mqtt.ts")).photosMqtt,
@@ -33,4 +33,4 @@ export const photos = defineService({
 });
 
 export { PHOTO_STRUCTURE_TOKENS, type PhotosConfig } from "./config.ts";
-export type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+export type { MirrorProgress, PhotosEvents, PhotosSnapshot } from "./events.ts";

@@ -25,6 +25,9 @@ export const BackfillSchema = z.object({
   zones: z.record(z.string(), z.number().int()).default({}),
   started_at: z.string(),
   finished_at: z.string().nullable().default(null),
+  /** Items handled and in the library at the last checkpoint (for the progress shown after a restart). */
+  items_done: z.number().int().nonnegative().default(0),
+  items_total: z.number().int().nonnegative().default(0),
 });
 export type Backfill = z.output<typeof BackfillSchema>;
 
