@@ -85,6 +85,21 @@ export interface ServiceCommand<Schema extends z.ZodType, Runtime, Result> {
   run(runtime: Runtime, input: z.output<Schema>): Promise<Result>;
 }
 
+/**
+ * A command-line command a service adds: `icloud2mqtt <service key> <name> --account ID [--config FILE] …`.
+ * The CLI parses the options, opens the account's stored session and hands the implementation (a
+ * module of the service's folder, loaded only when the command runs) what it needs; see
+ * `src/cli/service-commands.ts` for the contract the loaded `run` follows.
+ */
+export interface ServiceCliCommand {
+  readonly name: string;
+  readonly description: string;
+  /** Commander-style flags and their help: `["--since <date>", "only photos taken on or after DATE"]`. */
+  readonly options: readonly (readonly [flags: string, description: string])[];
+  /** Loads the implementation: resolves to a `CliCommandRun` (typed by the CLI front-end). */
+  load(): Promise<unknown>;
+}
+
 /** How the MQTT front-end and the HTTP server present a service; loaded only by the front-end that needs it. */
 export interface ServiceViews<MqttView, HttpView> {
   mqtt(): Promise<MqttView>;
@@ -127,6 +142,8 @@ export interface ServiceModule<
   emptySnapshot(): Snapshot;
   readonly commands: Commands;
   readonly views: ServiceViews<MqttView, HttpView>;
+  /** Command-line commands of the service (`icloud2mqtt <key> <name>`). */
+  readonly cli?: readonly ServiceCliCommand[];
   /** Type-level only: the events this service emits (see `eventsOf`). */
   readonly events?: Events;
 }

@@ -31,6 +31,16 @@ const libraryFields = {
   hostile_filenames: z.boolean().default(false),
 };
 
+/** A user album of the personal library: the visible photos the seed picks, `share` of the library. */
+export const albumSchema = z
+  .object({
+    name: z.string(),
+    /** Folder (albumType 3) holding the album; folders are created from these names. */
+    folder: z.string().min(1).optional(),
+    share: ratio.default(0.1),
+  })
+  .strict();
+
 export const sharedLibrarySchema = z.object({
   count: z.number().int().min(0).max(200_000).default(20),
   seed: z.number().int().optional(),
@@ -61,11 +71,14 @@ export const photosScenarioSchema = z
       )
       .default([]),
     indexing_progress: z.number().int().min(0).max(100).default(42),
+    /** User albums of PrimarySync (CPLAlbum records; none by default, like a fresh library). */
+    albums: z.array(albumSchema).max(500).default([]),
   })
   .strict();
 
 export type PhotosScenario = z.infer<typeof photosScenarioSchema>;
 export type SharedLibraryScenario = z.infer<typeof sharedLibrarySchema>;
+export type AlbumScenario = z.infer<typeof albumSchema>;
 
 /** The generator's view of one zone's library options. */
 export interface LibraryOptions {
@@ -83,6 +96,7 @@ export interface LibraryOptions {
   sizeMin: number;
   sizeMax: number;
   hostileFilenames: boolean;
+  albums: readonly AlbumScenario[];
 }
 
 export function libraryOptions(s: PhotosScenario, override?: { count: number; seed: number }): LibraryOptions {
@@ -101,6 +115,7 @@ export function libraryOptions(s: PhotosScenario, override?: { count: number; se
     sizeMin: s.original_size.min,
     sizeMax: s.original_size.max,
     hostileFilenames: s.hostile_filenames,
+    albums: override ? [] : s.albums,
   };
 }
 

@@ -29,6 +29,21 @@ export const photos = defineService({
     mqtt: async () => (await import("./mqtt.ts")).photosMqtt,
     http: async () => (await import("./http.ts")).photosHttp,
   },
+  cli: [
+    {
+      name: "download",
+      description:
+        "Download the whole library (or the photos taken between --since and --until) to a folder, newest " +
+        "first, with a progress bar; safe to interrupt and run again",
+      options: [
+        ["--since <date>", "only photos taken on or after DATE (e.g. 2024-05-01)"],
+        ["--until <date>", "only photos taken before DATE"],
+        ["--dry-run", "count what would be downloaded, write nothing"],
+        ["--folder <dir>", "download folder (default: the account's photos.download.folder)"],
+      ],
+      load: async () => (await import("./cli.ts")).run,
+    },
+  ],
   events: eventsOf<PhotosEvents>(),
 });
 

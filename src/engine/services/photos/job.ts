@@ -1,6 +1,4 @@
-import { join } from "node:path";
-import { DownloadIndex } from "../../../icloud/photos/download-index.ts";
-import { Downloader } from "../../../icloud/photos/downloader.ts";
+import type { Downloader } from "../../../icloud/photos/downloader.ts";
 import { archiveAsset } from "../../../icloud/photos/library-files.ts";
 import { type LibraryZone, PhotosService } from "../../../icloud/photos/photos-service.ts";
 import type { PhotosSyncState } from "../../../icloud/photos/sync-state.ts";
@@ -8,7 +6,8 @@ import type { IcplAsset, PhotoItem, PhotoZone } from "../../../icloud/photos/typ
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
 import type { Logger } from "../../../logger.ts";
 import type { PhotosConfig } from "./config.ts";
-import { LibraryMirror } from "./mirror.ts";
+import { indexFileFor, libraryZones, type OpenLibrary, openLibrary } from "./library.ts";
+import type { LibraryMirror } from "./mirror.ts";
 import type { PendingDownload, PhotosState } from "./state.ts";
 
 const ANNOUNCED_KEPT = 500;
@@ -68,8 +67,9 @@ export class PhotosJob {
   readonly #transport: ServiceTransport;
   readonly #config: PhotosConfig;
   readonly #log: Logger;
-  readonly #indexFile: string;
-  #downloader: Downloader | undefined;
+  readonly #stateDir: string;
+  readonly #account: string;
+  #library: OpenLibrary | undefined;
 
   constructor(
     transport: ServiceTransport,
@@ -79,7 +79,8 @@ export class PhotosJob {
     this.#transport = transport;
     this.#config = config;
     this.#log = options.log;
-    this.#indexFile = join(options.stateDir, "downloads", `${options.account}.json`);
+    this.#stateDir = options.stateDir;
+    this.#account = options.account;
     this.#service = new PhotosService(transport, {
       logger: options.log,
       firstRun: config.announce_existing ? "all" : "baseline",
@@ -285,10 +286,7 @@ export class PhotosJob {
    */
   async #archive(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#getDownloader();
-    const index = this.#downloaderIndex;
-    const folder = this.#config.download.folder;
-    if (!index || folder === null) return;
+    const { index, folder } = await this.#open();
     for (const id of new Set(ids)) {
       if (index.filesOf(id).length === 0) continue;
       try {
@@ -302,52 +300,39 @@ export class PhotosJob {
     }
   }
 
-  /** The zones a library download covers, by `library`: the personal library, Shared Libraries, or both. */
-  async zones(signal?: AbortSignal): Promise<LibraryZone[]> {
-    const zones = await this.#service.zones(signal);
-    const library = this.#config.library;
-    return zones.filter((zone) =>
-      library === "all" ? true : library === "private" ? zone.zoneID.zoneName === "PrimarySync" : zone.zoneID.zoneName !== "PrimarySync",
-    );
+  /** The zones a library download covers (see `library`). */
+  zones(signal?: AbortSignal): Promise<LibraryZone[]> {
+    return libraryZones(this.#service, this.#config.library, signal);
   }
 
   /** The whole-library walker on the job's downloader and index (download must be enabled). */
   async mirror(): Promise<LibraryMirror> {
-    const downloader = await this.#getDownloader();
-    if (!this.#downloaderIndex) throw new Error("download index not open");
-    this.#mirror ??= new LibraryMirror({
-      service: this.#service,
-      downloader,
-      index: this.#downloaderIndex,
-      log: this.#log,
-    });
-    return this.#mirror;
+    return (await this.#open()).mirror;
   }
 
   async close(): Promise<void> {
-    await this.#downloaderIndex?.close();
+    await this.#library?.close();
+    this.#library = undefined;
   }
 
-  #downloaderIndex: DownloadIndex | undefined;
-  #mirror: LibraryMirror | undefined;
-
   async #getDownloader(): Promise<Downloader> {
-    if (this.#downloader) return this.#downloader;
+    return (await this.#open()).downloader;
+  }
+
+  /** The download folder, opened on first use: its index is locked for this process while it runs. */
+  async #open(): Promise<OpenLibrary> {
+    if (this.#library) return this.#library;
     const folder = this.#config.download.folder;
     if (folder === null) throw new Error("photos.download.folder is not set");
-    this.#downloaderIndex = await DownloadIndex.open(this.#indexFile);
-    this.#downloader = new Downloader({
-      libraryDir: folder,
-      index: this.#downloaderIndex,
-      fetcher: this.#transport,
-      refresh: (item, signal) => this.#service.refresh(item, signal),
-      folderStructure: this.#config.download.structure,
-      liveVideos: this.#config.download.live_videos,
-      thumbnails: this.#config.download.thumbnails,
-      concurrency: this.#config.download.concurrency,
-      logger: this.#log,
+    this.#library = await openLibrary({
+      transport: this.#transport,
+      service: this.#service,
+      download: this.#config.download,
+      folder,
+      indexFile: indexFileFor(this.#stateDir, this.#account, folder, folder),
+      log: this.#log,
     });
-    return this.#downloader;
+    return this.#library;
   }
 
   /** JPEG bytes of the item's thumbnail, or null when it has none or the fetch fails. */
