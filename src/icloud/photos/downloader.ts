@@ -5,7 +5,14 @@ import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { DownloadIndex } from "./download-index.ts";
 import { ExpiredUrlError, type Fetcher, fetchToPart } from "./file-fetch.ts";
-import { dateParts, folderSegments, resolveInside, sanitizeFilename, withSuffix } from "./safe-path.ts";
+import {
+  dateParts,
+  folderSegments,
+  MAX_NAME_BYTES,
+  resolveInside,
+  sanitizeFilename,
+  withSuffix,
+} from "./safe-path.ts";
 import type { IcplFile, PhotoItem } from "./types.ts";
 
 export interface DownloaderOptions {
@@ -89,6 +96,22 @@ export function nameFor(item: PhotoItem, file: IcplFile, fallback: string): stri
   }
   const label = file.role === "thumbnail" ? "thumb" : file.role;
   return sanitizeFilename(`${stem}_${label}.${file.extension}`, fallback);
+}
+
+/** `IMG_1.HEIC` + 1234 → `IMG_1-1234.HEIC` (the stem shortened when the name would get too long). */
+export function withSizeSuffix(filename: string, size: number): string {
+  const dot = filename.lastIndexOf(".");
+  const stem = dot > 0 ? filename.slice(0, dot) : filename;
+  const ext = dot > 0 ? filename.slice(dot) : "";
+  const tail = `-${size}${ext}`;
+  let kept = "";
+  let bytes = 0;
+  for (const char of stem) {
+    bytes += Buffer.byteLength(char, "utf8");
+    if (bytes > MAX_NAME_BYTES - Buffer.byteLength(tail, "utf8")) break;
+    kept += char;
+  }
+  return `${kept}${tail}`;
 }
 
 /** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */
@@ -211,7 +234,10 @@ export class Downloader {
     const dir = folder.length > 0 ? resolveInside(this.#root, ...folder) : this.#root;
     const name = nameFor(item, file, `asset-${shortId(item.asset.id)}`);
     const suffix = shortId(item.asset.id);
-    const candidates = [name, withSuffix(name, suffix)];
+    // icloudpd's default `name-size-dedup-with-suffix`: a second, different file of the same name is
+    // `IMG_1234-<size>.JPG`; should that be taken by a file that is not ours, the asset's short id follows.
+    const sized = withSizeSuffix(name, file.size);
+    const candidates = [name, sized, withSuffix(sized, suffix)];
     await mkdir(dir, { recursive: true });
     let chosen: string | undefined;
     for (const candidate of candidates) {
