@@ -2,12 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { startBridge } from "../bridge.ts";
-import { resolveConfig } from "../config/load.ts";
 import { EngineError, isEngineError } from "../errors.ts";
-import { createLogger } from "../pino-logger.ts";
-import { startSimulator } from "../simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
 export const DEMO_SCENARIO = new URL("../simulator/scenarios/demo.yaml", import.meta.url).pathname;
@@ -40,6 +35,15 @@ export function registerDemoCommand(program: Command): void {
     .option("--sim-port <n>", "port of the iCloud simulator (0 = any free port)", "0")
     .option("--state-dir <dir>", "where sessions and state are kept (default: a new temporary folder)")
     .action(async (options: DemoOptions) => {
+      // Loaded when the command runs, so other commands start without the bridge and the simulator.
+      const [{ startBridge }, { resolveConfig }, { createLogger }, { startSimulator }, { SIMULATOR_SERVICES }] =
+        await Promise.all([
+          import("../bridge.ts"),
+          import("../config/load.ts"),
+          import("../pino-logger.ts"),
+          import("../simulator/server.ts"),
+          import("../simulator/service-modules.ts"),
+        ]);
       const logger = createLogger({ level: "info" });
       const mqttPort = port(options.mqttPort, "--mqtt-port");
       const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "icloud2mqtt-demo-")));

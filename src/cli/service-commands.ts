@@ -1,15 +1,11 @@
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { loadConfigDetailed } from "../config/load.ts";
 import { GENERIC_SERVICES } from "../engine/services/generic.ts";
 import type { ServiceCliCommand } from "../engine/services/service-module.ts";
 import { EngineError, isEngineError } from "../errors.ts";
-import { ICloudSession } from "../icloud/session.ts";
-import { SessionStore } from "../icloud/session-store.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
+import type { SingleBar } from "cli-progress";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import type { Logger } from "../logger.ts";
-import { createLogger } from "../pino-logger.ts";
 
 /**
  * Commands that services add to the command line (`icloud2mqtt <service> <command>`, e.g.
@@ -84,7 +80,15 @@ export function registerServiceCommands(program: Command): void {
 }
 
 async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: CommonFlags & Record<string, unknown>) {
-  const terminal = terminalOutput();
+  // Loaded when a service command runs, so that other commands start quickly.
+  const [{ loadConfigDetailed }, { ICloudSession }, { SessionStore }, { createLogger }, progress] = await Promise.all([
+    import("../config/load.ts"),
+    import("../icloud/session.ts"),
+    import("../icloud/session-store.ts"),
+    import("../pino-logger.ts"),
+    import("cli-progress"),
+  ]);
+  const terminal = terminalOutput(progress.default);
   const loaded = await loadConfigDetailed(flags.config === undefined ? {} : { file: flags.config });
   const { accounts } = loaded.config;
   const account = flags.account === undefined && accounts.length === 1 ? accounts[0] : accounts.find((a) => a.id === flags.account);
@@ -148,8 +152,8 @@ async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: Co
 }
 
 /** stdout for results, stderr for the bar (cli-progress) or, off a terminal, a line per 10 %. */
-function terminalOutput(): CliTerminal {
-  let bar: cliProgress.SingleBar | undefined;
+function terminalOutput(cliProgress: typeof import("cli-progress")): CliTerminal {
+  let bar: SingleBar | undefined;
   let lastStep = -1;
   const tty = process.stderr.isTTY === true;
   return {
