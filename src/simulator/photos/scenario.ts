@@ -29,6 +29,11 @@ const libraryFields = {
     .default(3 * 365),
   original_size: sizeRange.default({ min: 150_000, max: 3_000_000 }),
   hostile_filenames: z.boolean().default(false),
+  /**
+   * Share of photos named like an earlier one (`IMG_0042.HEIC` twice): counters restart on a new
+   * phone or camera, so real libraries hold different photos of the same name.
+   */
+  duplicate_name_ratio: ratio.default(0),
 };
 
 /** A user album of the personal library: the visible photos the seed picks, `share` of the library. */
@@ -96,6 +101,7 @@ export interface LibraryOptions {
   sizeMin: number;
   sizeMax: number;
   hostileFilenames: boolean;
+  duplicateNameRatio: number;
   albums: readonly AlbumScenario[];
 }
 
@@ -115,6 +121,7 @@ export function libraryOptions(s: PhotosScenario, override?: { count: number; se
     sizeMin: s.original_size.min,
     sizeMax: s.original_size.max,
     hostileFilenames: s.hostile_filenames,
+    duplicateNameRatio: s.duplicate_name_ratio,
     albums: override ? [] : s.albums,
   };
 }
