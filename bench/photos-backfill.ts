@@ -43,7 +43,9 @@ async function mirrorInto(
   onProgress?: (done: number, total: number) => void,
 ) {
   const service = new PhotosService(session);
-  const config = PhotosConfigSchema.parse({ download: { structure: "{yyyy}/{mm}", live_videos: false, concurrency: CONCURRENCY } });
+  const config = PhotosConfigSchema.parse({
+    download: { structure: "{yyyy}/{mm}", live_videos: false, concurrency: CONCURRENCY },
+  });
   const folder = path.join(dir, "library");
   const library = await openLibrary({
     transport: session,
@@ -88,7 +90,8 @@ async function throughput(url: string, appleId: string) {
           plain.push(performance.now() - start);
         } else {
           const summary = await mirrorInto(session, dir);
-          if (summary.downloaded !== items.length) throw new Error(`downloaded ${summary.downloaded} of ${items.length}`);
+          if (summary.downloaded !== items.length)
+            throw new Error(`downloaded ${summary.downloaded} of ${items.length}`);
           downloader.push(performance.now() - start);
         }
       } finally {
@@ -103,8 +106,16 @@ async function throughput(url: string, appleId: string) {
     total_mb: mb(bytes),
     concurrency: CONCURRENCY,
     rounds: ROUNDS,
-    plain_undici_to_disk: { best_ms: Math.round(best(plain)), mb_per_s: rate(best(plain)), all_ms: plain.map(Math.round) },
-    downloader: { best_ms: Math.round(best(downloader)), mb_per_s: rate(best(downloader)), all_ms: downloader.map(Math.round) },
+    plain_undici_to_disk: {
+      best_ms: Math.round(best(plain)),
+      mb_per_s: rate(best(plain)),
+      all_ms: plain.map(Math.round),
+    },
+    downloader: {
+      best_ms: Math.round(best(downloader)),
+      mb_per_s: rate(best(downloader)),
+      all_ms: downloader.map(Math.round),
+    },
     downloader_vs_plain_pct: Math.round((best(plain) / best(downloader)) * 100),
   };
 }
@@ -122,7 +133,12 @@ async function backfillChild(): Promise<void> {
       while (quarters.length < 4 && done >= ((quarters.length + 1) / 4) * total) {
         const m = process.memoryUsage();
         quarters.push(mb(m.rss));
-        detail.push({ heap: mb(m.heapUsed), heap_total: mb(m.heapTotal), external: mb(m.external), array_buffers: mb(m.arrayBuffers) });
+        detail.push({
+          heap: mb(m.heapUsed),
+          heap_total: mb(m.heapTotal),
+          external: mb(m.external),
+          array_buffers: mb(m.arrayBuffers),
+        });
       }
     });
     const seconds = (performance.now() - start) / 1000;
@@ -156,10 +172,14 @@ async function main(): Promise<void> {
   try {
     const runChild = async (appleId: string, nodeFlags: string[] = []): Promise<unknown> => {
       control.library(dsid(appleId)); // generated before timing
-      const child = await promisify(execFile)(process.execPath, [...nodeFlags, import.meta.filename, "--backfill-child"], {
-        env: { ...process.env, BENCH_SIM_URL: sim.url, BENCH_APPLE_ID: appleId },
-        maxBuffer: 1 << 20,
-      });
+      const child = await promisify(execFile)(
+        process.execPath,
+        [...nodeFlags, import.meta.filename, "--backfill-child"],
+        {
+          env: { ...process.env, BENCH_SIM_URL: sim.url, BENCH_APPLE_ID: appleId },
+          maxBuffer: 1 << 20,
+        },
+      );
       return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as unknown;
     };
     const only = process.env["BENCH_ONLY"];

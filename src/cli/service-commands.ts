@@ -1,9 +1,9 @@
+import type { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { GENERIC_SERVICES } from "../engine/services/generic.ts";
 import type { ServiceCliCommand } from "../engine/services/service-module.ts";
 import { EngineError, isEngineError } from "../errors.ts";
 import type { ServiceTransport } from "../icloud/service-transport.ts";
-import type { SingleBar } from "cli-progress";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import type { Logger } from "../logger.ts";
 
@@ -91,7 +91,8 @@ async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: Co
   const terminal = terminalOutput(progress.default);
   const loaded = await loadConfigDetailed(flags.config === undefined ? {} : { file: flags.config });
   const { accounts } = loaded.config;
-  const account = flags.account === undefined && accounts.length === 1 ? accounts[0] : accounts.find((a) => a.id === flags.account);
+  const account =
+    flags.account === undefined && accounts.length === 1 ? accounts[0] : accounts.find((a) => a.id === flags.account);
   if (account === undefined) {
     terminal.warn(
       accounts.length === 0
@@ -100,7 +101,11 @@ async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: Co
     );
     return EXIT.unusable;
   }
-  const log = createLogger({ level: flags.verbose === true ? "debug" : "error", destination: process.stderr, name: key });
+  const log = createLogger({
+    level: flags.verbose === true ? "debug" : "error",
+    destination: process.stderr,
+    name: key,
+  });
   const stateDir = loaded.config.state_dir;
   const session = await ICloudSession.open({
     username: account.username,
@@ -115,7 +120,9 @@ async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: Co
     interrupts++;
     if (interrupts > 1) process.exit(EXIT.interrupted);
     terminal.endProgress();
-    terminal.warn(`${signal === "SIGINT" ? "interrupted" : signal}: stopping; partial files are kept for the next run (Ctrl-C again to quit now)`);
+    terminal.warn(
+      `${signal === "SIGINT" ? "interrupted" : signal}: stopping; partial files are kept for the next run (Ctrl-C again to quit now)`,
+    );
     controller.abort(new EngineError("INVALID_STATE", "interrupted"));
   };
   process.on("SIGINT", onSignal);
@@ -141,7 +148,9 @@ async function runServiceCommand(key: string, spec: ServiceCliCommand, flags: Co
   } catch (error) {
     terminal.endProgress();
     if (controller.signal.aborted) return EXIT.interrupted;
-    terminal.warn(isEngineError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+    terminal.warn(
+      isEngineError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error),
+    );
     return EXIT.failed;
   } finally {
     terminal.endProgress();

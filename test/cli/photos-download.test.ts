@@ -46,7 +46,13 @@ async function world(photos: Record<string, unknown>, options: { signIn?: boolea
   sim = await startSimulator({
     scenario: parseScenario({
       accounts: [
-        { apple_id: APPLE_ID, password: PASSWORD, srp: { protocol: "s2k", iterations: 1000 }, mfa: { kind: "none" }, photos },
+        {
+          apple_id: APPLE_ID,
+          password: PASSWORD,
+          srp: { protocol: "s2k", iterations: 1000 },
+          mfa: { kind: "none" },
+          photos,
+        },
       ],
     }),
     port: 0,
@@ -119,7 +125,9 @@ describe("icloud2mqtt photos download", () => {
 
     const dry = w.cli("--dry-run");
     expect(await dry.exited).toBe(0);
-    expect(dry.lines.join("\n")).toMatch(new RegExp(`would download ${w.visible().length} photos \\(\\d+ files, [\\d.]+ [kM]B\\)`));
+    expect(dry.lines.join("\n")).toMatch(
+      new RegExp(`would download ${w.visible().length} photos \\(\\d+ files, [\\d.]+ [kM]B\\)`),
+    );
     expect(await listFiles(w.library)).toEqual([]);
 
     const full = w.cli("--account", "jane");
@@ -129,7 +137,9 @@ describe("icloud2mqtt photos download", () => {
 
     const again = w.cli();
     expect(await again.exited).toBe(0);
-    expect(again.lines.join("\n")).toMatch(new RegExp(`^0 downloaded .*, ${w.visible().length} already there, 0 failed`, "m"));
+    expect(again.lines.join("\n")).toMatch(
+      new RegExp(`^0 downloaded .*, ${w.visible().length} already there, 0 failed`, "m"),
+    );
 
     // Downloads that fail: reported by name, exit 1; the folder keeps nothing half-written.
     w.control.addPhotos(w.dsid, 2);
@@ -144,7 +154,9 @@ describe("icloud2mqtt photos download", () => {
     const w = await world({ count: 2 }, { signIn: false });
     const run = w.cli();
     expect(await run.exited).toBe(2);
-    expect(run.lines.join("\n")).toMatch(/no usable stored session for cli@example\.com .*icloud2mqtt login --username cli@example\.com/);
+    expect(run.lines.join("\n")).toMatch(
+      /no usable stored session for cli@example\.com .*icloud2mqtt login --username cli@example\.com/,
+    );
     expect(w.sim.requests().filter((r) => r.route?.startsWith("idmsa.signin") === true)).toEqual([]);
   });
 

@@ -5,9 +5,14 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "vitest";
-import type { PhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { resourceSize, resourceStream } from "../../src/simulator/photos/content.ts";
-import { decodeAssetRecordName, fileChecksumBytes, RES_ORIGINAL, RES_VID_COMPL } from "../../src/simulator/photos/names.ts";
+import type { PhotosSimulator } from "../../src/simulator/photos/index.ts";
+import {
+  decodeAssetRecordName,
+  fileChecksumBytes,
+  RES_ORIGINAL,
+  RES_VID_COMPL,
+} from "../../src/simulator/photos/names.ts";
 import type { ZoneLibrary } from "../../src/simulator/photos/zone-library.ts";
 
 /** Every file under `root` (relative, `/`-separated), sorted; symbolic links and hard links included. */
@@ -69,7 +74,8 @@ function locate(control: PhotosSimulator, dsid: string, asset: string, fileId: s
     const idx = decodeAssetRecordName(zone, asset);
     if (idx === undefined) continue;
     for (const resource of [RES_ORIGINAL, RES_VID_COMPL]) {
-      if (`icpl://${fileChecksumBytes(zone, idx, resource).toString("base64")}` === fileId) return { zone, idx, resource };
+      if (`icpl://${fileChecksumBytes(zone, idx, resource).toString("base64")}` === fileId)
+        return { zone, idx, resource };
     }
   }
   return undefined;
@@ -90,7 +96,9 @@ export async function expectMirrored(options: {
 }): Promise<IndexedFile[]> {
   const { files, done } = await readIndex(options.indexFile);
   expect([...done].sort()).toEqual([...options.expected].sort());
-  const onDisk = (await listFiles(options.library)).filter((f) => !(options.ignore ?? []).includes(f.split("/")[0] ?? ""));
+  const onDisk = (await listFiles(options.library)).filter(
+    (f) => !(options.ignore ?? []).includes(f.split("/")[0] ?? ""),
+  );
   expect(onDisk.filter((f) => f.endsWith(".part"))).toEqual([]);
   expect(onDisk).toEqual(files.map((f) => f.path).sort());
   for (const file of files) {
@@ -98,7 +106,9 @@ export async function expectMirrored(options: {
     expect(where, `${file.path} is a file of ${file.asset}`).toBeDefined();
     if (!where) continue;
     const actual = await readFile(path.join(options.library, file.path));
-    expect(actual.equals(await bytesOf(where.zone, where.idx, where.resource)), `${file.path} byte for byte`).toBe(true);
+    expect(actual.equals(await bytesOf(where.zone, where.idx, where.resource)), `${file.path} byte for byte`).toBe(
+      true,
+    );
   }
   return files;
 }

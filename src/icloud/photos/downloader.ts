@@ -5,14 +5,7 @@ import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { DownloadIndex } from "./download-index.ts";
 import { ExpiredUrlError, type Fetcher, fetchToPart } from "./file-fetch.ts";
-import {
-  dateParts,
-  folderSegments,
-  MAX_NAME_BYTES,
-  resolveInside,
-  sanitizeFilename,
-  withSuffix,
-} from "./safe-path.ts";
+import { dateParts, folderSegments, MAX_NAME_BYTES, resolveInside, sanitizeFilename, withSuffix } from "./safe-path.ts";
 import type { IcplFile, PhotoItem } from "./types.ts";
 
 export interface DownloaderOptions {
@@ -181,8 +174,13 @@ export class Downloader {
   download(item: PhotoItem, signal?: AbortSignal, options: { verify?: boolean } = {}): Promise<DownloadResult> {
     const assetId = item.asset.id;
     const running = this.#inFlight.get(assetId);
-    if (running) {
-      return running.then((first) => ({ ...first, status: first.status === "failed" ? "failed" : "skipped", isNew: false, bytes: 0 }));
+    if (running !== undefined) {
+      return running.then((first) => ({
+        ...first,
+        status: first.status === "failed" ? "failed" : "skipped",
+        isNew: false,
+        bytes: 0,
+      }));
     }
     if (this.#o.index.hasAsset(assetId) && options.verify !== true) {
       return Promise.resolve({ assetId, status: "skipped", isNew: false, files: [], bytes: 0 });

@@ -2,8 +2,8 @@
 import { z } from "zod";
 import type { Route, SimResponse } from "../router.ts";
 import type { AccountLibrary, Database } from "./account-library.ts";
-import { ckError, cloudKitRoute, MAX_RESULTS, resolveZone, zoneIdSchema, zoneNotFound } from "./cloudkit-common.ts";
 import { albumListing, albumOrder, findAlbum, relationRecord, type SimAlbum } from "./albums.ts";
+import { ckError, cloudKitRoute, MAX_RESULTS, resolveZone, zoneIdSchema, zoneNotFound } from "./cloudkit-common.ts";
 import { countIndex, indexOrder, listingIndex } from "./indexes.ts";
 import { assetRecordName, derivedUuid } from "./names.ts";
 import type { PhotosSimulator } from "./photos-simulator.ts";

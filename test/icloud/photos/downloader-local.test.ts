@@ -356,7 +356,9 @@ describe("Downloader against a local file server", () => {
     server.files.set("/chg/original", bytesOf("/chg/edited", 210_000));
     const result = await first;
     expect(result.status).toBe("failed");
-    expect(result.error?.message).toMatch(/the file changed in iCloud during the download \(210000 bytes, the record says 200000\)/);
+    expect(result.error?.message).toMatch(
+      /the file changed in iCloud during the download \(210000 bytes, the record says 200000\)/,
+    );
     expect((await listFiles(library)).filter((f) => f.endsWith(".part"))).toEqual([]);
     // A later run with the record's file as served: whole, and the index never took the half for done.
     server.files.set("/chg/original", original ?? Buffer.alloc(0));

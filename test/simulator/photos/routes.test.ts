@@ -421,13 +421,17 @@ describe("photos CloudKit routes (direct)", () => {
             filterBy: {
               fieldName: "indexCountID",
               comparator: "IN",
-              fieldValue: { type: "STRING_LIST", value: [`CPLContainerRelationNotDeletedByAssetDate:${trip?.recordName}`] },
+              fieldValue: {
+                type: "STRING_LIST",
+                value: [`CPLContainerRelationNotDeletedByAssetDate:${trip?.recordName}`],
+              },
             },
           },
         },
       ],
     });
-    const total = ((count.json.batch as Json[])[0]?.records as Rec[])[0]?.fields?.itemCount?.value as number;
+    const counted = ((count.json.batch as Json[])[0]?.records ?? []) as Rec[];
+    const total = counted[0]?.fields?.itemCount?.value as number;
     expect(total).toBeGreaterThan(5);
     const seen: string[] = [];
     for (let rank = 0; ; ) {
@@ -444,7 +448,9 @@ describe("photos CloudKit routes (direct)", () => {
     expect(seen).toHaveLength(total);
     // A hidden member leaves the album (the relation is no longer live).
     sim.changePhoto("1001", seen[0] ?? "", "hide");
-    expect((await members(trip?.recordName ?? "", 0, 200)).filter((r) => r.recordType === "CPLAsset")).toHaveLength(total - 1);
+    expect((await members(trip?.recordName ?? "", 0, 200)).filter((r) => r.recordType === "CPLAsset")).toHaveLength(
+      total - 1,
+    );
     // Without the parentId filter the album query is refused, like an unfiltered smart album.
     const bad = await call("records/query", listQuery("CPLContainerRelationLiveByAssetDate", 0, "ASCENDING"));
     expect(bad.status).toBe(400);

@@ -78,7 +78,8 @@ export const run: CliCommandRun = async (ctx, options) => {
       `${summary.downloaded} downloaded (${summary.files} files, ${formatBytes(summary.bytes)}), ` +
         `${summary.skipped} already there, ${summary.failed} failed, in ${folder}`,
     );
-    for (const item of summary.failures.slice(0, 10)) terminal.warn(`failed: ${item.asset.filename} (${item.asset.id})`);
+    for (const item of summary.failures.slice(0, 10))
+      terminal.warn(`failed: ${item.asset.filename} (${item.asset.id})`);
     if (summary.failures.length > 10) terminal.warn(`… and ${summary.failed - 10} more; run again to retry them`);
     if (summary.stopped) {
       terminal.warn(`stopped: ${summary.stopped.message}`);

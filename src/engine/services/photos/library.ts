@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { EngineError } from "../../../errors.ts";
 import { AccountLock, type LockLease } from "../../../icloud/account-lock.ts";
 import { DownloadIndex } from "../../../icloud/photos/download-index.ts";
 import { Downloader } from "../../../icloud/photos/downloader.ts";
 import type { LibraryZone, PhotosService } from "../../../icloud/photos/photos-service.ts";
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
-import { EngineError } from "../../../errors.ts";
 import type { Logger } from "../../../logger.ts";
 import type { PhotosConfig } from "./config.ts";
 import { LibraryMirror } from "./mirror.ts";
@@ -47,7 +47,9 @@ export async function openLibrary(options: {
   const acquired = await lock.tryAcquire();
   if (!acquired.ok) {
     const holder = acquired.holder;
-    const who = holder ? `${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : "another process";
+    const who = holder
+      ? `${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`
+      : "another process";
     throw new EngineError("DOWNLOAD_FAILED", `the photo folder ${options.folder} is being downloaded to by ${who}`, {
       info: holder ? { holder } : {},
     });

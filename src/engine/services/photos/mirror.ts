@@ -1,10 +1,10 @@
+import type { EngineError } from "../../../errors.ts";
 import type { DownloadIndex } from "../../../icloud/photos/download-index.ts";
 import type { Downloader, DownloadResult } from "../../../icloud/photos/downloader.ts";
 import { type AlbumFolder, type AlbumSyncResult, syncAlbumLinks } from "../../../icloud/photos/library-files.ts";
 import type { LibraryZone, PhotoAlbum, PhotosService } from "../../../icloud/photos/photos-service.ts";
 import { zoneKey } from "../../../icloud/photos/sync-state.ts";
 import type { PhotoItem, PhotoZone } from "../../../icloud/photos/types.ts";
-import type { EngineError } from "../../../errors.ts";
 import type { Logger } from "../../../logger.ts";
 
 /** Where a whole-library download stands; published as the account's progress and on MQTT. */
@@ -173,7 +173,7 @@ export class LibraryMirror {
     /** Items handed to the downloader and not finished: at most `concurrency` plus one (workers pull). */
     const inFlight = new Map<string, PhotoItem>();
     const advance = (): void => {
-      while (pages[0] && pages[0].listed && pages[0].left === 0) {
+      while (pages[0]?.listed && pages[0].left === 0) {
         const page = pages.shift() as Page;
         options.cursor[key] = page.nextRank;
       }

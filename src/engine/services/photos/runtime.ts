@@ -159,10 +159,13 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
     if (backfill === null) return;
     const mirror = await this.#job.mirror();
     const zones = await this.#job.zones(signal);
-    this.#ctx.log.info(backfill.verify ? "checking every photo of the library on disk" : "downloading the photo library", {
-      zones: zones.map((zone) => zone.zoneID.zoneName),
-      resumed: Object.keys(backfill.zones).length > 0,
-    });
+    this.#ctx.log.info(
+      backfill.verify ? "checking every photo of the library on disk" : "downloading the photo library",
+      {
+        zones: zones.map((zone) => zone.zoneID.zoneName),
+        resumed: Object.keys(backfill.zones).length > 0,
+      },
+    );
     const report = (progress: MirrorProgress): void => {
       this.#progress = progress;
       backfill.items_done = progress.items_done;

@@ -77,7 +77,9 @@ describe("photos: mirroring the whole library (download.mode: all)", () => {
       .map((s: AccountState) => s.progressMsg)
       .filter((m): m is string => m?.startsWith("Downloading the photo library") === true);
     expect(messages.length).toBeGreaterThan(0);
-    expect(messages.at(-1)).toMatch(/^Downloading the photo library: \d+ of \d+ \([\d.]+%\), \d+ files, [\d.]+ [kMG]?B/);
+    expect(messages.at(-1)).toMatch(
+      /^Downloading the photo library: \d+ of \d+ \([\d.]+%\), \d+ files, [\d.]+ [kMG]?B/,
+    );
     expect(w.engine.snapshot(ID).photos.backfill).toMatchObject({ state: "done", percent: 100 });
 
     // Nothing is fetched again on the next poll; a new photo is announced and downloaded.
@@ -114,7 +116,10 @@ describe("photos: mirroring the whole library (download.mode: all)", () => {
   });
 
   it("on_delete: archive moves them to _Archive/ (same relative path), and a restored photo comes back", async () => {
-    const w = await setup({ ...MIXED, hostile_filenames: false, count: 10 }, { live_videos: false, on_delete: "archive" });
+    const w = await setup(
+      { ...MIXED, hostile_filenames: false, count: 10 },
+      { live_videos: false, on_delete: "archive" },
+    );
     const [a, b, c] = w.visible();
     const { files } = await readIndex(w.indexFile);
     const pathOf = (id: string | undefined) => files.find((f) => f.asset === id)?.path ?? "";
@@ -138,7 +143,10 @@ describe("photos: mirroring the whole library (download.mode: all)", () => {
       { name: "Family", folder: "People", share: 0.3 },
       { name: "Family", share: 0.2 },
     ];
-    const w = await setup({ ...MIXED, hostile_filenames: false, count: 30, albums }, { live_videos: false, albums: true });
+    const w = await setup(
+      { ...MIXED, hostile_filenames: false, count: 30, albums },
+      { live_videos: false, albums: true },
+    );
     const { files } = await readIndex(w.indexFile);
     const links = await listFiles(join(w.library, "_Albums"));
     const folders = [...new Set(links.map((l) => l.split("/").slice(0, -1).join("/")))].sort();
@@ -148,7 +156,10 @@ describe("photos: mirroring the whole library (download.mode: all)", () => {
       const name = link.split("/").at(-1) ?? "";
       const file = files.find((f) => f.path.split("/").at(-1) === name.replace(/-[0-9a-f]{8}(\.\w+)$/, "$1"));
       expect(file, link).toBeDefined();
-      const [a, b] = await Promise.all([stat(join(w.library, "_Albums", link)), stat(join(w.library, file?.path ?? ""))]);
+      const [a, b] = await Promise.all([
+        stat(join(w.library, "_Albums", link)),
+        stat(join(w.library, file?.path ?? "")),
+      ]);
       expect(a.ino).toBe(b.ino);
     }
     // The album folders hold exactly their members.
