@@ -43,6 +43,7 @@ describe("GET /api/services (each enabled service's view)", () => {
           latest: FAKE_ASSET,
           has_thumbnail: true,
           count: 3,
+          backfill: null,
         },
       },
     });
