@@ -13,6 +13,7 @@ interface DemoOptions {
   httpPort: string;
   simPort: string;
   stateDir?: string;
+  photosFolder?: string;
 }
 
 function port(value: string, name: string): number {
@@ -34,6 +35,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--http-port <n>", "port of the web UI / HTTP API", "8723")
     .option("--sim-port <n>", "port of the iCloud simulator (0 = any free port)", "0")
     .option("--state-dir <dir>", "where sessions and state are kept (default: a new temporary folder)")
+    .option("--photos-folder <dir>", "mirror the demo photo library (with its albums) into this folder")
     .action(async (options: DemoOptions) => {
       // Loaded when the command runs, so other commands start without the bridge and the simulator.
       const [{ startBridge }, { resolveConfig }, { createLogger }, { startSimulator }, { SIMULATOR_SERVICES }] =
@@ -62,7 +64,12 @@ export function registerDemoCommand(program: Command): void {
               ...DEMO_ACCOUNT,
               endpoint: simulator.url,
               findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
-              photos: { schedule: "1m" },
+              photos: {
+                schedule: "1m",
+                ...(options.photosFolder === undefined
+                  ? {}
+                  : { download: { enabled: true, folder: options.photosFolder, mode: "all", albums: true } }),
+              },
               calls: { schedule: "1m" },
             },
           ],
