@@ -80,6 +80,16 @@ describe("public API", () => {
     expectTypeOf<AccountSnapshot["photos"]>().toEqualTypeOf<{
       latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
       count: number | null;
+      backfill: {
+        state: "running" | "done" | "stopped";
+        items_done: number;
+        items_total: number;
+        files: number;
+        bytes: number;
+        failed: number;
+        eta_seconds: number | null;
+        percent: number;
+      } | null;
     }>();
     expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null }>();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
@@ -94,6 +104,7 @@ describe("public API", () => {
       | "photo.new"
       | "photo.latest"
       | "photo.count"
+      | "photo.backfill"
       | "call.new"
       | "call.last"
     >();

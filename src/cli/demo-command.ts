@@ -3,12 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { startBridge } from "../bridge.ts";
-import { resolveConfig } from "../config/load.ts";
 import { EngineError, isEngineError } from "../errors.ts";
-import { createLogger } from "../pino-logger.ts";
-import { startSimulator } from "../simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
 // fileURLToPath, not `.pathname`: an install folder with a space ("Program Files") is percent-encoded in URLs.
@@ -20,6 +15,7 @@ interface DemoOptions {
   httpPort: string;
   simPort: string;
   stateDir?: string;
+  photosFolder?: string;
 }
 
 function port(value: string, name: string): number {
@@ -41,7 +37,17 @@ export function registerDemoCommand(program: Command): void {
     .option("--http-port <n>", "port of the web UI / HTTP API", "8723")
     .option("--sim-port <n>", "port of the iCloud simulator (0 = any free port)", "0")
     .option("--state-dir <dir>", "where sessions and state are kept (default: a new temporary folder)")
+    .option("--photos-folder <dir>", "mirror the demo photo library (with its albums) into this folder")
     .action(async (options: DemoOptions) => {
+      // Loaded when the command runs, so other commands start without the bridge and the simulator.
+      const [{ startBridge }, { resolveConfig }, { createLogger }, { startSimulator }, { SIMULATOR_SERVICES }] =
+        await Promise.all([
+          import("../bridge.ts"),
+          import("../config/load.ts"),
+          import("../pino-logger.ts"),
+          import("../simulator/server.ts"),
+          import("../simulator/service-modules.ts"),
+        ]);
       const logger = createLogger({ level: "info" });
       const mqttPort = port(options.mqttPort, "--mqtt-port");
       const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "icloud2mqtt-demo-")));
@@ -60,7 +66,12 @@ export function registerDemoCommand(program: Command): void {
               ...DEMO_ACCOUNT,
               endpoint: simulator.url,
               findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
-              photos: { schedule: "1m" },
+              photos: {
+                schedule: "1m",
+                ...(options.photosFolder === undefined
+                  ? {}
+                  : { download: { enabled: true, folder: options.photosFolder, mode: "all", albums: true } }),
+              },
               calls: { schedule: "1m" },
             },
           ],

@@ -6,6 +6,7 @@ import { VERSION } from "../version.ts";
 import { registerDemoCommand } from "./demo-command.ts";
 import { registerLoginCommand } from "./login-command.ts";
 import { registerRunCommand } from "./run-command.ts";
+import { registerServiceCommands } from "./service-commands.ts";
 import { registerSimulateCommand } from "./simulate-command.ts";
 
 const program = new Command()
@@ -20,6 +21,7 @@ registerRunCommand(program);
 registerDemoCommand(program);
 registerLoginCommand(program);
 registerSimulateCommand(program);
+registerServiceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

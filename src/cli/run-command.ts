@@ -1,10 +1,8 @@
 import type { Command } from "commander";
-import { startBridge } from "../bridge.ts";
 import { checkConfig, formatConfigCheck } from "../config/check.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
 import { loadConfigDetailed } from "../config/load.ts";
 import { EngineError } from "../errors.ts";
-import { createLogger } from "../pino-logger.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
 interface RunOptions {
@@ -13,6 +11,7 @@ interface RunOptions {
 
 async function run(options: RunOptions): Promise<void> {
   const loaded = await loadConfigDetailed(options.config === undefined ? {} : { file: options.config });
+  const [{ startBridge }, { createLogger }] = await Promise.all([import("../bridge.ts"), import("../pino-logger.ts")]);
   const logger = createLogger({ level: loaded.config.log_level });
   for (const warning of loaded.warnings) logger.warn(warning.message, { key: warning.path });
   if (loaded.config.accounts.length === 0) {

@@ -1,7 +1,4 @@
 import type { Command } from "commander";
-import { createLogger } from "../pino-logger.ts";
-import { startSimulator } from "../simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../simulator/service-modules.ts";
 
 interface SimulateOptions {
   scenario: string;
@@ -27,6 +24,11 @@ export function registerSimulateCommand(program: Command): void {
     .action(async (options: SimulateOptions) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${options.port}`);
+      const [{ createLogger }, { startSimulator }, { SIMULATOR_SERVICES }] = await Promise.all([
+        import("../pino-logger.ts"),
+        import("../simulator/server.ts"),
+        import("../simulator/service-modules.ts"),
+      ]);
       const logger = createLogger({ name: "simulator" });
       const services = [...SIMULATOR_SERVICES];
       const handle = await startSimulator({

@@ -55,6 +55,8 @@ export class AccountRunner {
   #authCalls = 0;
   #stopped = false;
   #loaded = false;
+  /** Aborted by `halt()`: long service jobs end early so the engine can stop. */
+  readonly #halt = new AbortController();
 
   constructor(deps: RunnerDeps) {
     this.#d = deps;
@@ -104,7 +106,13 @@ export class AccountRunner {
     void this.authenticate("sync");
   }
 
+  /** Tells running jobs to end (before the scheduler waits for them); `stop()` follows. */
+  halt(): void {
+    this.#halt.abort(new EngineError("INVALID_STATE", "the account is stopping"));
+  }
+
   async stop(): Promise<void> {
+    this.halt();
     this.#stopped = true;
     clearTimeout(this.#mfaTimer);
     clearTimeout(this.#retryTimer);
@@ -166,6 +174,10 @@ export class AccountRunner {
       save: () => this.#save(),
       loadFile: (name) => store.loadFile(account, name),
       saveFile: (name, data) => store.saveFile(account, name, data),
+      progress: (message, percent) => {
+        if (this.#running > 0 && !this.#stopped) this.#update({ progressMsg: message, progress: percent });
+      },
+      signal: this.#halt.signal,
     };
   }
 
@@ -242,13 +254,19 @@ export class AccountRunner {
     return snapshot;
   }
 
-  /** Runs the given services (all enabled ones by default) now; resolves when they finished. */
-  async sync(dataTypes?: readonly DataType[]): Promise<void> {
+  /**
+   * Runs the given services (all enabled ones by default) now; resolves when they finished.
+   * `requested`: a person asked for it (the `sync` command), which services may treat more thoroughly.
+   */
+  async sync(dataTypes?: readonly DataType[], options: { requested?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     const keys = GENERIC_SERVICES.filter((m) => dataTypes === undefined || dataTypes.includes(m.dataType as DataType));
     const jobs: Promise<void>[] = [];
     for (const { key } of keys) {
-      if (this.#runtimes.has(key as ServiceKey)) jobs.push(this.#d.scheduler.trigger(`${this.id}/${key}`));
+      const runtime = this.#runtimes.get(key as ServiceKey);
+      if (runtime === undefined) continue;
+      if (options.requested === true) runtime.syncRequested?.();
+      jobs.push(this.#d.scheduler.trigger(`${this.id}/${key}`));
     }
     await Promise.all(jobs);
   }

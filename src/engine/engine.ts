@@ -100,6 +100,8 @@ export class Engine implements EngineApi {
   }
 
   async stop(): Promise<void> {
+    // Long job runs (a library download) end at their next step instead of holding up the stop.
+    for (const runner of this.#runners.values()) runner.halt();
     await this.#scheduler.stop();
     for (const runner of this.#runners.values()) await runner.stop();
   }
@@ -164,7 +166,7 @@ export class Engine implements EngineApi {
       case "sync":
         if (runner.session.state !== "active")
           throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not active");
-        await runner.sync((input as CommandInput<"sync">).data_types);
+        await runner.sync((input as CommandInput<"sync">).data_types, { requested: true });
         return { state: runner.state.state };
       case "reauthenticate":
         if (runner.state.state === "running")

@@ -82,7 +82,7 @@ describe("persisted state, one section per service", () => {
     await engine.load();
     const snapshot = engine.snapshot("jane");
     expect(snapshot.findmy.devices).toEqual([device]);
-    expect(snapshot.photos).toEqual({ latest: null, count: 7 });
+    expect(snapshot.photos).toEqual({ latest: null, count: 7, backfill: null });
     expect(snapshot.calls).toEqual({ last: null });
     await engine.stop();
   });
@@ -99,7 +99,7 @@ describe("persisted state, one section per service", () => {
     const engine = new Engine({ accounts: [{ id: "jane", username: "j@example.com" }], stateDir: dir, logger: log });
     await engine.load();
     expect(engine.snapshot("jane").findmy.devices).toEqual([device]);
-    expect(engine.snapshot("jane").photos).toEqual({ latest: null, count: null });
+    expect(engine.snapshot("jane").photos).toEqual({ latest: null, count: null, backfill: null });
     expect(log.lines).toContain("stored Photos state is invalid; starting that service from an empty state");
     await engine.stop();
   });

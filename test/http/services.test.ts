@@ -21,7 +21,7 @@ describe("GET /api/services (each enabled service's view)", () => {
     h = await startHarness();
     h.engine.setSnapshot("main", {
       findmy: { devices: [fakeDevice("d2", "Zoe's iPad"), fakeDevice("d1", "Adam's iPhone", 40)] },
-      photos: { latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG }, count: 3 },
+      photos: { latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG }, count: 3, backfill: null },
     });
     const res = await get("api/services");
     expect(res.status).toBe(200);
@@ -43,6 +43,7 @@ describe("GET /api/services (each enabled service's view)", () => {
           latest: FAKE_ASSET,
           has_thumbnail: true,
           count: 3,
+          backfill: null,
         },
       },
     });

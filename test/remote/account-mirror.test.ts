@@ -87,7 +87,20 @@ function mirrorOf(snapshot: AccountSnapshot, summary: AccountSummary = ALL): Acc
 const FULL: AccountSnapshot = {
   state: fakeAccountState("jane"),
   findmy: { devices: [iphone, ipad] },
-  photos: { latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG }, count: 12 },
+  photos: {
+    latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG },
+    count: 12,
+    backfill: {
+      state: "running",
+      items_done: 3,
+      items_total: 12,
+      files: 5,
+      bytes: 40_960,
+      failed: 0,
+      eta_seconds: 9,
+      percent: 25,
+    },
+  },
   calls: { last: FAKE_CALL },
 };
 

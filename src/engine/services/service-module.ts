@@ -34,6 +34,13 @@ export interface ServiceContext<Config, State, Events extends ServiceEvents> {
   /** Small binary files kept beside the engine state (e.g. the newest photo's thumbnail). */
   loadFile(name: string): Promise<Buffer | null>;
   saveFile(name: string, data: Buffer): Promise<void>;
+  /**
+   * Reports the progress of a long job run in the account state (`progressMsg`, `progress` 0–100),
+   * as icloud-photos-sync shows its sync; ignored when no job of the account is running.
+   */
+  progress(message: string, percent: number | null): void;
+  /** Aborted when the account stops: long job runs end early (and resume on the next start). */
+  readonly signal: AbortSignal;
 }
 
 /** A schedule that is valid but risky when it runs more often than `minimumMs`. */
@@ -62,6 +69,12 @@ export interface ServiceRuntime<Snapshot> {
   snapshot(): Snapshot;
   /** Called once when the account stops. */
   close?(): Promise<void> | void;
+  /**
+   * A person asked for a sync (the `sync` command: MQTT, `POST /api/sync`, …), as opposed to a
+   * scheduled run; called right before the service's first job runs for it. Lets a service do the
+   * thorough pass users expect from a button (e.g. check every downloaded file).
+   */
+  syncRequested?(): void;
 }
 
 /** A command a service offers to every front-end (MQTT, HTTP, Node-RED, Homebridge). */
@@ -70,6 +83,21 @@ export interface ServiceCommand<Schema extends z.ZodType, Runtime, Result> {
   readonly schema: Schema;
   /** Runs with the account's runtime; the engine has checked that the service is enabled and signed in. */
   run(runtime: Runtime, input: z.output<Schema>): Promise<Result>;
+}
+
+/**
+ * A command-line command a service adds: `icloud2mqtt <service key> <name> --account ID [--config FILE] …`.
+ * The CLI parses the options, opens the account's stored session and hands the implementation (a
+ * module of the service's folder, loaded only when the command runs) what it needs; see
+ * `src/cli/service-commands.ts` for the contract the loaded `run` follows.
+ */
+export interface ServiceCliCommand {
+  readonly name: string;
+  readonly description: string;
+  /** Commander-style flags and their help: `["--since <date>", "only photos taken on or after DATE"]`. */
+  readonly options: readonly (readonly [flags: string, description: string])[];
+  /** Loads the implementation: resolves to a `CliCommandRun` (typed by the CLI front-end). */
+  load(): Promise<unknown>;
 }
 
 /** How the MQTT front-end and the HTTP server present a service; loaded only by the front-end that needs it. */
@@ -114,6 +142,8 @@ export interface ServiceModule<
   emptySnapshot(): Snapshot;
   readonly commands: Commands;
   readonly views: ServiceViews<MqttView, HttpView>;
+  /** Command-line commands of the service (`icloud2mqtt <key> <name>`). */
+  readonly cli?: readonly ServiceCliCommand[];
   /** Type-level only: the events this service emits (see `eventsOf`). */
   readonly events?: Events;
 }

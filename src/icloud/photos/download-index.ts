@@ -21,6 +21,8 @@ import { EngineError } from "../../errors.ts";
 const LineSchema = z.union([
   z.object({ a: z.string(), f: z.string(), p: z.string(), s: z.number() }),
   z.object({ a: z.string(), done: z.literal(true) }),
+  // The asset's files were moved away (archived): it is no longer one of the library's downloads.
+  z.object({ a: z.string(), gone: z.literal(true) }),
 ]);
 
 export interface IndexedFile {
@@ -32,6 +34,8 @@ export interface IndexedFile {
 export class DownloadIndex {
   readonly #file: string;
   readonly #files = new Map<string, IndexedFile>();
+  /** File ids per asset, so an asset's files are found without scanning every file. */
+  readonly #fileIds = new Map<string, string[]>();
   readonly #done = new Set<string>();
   #handle: FileHandle | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -63,7 +67,8 @@ export class DownloadIndex {
       const parsed = LineSchema.safeParse(json);
       if (!parsed.success) continue;
       if ("done" in parsed.data) index.#done.add(parsed.data.a);
-      else index.#files.set(`${parsed.data.a}\n${parsed.data.f}`, { path: parsed.data.p, size: parsed.data.s });
+      else if ("gone" in parsed.data) index.#drop(parsed.data.a);
+      else index.#setFile(parsed.data.a, parsed.data.f, { path: parsed.data.p, size: parsed.data.s });
     }
     if (lines > index.#files.size + index.#done.size) await index.#compact();
     index.#handle = await open(file, "a", 0o600);
@@ -91,6 +96,22 @@ export class DownloadIndex {
     });
   }
 
+  #setFile(assetId: string, fileId: string, file: IndexedFile): void {
+    const key = `${assetId}\n${fileId}`;
+    if (!this.#files.has(key)) {
+      const ids = this.#fileIds.get(assetId);
+      if (ids) ids.push(fileId);
+      else this.#fileIds.set(assetId, [fileId]);
+    }
+    this.#files.set(key, file);
+  }
+
+  #drop(assetId: string): void {
+    for (const fileId of this.#fileIds.get(assetId) ?? []) this.#files.delete(`${assetId}\n${fileId}`);
+    this.#fileIds.delete(assetId);
+    this.#done.delete(assetId);
+  }
+
   /** True once every wanted file of the asset was fetched. */
   hasAsset(assetId: string): boolean {
     return this.#done.has(assetId);
@@ -104,8 +125,21 @@ export class DownloadIndex {
     return this.#done.size;
   }
 
+  /** The files recorded for an asset (complete ones, and one whose rename a crash may have cut short). */
+  filesOf(assetId: string): { fileId: string; file: IndexedFile }[] {
+    return (this.#fileIds.get(assetId) ?? []).flatMap((fileId) => {
+      const file = this.#files.get(`${assetId}\n${fileId}`);
+      return file ? [{ fileId, file }] : [];
+    });
+  }
+
+  /** Every asset recorded as complete (a snapshot). */
+  assetIds(): string[] {
+    return [...this.#done];
+  }
+
   recordFile(assetId: string, fileId: string, file: IndexedFile): Promise<void> {
-    this.#files.set(`${assetId}\n${fileId}`, file);
+    this.#setFile(assetId, fileId, file);
     return this.#append({ a: assetId, f: fileId, p: file.path, s: file.size });
   }
 
@@ -113,6 +147,16 @@ export class DownloadIndex {
     if (this.#done.has(assetId)) return Promise.resolve();
     this.#done.add(assetId);
     return this.#append({ a: assetId, done: true });
+  }
+
+  /**
+   * Forgets an asset and its files (after they were archived): a later download of it starts over.
+   * Written as one line, so a crash keeps either the whole asset or none of it.
+   */
+  forget(assetId: string): Promise<void> {
+    if (!this.#done.has(assetId) && !this.#fileIds.has(assetId)) return Promise.resolve();
+    this.#drop(assetId);
+    return this.#append({ a: assetId, gone: true });
   }
 
   #append(line: unknown): Promise<void> {

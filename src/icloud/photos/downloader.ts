@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { DownloadIndex } from "./download-index.ts";
 import { ExpiredUrlError, type Fetcher, fetchToPart } from "./file-fetch.ts";
-import { dateParts, folderSegments, resolveInside, sanitizeFilename, withSuffix } from "./safe-path.ts";
+import { dateParts, folderSegments, MAX_NAME_BYTES, resolveInside, sanitizeFilename, withSuffix } from "./safe-path.ts";
 import type { IcplFile, PhotoItem } from "./types.ts";
 
 export interface DownloaderOptions {
@@ -27,6 +27,37 @@ export interface DownloaderOptions {
   /** Attempts per file in one run (each resumes the previous one). Default 3. */
   attempts?: number;
   logger?: Logger;
+}
+
+/** Errno codes that concern the whole library folder, not one file: the run stops on the first. */
+const FOLDER_ERRNOS: Record<string, string> = {
+  ENOSPC: "the disk holding the library folder is full",
+  EDQUOT: "the disk quota of the library folder is used up",
+  EROFS: "the library folder is on a read-only file system",
+  EACCES: "no permission to write in the library folder",
+  EPERM: "no permission to write in the library folder",
+};
+
+/**
+ * A download failure with a message a person can act on. Disk full, read-only and permission
+ * problems carry `info.folder_error` (the errno) and stop a run: every further file would fail too.
+ */
+export function downloadFailure(error: unknown): EngineError {
+  if (error instanceof ExpiredUrlError) return new EngineError("DOWNLOAD_FAILED", error.message);
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const folder = errno === undefined ? undefined : FOLDER_ERRNOS[errno];
+  if (folder !== undefined && !(error instanceof EngineError)) {
+    return new EngineError("DOWNLOAD_FAILED", `${folder} (${errno}); the download is retried later`, {
+      cause: error,
+      info: { folder_error: errno },
+    });
+  }
+  return toEngineError(error, "DOWNLOAD_FAILED");
+}
+
+/** True for failures of the library folder as a whole (see {@link downloadFailure}). */
+export function isFolderFailure(error: EngineError | undefined): boolean {
+  return typeof error?.info["folder_error"] === "string";
 }
 
 export interface DownloadResult {
@@ -60,9 +91,34 @@ export function nameFor(item: PhotoItem, file: IcplFile, fallback: string): stri
   return sanitizeFilename(`${stem}_${label}.${file.extension}`, fallback);
 }
 
+/** `IMG_1.HEIC` + 1234 → `IMG_1-1234.HEIC` (the stem shortened when the name would get too long). */
+export function withSizeSuffix(filename: string, size: number): string {
+  const dot = filename.lastIndexOf(".");
+  const stem = dot > 0 ? filename.slice(0, dot) : filename;
+  const ext = dot > 0 ? filename.slice(dot) : "";
+  const tail = `-${size}${ext}`;
+  let kept = "";
+  let bytes = 0;
+  for (const char of stem) {
+    bytes += Buffer.byteLength(char, "utf8");
+    if (bytes > MAX_NAME_BYTES - Buffer.byteLength(tail, "utf8")) break;
+    kept += char;
+  }
+  return `${kept}${tail}`;
+}
+
 /** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */
 function partPath(target: string, suffix: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.part`);
+}
+
+/** `unlink`, quiet when the file is not there (`rm({force})` walks rimraf's machinery for one file). */
+async function removeIfThere(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 async function sizeOf(file: string): Promise<number | undefined> {
@@ -82,6 +138,10 @@ export class Downloader {
   readonly #log: Logger;
   /** Absolute target paths being written by this process right now. */
   readonly #reserved = new Set<string>();
+  /** Assets being downloaded right now: a second request for one waits for the first (poll and backfill overlap). */
+  readonly #inFlight = new Map<string, Promise<DownloadResult>>();
+  /** Folders this downloader created or found (a `mkdir` per file was a tenth of the time per file). */
+  readonly #folders = new Set<string>();
   readonly #root: string;
 
   constructor(options: DownloaderOptions) {
@@ -106,11 +166,34 @@ export class Downloader {
     );
   }
 
-  /** Fetches the wanted files of one item. Resolves with a result; only an abort rejects. */
-  async download(item: PhotoItem, signal?: AbortSignal): Promise<DownloadResult> {
+  /**
+   * Fetches the wanted files of one item. Resolves with a result; only an abort rejects. An asset
+   * the index records as complete is skipped, unless `verify` asks to check its files on disk
+   * (missing or truncated ones are fetched again; `isNew` stays false).
+   */
+  download(item: PhotoItem, signal?: AbortSignal, options: { verify?: boolean } = {}): Promise<DownloadResult> {
     const assetId = item.asset.id;
-    if (this.#o.index.hasAsset(assetId)) return { assetId, status: "skipped", isNew: false, files: [], bytes: 0 };
-    const result: DownloadResult = { assetId, status: "downloaded", isNew: true, files: [], bytes: 0 };
+    const running = this.#inFlight.get(assetId);
+    if (running !== undefined) {
+      return running.then((first) => ({
+        ...first,
+        status: first.status === "failed" ? "failed" : "skipped",
+        isNew: false,
+        bytes: 0,
+      }));
+    }
+    if (this.#o.index.hasAsset(assetId) && options.verify !== true) {
+      return Promise.resolve({ assetId, status: "skipped", isNew: false, files: [], bytes: 0 });
+    }
+    const promise = this.#download(item, signal).finally(() => this.#inFlight.delete(assetId));
+    this.#inFlight.set(assetId, promise);
+    return promise;
+  }
+
+  async #download(item: PhotoItem, signal?: AbortSignal): Promise<DownloadResult> {
+    const assetId = item.asset.id;
+    const wasDone = this.#o.index.hasAsset(assetId);
+    const result: DownloadResult = { assetId, status: "downloaded", isNew: !wasDone, files: [], bytes: 0 };
     let current = item;
     let refreshed = false;
     try {
@@ -143,14 +226,12 @@ export class Downloader {
         }
       }
       await this.#o.index.recordAsset(assetId);
+      if (wasDone && result.bytes === 0) return { ...result, status: "skipped" };
       this.#log.debug("downloaded", { asset: assetId, files: result.files });
       return result;
     } catch (error) {
       if (signal?.aborted) throw error;
-      const failure =
-        error instanceof ExpiredUrlError
-          ? new EngineError("DOWNLOAD_FAILED", error.message)
-          : toEngineError(error, "DOWNLOAD_FAILED");
+      const failure = downloadFailure(error);
       this.#log.warn("download failed", { asset: assetId, error: failure.message });
       return { ...result, status: "failed", isNew: false, error: failure };
     }
@@ -162,8 +243,14 @@ export class Downloader {
     const dir = folder.length > 0 ? resolveInside(this.#root, ...folder) : this.#root;
     const name = nameFor(item, file, `asset-${shortId(item.asset.id)}`);
     const suffix = shortId(item.asset.id);
-    const candidates = [name, withSuffix(name, suffix)];
-    await mkdir(dir, { recursive: true });
+    // icloudpd's default `name-size-dedup-with-suffix`: a second, different file of the same name is
+    // `IMG_1234-<size>.JPG`; should that be taken by a file that is not ours, the asset's short id follows.
+    const sized = withSizeSuffix(name, file.size);
+    const candidates = [name, sized, withSuffix(sized, suffix)];
+    if (!this.#folders.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#folders.add(dir);
+    }
     let chosen: string | undefined;
     for (const candidate of candidates) {
       const target = resolveInside(this.#root, path.relative(this.#root, dir), candidate);
@@ -189,7 +276,7 @@ export class Downloader {
       for (const candidate of candidates) {
         // A part this asset left under a name it no longer gets (another file took the name meanwhile).
         const other = path.join(dir, candidate);
-        if (other !== chosen && !this.#reserved.has(other)) await rm(partOf(other), { force: true });
+        if (other !== chosen && !this.#reserved.has(other)) await removeIfThere(partOf(other));
       }
       const part = partOf(chosen);
       for (let attempt = 1; ; attempt++) {
@@ -244,22 +331,32 @@ export class Downloader {
   /**
    * Downloads `items` with at most `concurrency` files in flight; memory stays bounded for async
    * iterators. On abort, in-flight files keep their `.part` for the next run and the call rejects.
+   * A failure of the library folder itself (disk full, read-only, no permission) stops handing out
+   * further items: the summary's `stopped` names it, and the remaining items are left for a later run.
    */
   async run(
     items: AsyncIterable<PhotoItem> | Iterable<PhotoItem>,
-    options: { signal?: AbortSignal; onResult?: (result: DownloadResult) => void } = {},
-  ): Promise<{ downloaded: number; skipped: number; failed: number; bytes: number }> {
-    const summary = { downloaded: 0, skipped: 0, failed: 0, bytes: 0 };
+    options: { signal?: AbortSignal; verify?: boolean; onResult?: (result: DownloadResult) => void } = {},
+  ): Promise<{ downloaded: number; skipped: number; failed: number; bytes: number; stopped?: EngineError }> {
+    const summary: { downloaded: number; skipped: number; failed: number; bytes: number; stopped?: EngineError } = {
+      downloaded: 0,
+      skipped: 0,
+      failed: 0,
+      bytes: 0,
+    };
     const iterator =
       Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<PhotoItem>)[Symbol.iterator]();
+    const verify = options.verify === true ? { verify: true } : {};
     const worker = async (): Promise<void> => {
       for (;;) {
         options.signal?.throwIfAborted();
+        if (summary.stopped) return;
         const next = await iterator.next();
         if (next.done) return;
-        const result = await this.download(next.value, options.signal);
+        const result = await this.download(next.value, options.signal, verify);
         summary[result.status]++;
         summary.bytes += result.bytes;
+        if (result.status === "failed" && isFolderFailure(result.error)) summary.stopped ??= result.error;
         options.onResult?.(result);
       }
     };
@@ -267,6 +364,8 @@ export class Downloader {
     const settled = await Promise.allSettled(workers);
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failure) throw failure.reason;
+    // Stopped early: let an async source (a CloudKit listing) release what it holds.
+    if (summary.stopped) await iterator.return?.();
     return summary;
   }
 }

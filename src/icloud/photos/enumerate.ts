@@ -24,7 +24,22 @@ export interface EnumerateOptions {
   includeHidden?: boolean;
   /** Records per page, at most 200 (= 100 photos). */
   pageSize?: number;
+  /**
+   * Rank to start from instead of the first (`asc`) or last (`desc`) one: a walk resumed from a
+   * page's `nextRank` (see {@link enumeratePages}). Clipped to the index.
+   */
+  startRank?: number;
   signal?: AbortSignal;
+}
+
+/** One page of a walk: its items (filtered like `enumerate`) and the rank the next page starts at (-1: done). */
+export interface EnumeratedPage {
+  items: PhotoItem[];
+  /** Rank of this page's first item (where a walk resumed at it would start). */
+  rank: number;
+  nextRank: number;
+  /** Items of the index in total (`desc` walks only; undefined for `asc`). */
+  total?: number;
 }
 
 const INDEXES = {
@@ -77,21 +92,25 @@ async function queryPage(
 /**
  * Lists a zone page by page (≤ 200 records = 100 photos per request) with `startRank` = photos seen,
  * holding one page in memory at a time. Items come in index order; `count` is the zone's item count
- * for `desc`, where walking starts at rank `count - 1`.
+ * for `desc`, where walking starts at rank `count - 1`. Each page says where the next one starts, so
+ * a long walk can be resumed after a restart (ranks move only when items are inserted or removed
+ * below the position: a resumed walk may see a few items twice, never skip one that stayed put).
  */
-export async function* enumerateZone(
+export async function* enumeratePages(
   client: CloudKitClient,
   zone: PhotoZone,
   options: EnumerateOptions,
   count: (indexCountId: string) => Promise<number>,
-): AsyncGenerator<PhotoItem> {
+): AsyncGenerator<EnumeratedPage> {
   const index = INDEXES[options.index ?? "added"];
   const byAdded = (options.index ?? "added") === "added";
   const since = millis(options.since);
   const until = millis(options.until);
   const desc = options.order === "desc";
   const limit = Math.max(2, Math.min(PAGE_RECORDS, options.pageSize ?? PAGE_RECORDS));
-  let rank = desc ? (await count(index.countId)) - 1 : 0;
+  const total = desc ? await count(index.countId) : undefined;
+  let rank = desc ? (total ?? 0) - 1 : 0;
+  if (options.startRank !== undefined) rank = desc ? Math.min(rank, options.startRank) : Math.max(0, options.startRank);
   while (rank >= 0) {
     options.signal?.throwIfAborted();
     const page = await queryPage(
@@ -104,18 +123,40 @@ export async function* enumerateZone(
       options.signal,
     );
     if (page.assets === 0) return;
+    const start = rank;
     rank += desc ? -page.assets : page.assets;
     const key = (item: PhotoItem): number => Date.parse(byAdded ? item.asset.date_uploaded : item.asset.date_created);
     page.items.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)));
+    const items: PhotoItem[] = [];
+    let ended = false;
     for (const item of page.items) {
       const uploaded = Date.parse(item.asset.date_uploaded);
       // On the added-date index the walk is sorted by date_uploaded: the first item past a bound ends it.
-      if (byAdded && desc && since !== undefined && uploaded <= since) return;
-      if (byAdded && !desc && until !== undefined && uploaded >= until) return;
+      if (byAdded && desc && since !== undefined && uploaded <= since) {
+        ended = true;
+        break;
+      }
+      if (byAdded && !desc && until !== undefined && uploaded >= until) {
+        ended = true;
+        break;
+      }
       if (since !== undefined && uploaded <= since) continue;
       if (until !== undefined && uploaded >= until) continue;
       if (item.deleted || (item.asset.hidden && options.includeHidden !== true)) continue;
-      yield item;
+      items.push(item);
     }
+    const nextRank = ended ? -1 : rank;
+    yield { items, rank: start, nextRank, ...(total === undefined ? {} : { total }) };
+    if (ended) return;
   }
+}
+
+/** {@link enumeratePages}, item by item. */
+export async function* enumerateZone(
+  client: CloudKitClient,
+  zone: PhotoZone,
+  options: EnumerateOptions,
+  count: (indexCountId: string) => Promise<number>,
+): AsyncGenerator<PhotoItem> {
+  for await (const page of enumeratePages(client, zone, options, count)) yield* page.items;
 }

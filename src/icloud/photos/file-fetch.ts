@@ -32,6 +32,21 @@ function rangeStart(header: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Full length `n` of a `Content-Range: bytes a-b/n` header (undefined for `*` or no header). */
+function rangeTotal(header: string | undefined): number | undefined {
+  const match = /^bytes [^/]*\/(\d+)$/.exec(header?.trim() ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The whole length the server announces for the file, from Content-Range or (on a 200) Content-Length. */
+function announcedSize(status: number, headers: Record<string, string>): number | undefined {
+  if (status === 206) return rangeTotal(headers["content-range"]);
+  // A compressed body's length is not the file's.
+  if (headers["content-encoding"] !== undefined && headers["content-encoding"] !== "identity") return undefined;
+  const length = headers["content-length"];
+  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
 /**
  * Brings `part` to `size` bytes from `url`, resuming with `Range: bytes=N-` from what it already
  * holds. Never deletes a partial file on interruption (abort, cut connection) so the next attempt
@@ -64,6 +79,18 @@ export async function fetchToPart(
     discard(response.body);
     if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
     throw new EngineError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
+  }
+  // The server's file is not the one the record describes (edited in iCloud since the listing, or a
+  // different object behind the URL): what the part holds may belong to another version, so it goes.
+  const total = announcedSize(status, response.headers);
+  if (total !== undefined && total !== size) {
+    discard(response.body);
+    await rm(part, { force: true });
+    throw new EngineError(
+      "DOWNLOAD_FAILED",
+      `the file changed in iCloud during the download (${total} bytes, the record says ${size}); retried later`,
+      { info: { changed: true } },
+    );
   }
   await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode: 0o644 }), {
     ...(signal === undefined ? {} : { signal }),

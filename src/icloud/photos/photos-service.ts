@@ -1,6 +1,7 @@
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import type { ServiceTransport } from "../service-transport.ts";
+import { albumMembers, listAlbums, type PhotoAlbum } from "./albums.ts";
 import { CloudKitClient } from "./cloudkit-client.ts";
 import {
   BatchResponseSchema,
@@ -8,13 +9,14 @@ import {
   RecordsResponseSchema,
   ZonesListResponseSchema,
 } from "./cloudkit-schemas.ts";
-import { type EnumerateOptions, enumerateZone } from "./enumerate.ts";
+import { type EnumeratedPage, type EnumerateOptions, enumeratePages, enumerateZone } from "./enumerate.ts";
 import { type ChangeCheck, type PhotoChanges, type ReadChangesOptions, readChanges } from "./photos-changes.ts";
 import { numberField, RecordPairer, stringField, toPhotoItem } from "./records.ts";
 import { isLibraryZone, type PhotosSyncState, zoneKey } from "./sync-state.ts";
 import type { PhotoDatabase, PhotoItem, PhotoZone } from "./types.ts";
 import { lookupRecords } from "./zone-changes.ts";
 
+export type { PhotoAlbum } from "./albums.ts";
 export type { ChangeCheck, PhotoChanges } from "./photos-changes.ts";
 
 export interface PhotosServiceOptions {
@@ -234,6 +236,21 @@ export class PhotosService {
   /** Full listing of one zone as an async iterator, one page in memory at a time. */
   enumerate(options: EnumerateOptions = {}, zone: PhotoZone = PRIMARY): AsyncGenerator<PhotoItem> {
     return enumerateZone(this.#client, zone, options, (id) => this.count(zone, id));
+  }
+
+  /** User albums and folders of a zone (`CPLAlbumByPositionLive`). */
+  albums(zone: PhotoZone = PRIMARY, signal?: AbortSignal): Promise<PhotoAlbum[]> {
+    return listAlbums(this.#client, zone, signal);
+  }
+
+  /** Asset record names in an album, page by page (`CPLContainerRelationLiveByAssetDate`). */
+  albumMembers(albumId: string, zone: PhotoZone = PRIMARY, signal?: AbortSignal): AsyncGenerator<string[]> {
+    return albumMembers(this.#client, zone, albumId, signal);
+  }
+
+  /** Full listing of one zone page by page, each page saying where a resumed walk starts. */
+  pages(options: EnumerateOptions = {}, zone: PhotoZone = PRIMARY): AsyncGenerator<EnumeratedPage> {
+    return enumeratePages(this.#client, zone, options, (id) => this.count(zone, id));
   }
 
   /**

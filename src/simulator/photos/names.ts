@@ -99,7 +99,18 @@ export function filename(z: ZoneLibrary, idx: number): string | null {
     const name = HOSTILE_NAMES[mix(z.key, idx, 7) % HOSTILE_NAMES.length];
     return name === undefined ? null : name;
   }
-  const number = ((mix(z.key, 0xf11e) % 9000) + idx) % 9999;
+  let counter = idx;
+  // A restarted counter: the number of an earlier photo of the same type (so the names collide).
+  if (idx > 0 && (mix(z.key, idx, 0xd0b) % 10_000) / 10_000 < z.options.duplicateNameRatio) {
+    for (let back = 1; back <= Math.min(idx, 64); back++) {
+      const other = idx - back;
+      if (z.itemType[other] === z.itemType[idx] && ((z.flags[other] ?? 0) & FLAG_HOSTILE_NAME) === 0) {
+        counter = other;
+        break;
+      }
+    }
+  }
+  const number = ((mix(z.key, 0xf11e) % 9000) + counter) % 9999;
   return `${type.prefix}${String(number + 1).padStart(4, "0")}.${type.ext}`;
 }
 

@@ -2,9 +2,10 @@
 import { z } from "zod";
 import type { Route, SimResponse } from "../router.ts";
 import type { AccountLibrary, Database } from "./account-library.ts";
+import { albumListing, albumOrder, findAlbum, relationRecord, type SimAlbum } from "./albums.ts";
 import { ckError, cloudKitRoute, MAX_RESULTS, resolveZone, zoneIdSchema, zoneNotFound } from "./cloudkit-common.ts";
 import { countIndex, indexOrder, listingIndex } from "./indexes.ts";
-import { derivedUuid } from "./names.ts";
+import { assetRecordName, derivedUuid } from "./names.ts";
 import type { PhotosSimulator } from "./photos-simulator.ts";
 import { assetRecord, type CkRecord, masterRecord, type RecordContext } from "./records.ts";
 import type { ZoneLibrary } from "./zone-library.ts";
@@ -80,26 +81,8 @@ function indexingRecord(library: AccountLibrary, zone: ZoneLibrary): CkRecord {
   };
 }
 
-function rootFolders(library: AccountLibrary, zone: ZoneLibrary): CkRecord[] {
-  return ["----Root-Folder----", "----Project-Root-Folder----"].map((recordName, position) => ({
-    recordName,
-    recordType: "CPLAlbum",
-    fields: {
-      recordModificationDate: { value: library.createdAt, type: "TIMESTAMP" },
-      sortAscending: { value: 1, type: "INT64" },
-      sortType: { value: 0, type: "INT64" },
-      albumType: { value: 3, type: "INT64" },
-      position: { value: position, type: "INT64" },
-      sortTypeExt: { value: 0, type: "INT64" },
-    },
-    pluginFields: {},
-    recordChangeTag: "1",
-    created: { timestamp: library.createdAt, userRecordName: zone.zone.ownerRecordName, deviceID: "1" },
-    modified: { timestamp: library.createdAt, userRecordName: zone.zone.ownerRecordName, deviceID: "1" },
-    deleted: false,
-    zoneID: { ...zone.zone },
-  }));
-}
+/** Album member listings: by capture date (pyicloud/icloudpd) or by position (icloud-photos-sync). */
+const CONTAINER_TYPES = new Set(["CPLContainerRelationLiveByAssetDate", "CPLContainerRelationLiveByPosition"]);
 
 type QueryResult = { ok: true; body: Record<string, unknown> } | { ok: false; response: SimResponse };
 const fail = (response: SimResponse): QueryResult => ({ ok: false, response });
@@ -115,18 +98,31 @@ export function runQuery(
   if (!zone) return fail(zoneNotFound(body.zoneID));
   const type = body.query.recordType;
   if (type === "CheckIndexingState") return { ok: true, body: { records: [indexingRecord(library, zone)] } };
-  if (type === "CPLAlbumByPositionLive") return { ok: true, body: { records: rootFolders(library, zone) } };
+  if (type === "CPLAlbumByPositionLive") return { ok: true, body: { records: albumListing(zone, library.createdAt) } };
   // icloud-photos-sync `app/src/lib/icloud/icloud-photos/icloud-photos.ts`
   // `getPictureRecordsCountForZone` asks for counts with a plain records/query (pyicloud/icloudpd use
   // the batch endpoint); the answer is the same IndexCountResult records.
   if (type === "HyperionIndexCountLookup") return { ok: true, body: { records: countRecords(zone, body) } };
   const f = filters(body);
   const smart = f.get("smartAlbum");
-  // Unknown record types and malformed markers/ranks: no client sends them; CloudKit's BAD_REQUEST
-  // (reference 3.8) is the simulator's choice of answer.
-  const def = listingIndex(type, typeof smart === "string" ? smart : undefined);
-  if (def === "needs-filter") return fail(ckError(400, "BAD_REQUEST", "Missing filter smartAlbum"));
-  if (!def) return fail(ckError(400, "BAD_REQUEST", `Type is not marked indexable: ${type}`));
+  let order: Int32Array;
+  let sortBy: "assetDate" | "addedDate" | "modified" = "assetDate";
+  let album: SimAlbum | undefined;
+  if (CONTAINER_TYPES.has(type)) {
+    // Album members (see albums.ts); like smartAlbum, the parentId filter is what names the album.
+    const parent = f.get("parentId");
+    if (typeof parent !== "string") return fail(ckError(400, "BAD_REQUEST", "Missing filter parentId"));
+    album = findAlbum(zone, parent);
+    order = album ? albumOrder(zone, album, type === "CPLContainerRelationLiveByPosition") : new Int32Array(0);
+  } else {
+    // Unknown record types and malformed markers/ranks: no client sends them; CloudKit's BAD_REQUEST
+    // (reference 3.8) is the simulator's choice of answer.
+    const def = listingIndex(type, typeof smart === "string" ? smart : undefined);
+    if (def === "needs-filter") return fail(ckError(400, "BAD_REQUEST", "Missing filter smartAlbum"));
+    if (!def) return fail(ckError(400, "BAD_REQUEST", `Type is not marked indexable: ${type}`));
+    order = indexOrder(zone, def);
+    sortBy = def.sortBy;
+  }
   let rank = Number(f.get("startRank") ?? 0);
   let direction: Marker["d"] = f.get("direction") === "DESCENDING" ? "DESCENDING" : "ASCENDING";
   if (body.continuationMarker !== undefined) {
@@ -138,20 +134,25 @@ export function runQuery(
   }
   if (!Number.isInteger(rank) || rank < 0)
     return fail(ckError(400, "BAD_REQUEST", "startRank must be a non-negative integer"));
-  const order = indexOrder(zone, def);
   const pairs = Math.max(1, Math.floor(Math.min(body.resultsLimit ?? MAX_RESULTS, MAX_RESULTS) / 2));
   const picked: number[] = [];
+  /** Each picked member's rank in the order (its position in an album). */
+  const ranks: number[] = [];
+  const pick = (r: number): void => {
+    picked.push(order[r] ?? 0);
+    ranks.push(r);
+  };
   let next: number | undefined;
   if (direction === "ASCENDING") {
-    for (let r = rank; r < Math.min(order.length, rank + pairs); r++) picked.push(order[r] ?? 0);
+    for (let r = rank; r < Math.min(order.length, rank + pairs); r++) pick(r);
     if (rank + pairs < order.length) next = rank + pairs;
   } else {
     const top = Math.min(rank, order.length - 1);
     const low = Math.max(0, top - pairs + 1);
     // By capture date a descending page walks newest-first; by added date it is a trailing
     // window ending at startRank, returned oldest-to-newest (pyicloud's observation).
-    if (def.sortBy === "addedDate") for (let r = low; r <= top; r++) picked.push(order[r] ?? 0);
-    else for (let r = top; r >= low; r--) picked.push(order[r] ?? 0);
+    if (sortBy === "addedDate") for (let r = low; r <= top; r++) pick(r);
+    else for (let r = top; r >= low; r--) pick(r);
     if (low > 0) next = low - 1;
   }
   const ctx: RecordContext = { ...rc, desiredKeys: body.desiredKeys };
@@ -159,6 +160,12 @@ export function runQuery(
     ...picked.map((idx) => masterRecord(zone, idx, ctx)),
     ...picked.map((idx) => assetRecord(zone, idx, ctx)),
   ];
+  if (album) {
+    const members = album;
+    picked.forEach((idx, k) => {
+      records.push(relationRecord(zone, members, assetRecordName(zone, idx), ranks[k] ?? 0, body.desiredKeys));
+    });
+  }
   const out: Record<string, unknown> = { records };
   if (next !== undefined)
     out.continuationMarker = encodeMarker({ t: type, z: zone.zone.zoneName, r: next, d: direction });
@@ -176,10 +183,13 @@ function countRecords(zone: ZoneLibrary, body: QueryBody): CkRecord[] {
       : [];
   return list.map((id) => {
     const def = countIndex(id);
+    const container = /^CPLContainerRelationNotDeletedByAssetDate:(.+)$/.exec(id)?.[1];
+    const album = container === undefined ? undefined : findAlbum(zone, container);
+    const count = album ? albumOrder(zone, album).length : def ? indexOrder(zone, def).length : 0;
     return {
       recordName: id,
       recordType: "IndexCountResult",
-      fields: { itemCount: { value: def ? indexOrder(zone, def).length : 0, type: "INT64" } },
+      fields: { itemCount: { value: count, type: "INT64" } },
       deleted: false,
       zoneID: { ...zone.zone },
     };

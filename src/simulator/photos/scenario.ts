@@ -29,7 +29,22 @@ const libraryFields = {
     .default(3 * 365),
   original_size: sizeRange.default({ min: 150_000, max: 3_000_000 }),
   hostile_filenames: z.boolean().default(false),
+  /**
+   * Share of photos named like an earlier one (`IMG_0042.HEIC` twice): counters restart on a new
+   * phone or camera, so real libraries hold different photos of the same name.
+   */
+  duplicate_name_ratio: ratio.default(0),
 };
+
+/** A user album of the personal library: the visible photos the seed picks, `share` of the library. */
+export const albumSchema = z
+  .object({
+    name: z.string(),
+    /** Folder (albumType 3) holding the album; folders are created from these names. */
+    folder: z.string().min(1).optional(),
+    share: ratio.default(0.1),
+  })
+  .strict();
 
 export const sharedLibrarySchema = z.object({
   count: z.number().int().min(0).max(200_000).default(20),
@@ -61,11 +76,14 @@ export const photosScenarioSchema = z
       )
       .default([]),
     indexing_progress: z.number().int().min(0).max(100).default(42),
+    /** User albums of PrimarySync (CPLAlbum records; none by default, like a fresh library). */
+    albums: z.array(albumSchema).max(500).default([]),
   })
   .strict();
 
 export type PhotosScenario = z.infer<typeof photosScenarioSchema>;
 export type SharedLibraryScenario = z.infer<typeof sharedLibrarySchema>;
+export type AlbumScenario = z.infer<typeof albumSchema>;
 
 /** The generator's view of one zone's library options. */
 export interface LibraryOptions {
@@ -83,6 +101,8 @@ export interface LibraryOptions {
   sizeMin: number;
   sizeMax: number;
   hostileFilenames: boolean;
+  duplicateNameRatio: number;
+  albums: readonly AlbumScenario[];
 }
 
 export function libraryOptions(s: PhotosScenario, override?: { count: number; seed: number }): LibraryOptions {
@@ -101,6 +121,8 @@ export function libraryOptions(s: PhotosScenario, override?: { count: number; se
     sizeMin: s.original_size.min,
     sizeMax: s.original_size.max,
     hostileFilenames: s.hostile_filenames,
+    duplicateNameRatio: s.duplicate_name_ratio,
+    albums: override ? [] : s.albums,
   };
 }
 

@@ -4,10 +4,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DownloadIndex } from "../../../src/icloud/photos/download-index.ts";
-import { Downloader, type DownloaderOptions } from "../../../src/icloud/photos/downloader.ts";
+import {
+  Downloader,
+  type DownloaderOptions,
+  downloadFailure,
+  isFolderFailure,
+} from "../../../src/icloud/photos/downloader.ts";
 import type { Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
 import type { FileRole, PhotoItem } from "../../../src/icloud/photos/types.ts";
 
@@ -227,7 +233,10 @@ describe("Downloader against a local file server", () => {
     const files = await listFiles(library);
     expect(files).toHaveLength(2);
     expect(files).toContain("IMG_1.HEIC");
-    expect(files.find((f) => f !== "IMG_1.HEIC")).toMatch(/^IMG_1-[0-9a-f]{8}\.HEIC$/);
+    // icloudpd's name-size-dedup-with-suffix: the second one carries its size.
+    const second = files.find((f) => f !== "IMG_1.HEIC") ?? "";
+    expect(second).toMatch(/^IMG_1-(1000|2000)\.HEIC$/);
+    expect((await stat(path.join(library, second))).size).toBe(Number(/-(\d+)\./.exec(second)?.[1]));
   });
 
   it("a different file with the same name and size does not block the download", async () => {
@@ -242,7 +251,7 @@ describe("Downloader against a local file server", () => {
     const files = await listFiles(library);
     expect(files).toHaveLength(2);
     const mine = files.find((f) => f !== "IMG_SAME.HEIC") ?? "";
-    expect(mine).toMatch(/^IMG_SAME-[0-9a-f]{8}\.HEIC$/);
+    expect(mine).toBe("IMG_SAME-3000.HEIC");
     expect(await readFile(path.join(library, mine))).toEqual(bytesOf("/same/original", 3000));
     expect(await readFile(path.join(library, "IMG_SAME.HEIC"))).toEqual(other);
     expect(server.log.filter((l) => l.path === "/same/original")).toHaveLength(1);
@@ -338,5 +347,55 @@ describe("Downloader against a local file server", () => {
     expect(bad.error?.code).toBe("DOWNLOAD_FAILED");
     expect(good.files).toEqual(["2021/IMG_5.HEIC", "2021/IMG_5_HEVC.MOV", "2021/IMG_5_thumb.jpg"]);
     expect(await listFiles(library)).toEqual(["2021/IMG_5.HEIC", "2021/IMG_5_HEVC.MOV", "2021/IMG_5_thumb.jpg"]);
+  });
+
+  it("a file changed in iCloud between attempts is dropped (part removed) with a clear error, and fetched whole later", async () => {
+    const photo = item("chg", "IMG_CHG.HEIC", { original: 200_000 });
+    server.cutAfter.set("/chg/original", 50_000);
+    // After the cut, the server holds another version of the file (edited in iCloud).
+    const { dl, index } = await downloader({ folderStructure: "none", attempts: 2 });
+    const original = server.files.get("/chg/original");
+    const first = dl.download(photo);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    server.files.set("/chg/original", bytesOf("/chg/edited", 210_000));
+    const result = await first;
+    expect(result.status).toBe("failed");
+    expect(result.error?.message).toMatch(
+      /the file changed in iCloud during the download \(210000 bytes, the record says 200000\)/,
+    );
+    expect((await listFiles(library)).filter((f) => f.endsWith(".part"))).toEqual([]);
+    // A later run with the record's file as served: whole, and the index never took the half for done.
+    server.files.set("/chg/original", original ?? Buffer.alloc(0));
+    expect((await dl.download(photo)).status).toBe("downloaded");
+    await index.close();
+    expect(await readFile(path.join(library, "IMG_CHG.HEIC"))).toEqual(bytesOf("/chg/original", 200_000));
+  });
+
+  it("a full disk (ENOSPC) fails with a clear error and stops the run; nothing half-written is taken for done", async () => {
+    const items = [item("n1", "IMG_N1.HEIC"), item("n2", "IMG_N2.HEIC"), item("n3", "IMG_N3.HEIC")];
+    const full: Fetcher = {
+      async download(url, options) {
+        const answer = await fetcher.download(url, options);
+        const body = new PassThrough();
+        answer.body.once("data", (chunk: Buffer) => {
+          body.write(chunk.subarray(0, 100));
+          body.destroy(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+        });
+        return { ...answer, body };
+      },
+    };
+    const { dl, index } = await downloader({ folderStructure: "none", concurrency: 1, fetcher: full });
+    const summary = await dl.run(items);
+    await index.close();
+    expect(summary.failed).toBe(1);
+    expect(summary.downloaded).toBe(0);
+    expect(summary.stopped?.message).toBe(
+      "the disk holding the library folder is full (ENOSPC); the download is retried later",
+    );
+    expect(isFolderFailure(summary.stopped)).toBe(true);
+    expect((await listFiles(library)).filter((f) => !f.endsWith(".part"))).toEqual([]);
+    expect(downloadFailure(Object.assign(new Error("x"), { code: "EROFS" })).message).toBe(
+      "the library folder is on a read-only file system (EROFS); the download is retried later",
+    );
   });
 });

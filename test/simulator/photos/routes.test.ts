@@ -372,4 +372,87 @@ describe("photos CloudKit routes (direct)", () => {
     // Two accesses (zones/list, then visiblePhotos) catch up at most 10 000 photos each.
     expect(sim.visiblePhotos("1001").length).toBe(20_001);
   });
+
+  it("albums: CPLAlbumByPositionLive lists folders and albums; CPLContainerRelationLiveByAssetDate pages an album's members", async () => {
+    const { call, sim } = setup({
+      count: 40,
+      seed: 3,
+      albums: [
+        { name: "Trip ✈️", share: 0.5 },
+        { name: "Kids", folder: "Family", share: 0.3 },
+      ],
+    });
+    const zoneID = { zoneName: "PrimarySync" };
+    const listed = await call("records/query", { query: { recordType: "CPLAlbumByPositionLive" }, zoneID });
+    const records = listed.json.records as Rec[];
+    const names = records.map((r) => [
+      r.recordName.startsWith("----") ? r.recordName : "uuid",
+      r.fields?.albumNameEnc ? Buffer.from(String(r.fields.albumNameEnc.value), "base64").toString("utf8") : null,
+      r.fields?.albumType?.value,
+    ]);
+    expect(names).toEqual([
+      ["----Root-Folder----", null, 3],
+      ["----Project-Root-Folder----", null, 3],
+      ["uuid", "Family", 3],
+      ["uuid", "Trip ✈️", 0],
+      ["uuid", "Kids", 0],
+    ]);
+    const [, , family, trip, kids] = records;
+    expect(kids?.fields?.parentId).toEqual({ value: family?.recordName, type: "STRING" });
+    expect(trip?.fields?.parentId).toEqual({ value: "----Root-Folder----", type: "STRING" });
+
+    const members = async (album: string, startRank: number, resultsLimit: number) => {
+      const body = listQuery("CPLContainerRelationLiveByAssetDate", startRank, "ASCENDING", resultsLimit);
+      body.query.filterBy.push({
+        fieldName: "parentId",
+        comparator: "EQUALS",
+        fieldValue: { type: "STRING", value: album },
+      });
+      return (await call("records/query", body)).json.records as Rec[];
+    };
+    const count = await call("internal/records/query/batch", {
+      batch: [
+        {
+          resultsLimit: 1,
+          zoneWide: true,
+          zoneID,
+          query: {
+            recordType: "HyperionIndexCountLookup",
+            filterBy: {
+              fieldName: "indexCountID",
+              comparator: "IN",
+              fieldValue: {
+                type: "STRING_LIST",
+                value: [`CPLContainerRelationNotDeletedByAssetDate:${trip?.recordName}`],
+              },
+            },
+          },
+        },
+      ],
+    });
+    const counted = ((count.json.batch as Json[])[0]?.records ?? []) as Rec[];
+    const total = counted[0]?.fields?.itemCount?.value as number;
+    expect(total).toBeGreaterThan(5);
+    const seen: string[] = [];
+    for (let rank = 0; ; ) {
+      const page = await members(trip?.recordName ?? "", rank, 12);
+      const assets = page.filter((r) => r.recordType === "CPLAsset");
+      if (assets.length === 0) break;
+      expect(page.filter((r) => r.recordType === "CPLMaster")).toHaveLength(assets.length);
+      const relations = page.filter((r) => r.recordType === "CPLContainerRelation");
+      expect(relations.map((r) => r.fields?.itemId?.value)).toEqual(assets.map((a) => a.recordName));
+      expect(relations.every((r) => r.fields?.containerId?.value === trip?.recordName)).toBe(true);
+      seen.push(...assets.map((a) => a.recordName));
+      rank += assets.length;
+    }
+    expect(seen).toHaveLength(total);
+    // A hidden member leaves the album (the relation is no longer live).
+    sim.changePhoto("1001", seen[0] ?? "", "hide");
+    expect((await members(trip?.recordName ?? "", 0, 200)).filter((r) => r.recordType === "CPLAsset")).toHaveLength(
+      total - 1,
+    );
+    // Without the parentId filter the album query is refused, like an unfiltered smart album.
+    const bad = await call("records/query", listQuery("CPLContainerRelationLiveByAssetDate", 0, "ASCENDING"));
+    expect(bad.status).toBe(400);
+  });
 });

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { nullableString, scheduleField } from "../../../config/fields.ts";
 
+/** Folders the mirror keeps in the download folder (archive, album links): no download lands there. */
+const RESERVED_FOLDERS = ["_Archive", "_Albums"];
+
 /** Placeholders allowed in `photos.download.structure`. */
 export const PHOTO_STRUCTURE_TOKENS = ["{yyyy}", "{mm}", "{dd}", "{account}", "{library}"] as const;
 
@@ -19,6 +22,10 @@ export const PhotoDownloadSchema = z
           ),
         `may only use the placeholders ${PHOTO_STRUCTURE_TOKENS.join(" ")} (or be "none")`,
       )
+      .refine(
+        (value) => !RESERVED_FOLDERS.includes(value.split(/[/\\]/)[0]?.trim() ?? ""),
+        `may not start with ${RESERVED_FOLDERS.join(" or ")} (the mirror's own folders)`,
+      )
       .default("{yyyy}/{mm}/{dd}")
       .describe(
         `Sub-folder per file from its creation date, using ${PHOTO_STRUCTURE_TOKENS.join(" ")}; "none" = flat.`,
@@ -26,6 +33,27 @@ export const PhotoDownloadSchema = z
     live_videos: z.boolean().default(true).describe("Also download the video part of Live Photos."),
     thumbnails: z.boolean().default(false).describe("Also download thumbnails."),
     concurrency: z.number().int().min(1).max(16).default(2).describe("Parallel downloads."),
+    mode: z
+      .enum(["new", "all"])
+      .default("new")
+      .describe(
+        "new: download photos added after the first poll; all: mirror the whole library once (newest first, " +
+          "resumable, without announcing old photos as new), then keep following changes.",
+      ),
+    on_delete: z
+      .enum(["keep", "archive"])
+      .default("keep")
+      .describe(
+        "Photos deleted or hidden in iCloud: keep their files where they are (never deleted locally), or " +
+          "archive = move them to `_Archive/` inside the download folder.",
+      ),
+    albums: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Mirror user albums as folders of links (`_Albums/<album>/`, hard links, else relative symbolic links) " +
+          "to the downloaded files.",
+      ),
   })
   .superRefine(
     (download, ctx) => {

@@ -1,4 +1,7 @@
 import type { IcplAsset } from "../../../icloud/photos/types.ts";
+import type { MirrorProgress } from "./mirror.ts";
+
+export type { MirrorProgress } from "./mirror.ts";
 
 /** What the photos service tells front-ends. */
 export type PhotosEvents = {
@@ -8,9 +11,13 @@ export type PhotosEvents = {
   "photo.latest": [{ account: string; asset: IcplAsset; thumbnail: Buffer | null }];
   /** The library's asset count changed. */
   "photo.count": [{ account: string; count: number }];
+  /** Progress of a whole-library download (`download.mode: all`, or a requested sync): about once a second. */
+  "photo.backfill": [{ account: string; progress: MirrorProgress }];
 };
 
 export interface PhotosSnapshot {
   latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
   count: number | null;
+  /** The whole-library download: running, or how the last one ended; null when there was none. */
+  backfill: MirrorProgress | null;
 }

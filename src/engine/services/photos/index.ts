@@ -23,14 +23,29 @@ export const photos = defineService({
   ],
   pathKeys: [["download", "folder"]],
   start: (context) => PhotosRuntime.start(context),
-  emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null }),
+  emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null, backfill: null }),
   commands: {},
   views: {
     mqtt: async () => (await import("./mqtt.ts")).photosMqtt,
     http: async () => (await import("./http.ts")).photosHttp,
   },
+  cli: [
+    {
+      name: "download",
+      description:
+        "Download the whole library (or the photos taken between --since and --until) to a folder, newest " +
+        "first, with a progress bar; safe to interrupt and run again",
+      options: [
+        ["--since <date>", "only photos taken on or after DATE (e.g. 2024-05-01)"],
+        ["--until <date>", "only photos taken before DATE"],
+        ["--dry-run", "count what would be downloaded, write nothing"],
+        ["--folder <dir>", "download folder (default: the account's photos.download.folder)"],
+      ],
+      load: async () => (await import("./cli.ts")).run,
+    },
+  ],
   events: eventsOf<PhotosEvents>(),
 });
 
 export { PHOTO_STRUCTURE_TOKENS, type PhotosConfig } from "./config.ts";
-export type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+export type { MirrorProgress, PhotosEvents, PhotosSnapshot } from "./events.ts";

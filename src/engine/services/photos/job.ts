@@ -1,12 +1,13 @@
-import { join } from "node:path";
-import { DownloadIndex } from "../../../icloud/photos/download-index.ts";
-import { Downloader } from "../../../icloud/photos/downloader.ts";
-import { PhotosService } from "../../../icloud/photos/photos-service.ts";
+import type { Downloader } from "../../../icloud/photos/downloader.ts";
+import { archiveAsset } from "../../../icloud/photos/library-files.ts";
+import { type LibraryZone, PhotosService } from "../../../icloud/photos/photos-service.ts";
 import type { PhotosSyncState } from "../../../icloud/photos/sync-state.ts";
 import type { IcplAsset, PhotoItem, PhotoZone } from "../../../icloud/photos/types.ts";
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
 import type { Logger } from "../../../logger.ts";
 import type { PhotosConfig } from "./config.ts";
+import { indexFileFor, libraryZones, type OpenLibrary, openLibrary } from "./library.ts";
+import type { LibraryMirror } from "./mirror.ts";
 import type { PendingDownload, PhotosState } from "./state.ts";
 
 const ANNOUNCED_KEPT = 500;
@@ -16,7 +17,7 @@ const PENDING_KEPT = 1000;
 const RESYNC_MAX = 1000;
 const THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024;
 
-function pendingOf(item: PhotoItem): PendingDownload {
+export function pendingOf(item: PhotoItem): PendingDownload {
   const owner = item.zone.zoneID.ownerRecordName;
   return {
     id: item.asset.id,
@@ -44,6 +45,10 @@ export interface PhotosPoll {
   fresh: IcplAsset[];
   latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
   count: number | null;
+  /** The library changed since the last poll (new, changed or removed items). */
+  changed: boolean;
+  /** A zone's change feed had to be read again from scratch: a library download should check it all again. */
+  resync: boolean;
   /** Apply to the engine state once the results were handed on. */
   commit: () => void;
 }
@@ -62,8 +67,9 @@ export class PhotosJob {
   readonly #transport: ServiceTransport;
   readonly #config: PhotosConfig;
   readonly #log: Logger;
-  readonly #indexFile: string;
-  #downloader: Downloader | undefined;
+  readonly #stateDir: string;
+  readonly #account: string;
+  #library: OpenLibrary | undefined;
 
   constructor(
     transport: ServiceTransport,
@@ -73,7 +79,8 @@ export class PhotosJob {
     this.#transport = transport;
     this.#config = config;
     this.#log = options.log;
-    this.#indexFile = join(options.stateDir, "downloads", `${options.account}.json`);
+    this.#stateDir = options.stateDir;
+    this.#account = options.account;
     this.#service = new PhotosService(transport, {
       logger: options.log,
       firstRun: config.announce_existing ? "all" : "baseline",
@@ -100,6 +107,8 @@ export class PhotosJob {
     let items: PhotoItem[] = [];
     /** The feed reported changed or removed items: the count may have moved without anything new. */
     let changedAny = false;
+    let resync = false;
+    const removedIds: string[] = [];
     let nextState = sync;
     const announced = new Set(state.announced);
     const check = sync === undefined ? undefined : await this.#service.hasChanges(sync, signal);
@@ -108,6 +117,8 @@ export class PhotosJob {
       nextState = changes.nextState;
       items = changes.assets;
       changedAny = changes.assets.length > 0 || changes.deleted.length > 0;
+      removedIds.push(...changes.deleted.map((removal) => removal.id));
+      resync = changes.resync;
       if (changes.resync) {
         const latestId = state.latest?.id;
         const recovered = await this.#reconcile(changes.resyncZones, announced, latestId, watermark, signal);
@@ -126,6 +137,9 @@ export class PhotosJob {
       byId.set(item.asset.id, item);
     }
     const fresh = [...byId.values()].sort((a, b) => a.asset.date_uploaded.localeCompare(b.asset.date_uploaded));
+    if (this.#config.download.enabled && this.#config.download.on_delete === "archive") {
+      await this.#archive([...removedIds, ...items.filter((item) => item.asset.hidden).map((item) => item.asset.id)]);
+    }
     const pending = this.#config.download.enabled
       ? await this.#downloads(fresh, state.pending_downloads, signal)
       : state.pending_downloads;
@@ -139,6 +153,8 @@ export class PhotosJob {
       fresh: fresh.map((item) => item.asset),
       latest,
       count,
+      changed: changedAny || firstRun,
+      resync,
       commit: () => {
         state.sync = nextState ?? null;
         state.watermark = nextWatermark;
@@ -263,29 +279,60 @@ export class PhotosJob {
     return list;
   }
 
-  async close(): Promise<void> {
-    await this.#downloaderIndex?.close();
+  /**
+   * Moves the files of assets deleted or hidden in iCloud to `_Archive/` (`on_delete: archive`).
+   * Only assets the download index knows are touched; a failure is logged and retried when the
+   * change comes again (the feed re-delivers it if the poll fails before its state is saved).
+   */
+  async #archive(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { index, folder } = await this.#open();
+    for (const id of new Set(ids)) {
+      if (index.filesOf(id).length === 0) continue;
+      try {
+        await archiveAsset(folder, index, id, this.#log);
+      } catch (error) {
+        this.#log.warn("could not archive the files of a photo removed from iCloud", {
+          asset: id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
   }
 
-  #downloaderIndex: DownloadIndex | undefined;
+  /** The zones a library download covers (see `library`). */
+  zones(signal?: AbortSignal): Promise<LibraryZone[]> {
+    return libraryZones(this.#service, this.#config.library, signal);
+  }
+
+  /** The whole-library walker on the job's downloader and index (download must be enabled). */
+  async mirror(): Promise<LibraryMirror> {
+    return (await this.#open()).mirror;
+  }
+
+  async close(): Promise<void> {
+    await this.#library?.close();
+    this.#library = undefined;
+  }
 
   async #getDownloader(): Promise<Downloader> {
-    if (this.#downloader) return this.#downloader;
+    return (await this.#open()).downloader;
+  }
+
+  /** The download folder, opened on first use: its index is locked for this process while it runs. */
+  async #open(): Promise<OpenLibrary> {
+    if (this.#library) return this.#library;
     const folder = this.#config.download.folder;
     if (folder === null) throw new Error("photos.download.folder is not set");
-    this.#downloaderIndex = await DownloadIndex.open(this.#indexFile);
-    this.#downloader = new Downloader({
-      libraryDir: folder,
-      index: this.#downloaderIndex,
-      fetcher: this.#transport,
-      refresh: (item, signal) => this.#service.refresh(item, signal),
-      folderStructure: this.#config.download.structure,
-      liveVideos: this.#config.download.live_videos,
-      thumbnails: this.#config.download.thumbnails,
-      concurrency: this.#config.download.concurrency,
-      logger: this.#log,
+    this.#library = await openLibrary({
+      transport: this.#transport,
+      service: this.#service,
+      download: this.#config.download,
+      folder,
+      indexFile: indexFileFor(this.#stateDir, this.#account, folder, folder),
+      log: this.#log,
     });
-    return this.#downloader;
+    return this.#library;
   }
 
   /** JPEG bytes of the item's thumbnail, or null when it has none or the fetch fails. */

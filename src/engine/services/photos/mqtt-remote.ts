@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type IcplAsset, IcplAssetSchema } from "../../../icloud/photos/types.ts";
 import { parseJsonPayload } from "../../../mqtt/remote-payload.ts";
 import type { MqttRemoteView, MqttViewContext, RemoteEvent } from "../../../mqtt/service-view.ts";
-import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+import type { MirrorProgress, PhotosEvents, PhotosSnapshot } from "./events.ts";
 
 /** What a remote engine knows of an account's photos. */
 export interface PhotosRemoteState {
@@ -10,7 +10,20 @@ export interface PhotosRemoteState {
   /** The newest thumbnail received, and the newest photo's id when it came (null when unknown). */
   thumbnail: { jpeg: Buffer; of: string | null } | null;
   count: number | null;
+  /** The last whole-library download progress (`photos/backfill`), as JSON too so repeats are no change. */
+  backfill: { progress: MirrorProgress; json: string } | null;
 }
+
+const ProgressSchema = z.object({
+  state: z.enum(["running", "done", "stopped"]),
+  items_done: z.number().int().nonnegative(),
+  items_total: z.number().int().nonnegative(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  eta_seconds: z.number().nonnegative().nullable(),
+  percent: z.number().min(0).max(100),
+}) satisfies z.ZodType<MirrorProgress>;
 
 const EventSchema = z.object({ event_type: z.literal("new_photo") }).loose();
 const CountSchema = z.string().regex(/^\d+$/, "not a whole number").transform(Number);
@@ -38,11 +51,13 @@ export const photosRemote: MqttRemoteView<PhotosSnapshot, PhotosEvents, PhotosRe
     topic(ctx, account, "latest", "thumbnail"),
     topic(ctx, account, "event"),
     topic(ctx, account, "count"),
+    topic(ctx, account, "backfill"),
   ],
-  initial: () => ({ latest: null, thumbnail: null, count: null }),
+  initial: () => ({ latest: null, thumbnail: null, count: null, backfill: null }),
   snapshot: (state) => ({
     latest: state.latest === null ? null : { asset: state.latest.asset, thumbnail: state.thumbnail?.jpeg ?? null },
     count: state.count,
+    backfill: state.backfill?.progress ?? null,
   }),
   receive: (ctx, account, state, { topic: received, payload, retained }) => {
     const events: RemoteEvent<PhotosEvents>[] = [];
@@ -98,6 +113,19 @@ export const photosRemote: MqttRemoteView<PhotosSnapshot, PhotosEvents, PhotosRe
         if (parsed.data === state.count) break;
         state.count = parsed.data;
         events.push({ event: "photo.count", payload: { account, count: parsed.data } });
+        break;
+      }
+      case topic(ctx, account, "backfill"): {
+        if (payload.length === 0) {
+          state.backfill = null;
+          break;
+        }
+        const parsed = parseJsonPayload(payload, ProgressSchema);
+        if (!parsed.ok) return { kind: "invalid", reason: parsed.reason };
+        const json = JSON.stringify(parsed.data);
+        if (state.backfill?.json === json) break;
+        state.backfill = { progress: parsed.data, json };
+        events.push({ event: "photo.backfill", payload: { account, progress: parsed.data } });
         break;
       }
       default:

@@ -3,7 +3,7 @@ import { eventEntity } from "../../../mqtt/discovery/event.ts";
 import { jpegImage } from "../../../mqtt/discovery/image.ts";
 import { sensor } from "../../../mqtt/discovery/sensor.ts";
 import type { MqttOutput, MqttServiceView, MqttViewContext } from "../../../mqtt/service-view.ts";
-import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
+import type { MirrorProgress, PhotosEvents, PhotosSnapshot } from "./events.ts";
 import { type PhotosRemoteState, photosRemote } from "./mqtt-remote.ts";
 
 export const PHOTO_EVENT_TYPES = ["new_photo"];
@@ -13,6 +13,11 @@ const thumbnailTopic = (ctx: MqttViewContext, account: string) =>
   ctx.topics.account(account, "photos", "latest", "thumbnail");
 const eventTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "photos", "event");
 const countTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "photos", "count");
+const backfillTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "photos", "backfill");
+
+function backfill(ctx: MqttViewContext, account: string, progress: MirrorProgress): MqttOutput {
+  return { kind: "state", topic: backfillTopic(ctx, account), payload: JSON.stringify(progress), retain: true };
+}
 
 function latest(ctx: MqttViewContext, account: string, asset: IcplAsset, thumbnail: Buffer | null): MqttOutput[] {
   const out: MqttOutput[] = [
@@ -30,12 +35,15 @@ function count(ctx: MqttViewContext, account: string, value: number): MqttOutput
 
 /**
  * Photos on MQTT: `photos/latest` (retained `icpl.asset`) with `photos/latest/thumbnail` (JPEG bytes),
- * `photos/event` (each new photo, not retained) and `photos/count`.
+ * `photos/event` (each new photo, not retained), `photos/count`, and `photos/backfill` (retained
+ * progress of a whole-library download: `{state, items_done, items_total, files, bytes, failed,
+ * eta_seconds, percent}`, about once a second while it runs).
  */
 export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRemoteState> = {
   snapshot: (ctx, account, snapshot) => [
     ...(snapshot.latest === null ? [] : latest(ctx, account, snapshot.latest.asset, snapshot.latest.thumbnail)),
     ...(snapshot.count === null ? [] : [count(ctx, account, snapshot.count)]),
+    ...(snapshot.backfill === null ? [] : [backfill(ctx, account, snapshot.backfill)]),
   ],
   events: {
     "photo.new": (ctx, { account, asset, thumbnail }) => [
@@ -49,6 +57,7 @@ export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRem
     ],
     "photo.latest": (ctx, { account, asset, thumbnail }) => latest(ctx, account, asset, thumbnail),
     "photo.count": (ctx, { account, count: value }) => [count(ctx, account, value)],
+    "photo.backfill": (ctx, { account, progress }) => [backfill(ctx, account, progress)],
   },
   accountComponents: (ctx, account, { data }) => ({
     latest_photo: jpegImage(
@@ -67,6 +76,16 @@ export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRem
       data,
       { key: "photo_count", name: "Photo count", icon: "mdi:image-multiple" },
       { state_topic: countTopic(ctx, account.id), state_class: "measurement" },
+    ),
+    photo_library_download: sensor(
+      data,
+      { key: "photo_library_download", name: "Photo library download", icon: "mdi:folder-download" },
+      {
+        state_topic: backfillTopic(ctx, account.id),
+        value_template: "{{ value_json.percent }}",
+        unit_of_measurement: "%",
+        json_attributes_topic: backfillTopic(ctx, account.id),
+      },
     ),
   }),
   ownedStateFilters: () => [],

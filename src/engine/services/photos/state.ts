@@ -12,6 +12,25 @@ export const PendingDownloadSchema = z.object({
 });
 export type PendingDownload = z.output<typeof PendingDownloadSchema>;
 
+/**
+ * A whole-library download (`download.mode: all`, or a requested sync that checks every file): where
+ * the walk of each zone stands. The download index says which assets are on disk; this only saves
+ * listing again what was already handed to the downloader.
+ */
+export const BackfillSchema = z.object({
+  status: z.enum(["running", "done"]),
+  /** Check files the index lists on disk too (a requested sync), not only assets not downloaded yet. */
+  verify: z.boolean().default(false),
+  /** Per zone (`database/zone/owner`): the rank the newest-first walk continues at; -1 once finished. */
+  zones: z.record(z.string(), z.number().int()).default({}),
+  started_at: z.string(),
+  finished_at: z.string().nullable().default(null),
+  /** Items handled and in the library at the last checkpoint (for the progress shown after a restart). */
+  items_done: z.number().int().nonnegative().default(0),
+  items_total: z.number().int().nonnegative().default(0),
+});
+export type Backfill = z.output<typeof BackfillSchema>;
+
 /** What the photos service keeps across restarts. */
 export const PhotosStateSchema = z.object({
   /** CloudKit sync tokens; stored only after their changes were handled. */
@@ -24,5 +43,7 @@ export const PhotosStateSchema = z.object({
   announced: z.array(z.string()).default([]),
   /** Announced assets whose download failed: retried on every later poll until it succeeds (bounded by the job). */
   pending_downloads: z.array(PendingDownloadSchema).default([]),
+  /** The whole-library download in progress or last finished (null: none yet). */
+  backfill: BackfillSchema.nullable().catch(null).default(null),
 });
 export type PhotosState = z.output<typeof PhotosStateSchema>;
