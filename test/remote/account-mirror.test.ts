@@ -121,7 +121,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
     expect(mirror.snapshot()).toBeNull();
     expect(mirror.filters(ctx)).toEqual(["i2m/jane/state", "i2m/jane/devices/+"]);
     const snapshot = mirrorOf(FULL, summary).snapshot();
-    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null }, calls: { last: null } });
+    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null, backfill: null }, calls: { last: null } });
     // A photos topic is not the mirror's business when the account does not use photos.
     expect(mirror.receive(ctx, { topic: "i2m/jane/photos/count", payload: Buffer.from("3"), retained: true })).toEqual({
       kind: "ignored",
@@ -136,6 +136,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
       "i2m/jane/photos/latest/thumbnail",
       "i2m/jane/photos/event",
       "i2m/jane/photos/count",
+      "i2m/jane/photos/backfill",
       "i2m/jane/calls/last",
       "i2m/jane/calls/event",
     ]);
@@ -174,7 +175,11 @@ describe("AccountMirror: events from changes", () => {
     expect(feed(mirror, render("photos", "photo.count", { account: "jane", count: 13 }))).toEqual([
       { event: "photo.count", payload: { account: "jane", count: 13 } },
     ]);
-    expect(mirror.snapshot()?.photos).toEqual({ latest: { asset, thumbnail: jpeg }, count: 13 });
+    expect(mirror.snapshot()?.photos).toEqual({
+      latest: { asset, thumbnail: jpeg },
+      count: 13,
+      backfill: FULL.photos.backfill,
+    });
     // A new photo without a thumbnail: the newest thumbnail stays in the snapshot (as in the engine), not in the event.
     const third = { ...FAKE_ASSET, id: "asset-3" };
     expect(feed(mirror, render("photos", "photo.new", { account: "jane", asset: third, thumbnail: null }))).toEqual([

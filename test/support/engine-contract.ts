@@ -99,7 +99,7 @@ export function engineContract(name: string, factory: EngineFactory, dsid: strin
         session: { error: "code-required" },
       });
       expect(snapshot.findmy).toEqual({ devices: [] });
-      expect(snapshot.photos).toEqual({ latest: null, count: null });
+      expect(snapshot.photos).toEqual({ latest: null, count: null, backfill: null });
       expect(snapshot.calls).toEqual({ last: null });
       expect(api.snapshot()).toEqual(snapshot);
       expect((await failure(Promise.resolve().then(() => api.snapshot("nobody")))).code).toBe("NOT_FOUND");
