@@ -83,7 +83,9 @@ describe("public API", () => {
     }>();
     expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null }>();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
-    expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<[{ account: string; deviceId: string }]>();
+    expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<
+      [{ account: string; deviceId: string; slug: string | null }]
+    >();
     expectTypeOf<keyof EngineEvents>().toEqualTypeOf<
       | "account.state"
       | "mfa.required"

@@ -228,7 +228,7 @@ for (const spec of BROKERS) {
       await bridge.start();
       const config = "homeassistant/device/icloud2mqtt_device_acct1_dev-1/config";
       await ha.waitFor((m) => m.topic === config && m.payload.length > 0);
-      engine.bus.emit("device.removed", { account: "acct1", deviceId: "dev-1" });
+      engine.bus.emit("device.removed", { account: "acct1", deviceId: "dev-1", slug: null });
       await ha.waitFor((m) => m.topic === config && m.payload.length === 0);
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/devices/dev-1` && m.payload.length === 0);
       const late = track(await HaClient.connect(broker.url));

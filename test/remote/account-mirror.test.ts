@@ -67,7 +67,8 @@ function stateMessages(state: ReturnType<typeof fakeAccountState>): MqttOutput[]
 }
 
 const iphone = fakeDevice("dev-1", "Jane's iPhone");
-const ipad = fakeDevice("Ab+C/d==", "Jane's iPad", 40);
+// A friendly name: its topic is devices/jane_s_ipad.
+const ipad = { ...fakeDevice("Ab+C/d==", "Jane's iPad", 40), slug: "jane_s_ipad" };
 
 /** A mirror that has read the retained topics of `snapshot`. */
 function mirrorOf(snapshot: AccountSnapshot, summary: AccountSummary = ALL): AccountMirror {
@@ -140,9 +141,10 @@ describe("AccountMirror: events from changes", () => {
     const updated = { event: "device.updated", payload: { account: "jane", device: moved } };
     expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([updated]);
     expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([]);
-    const removed = render("findmy", "device.removed", { account: "jane", deviceId: ipad.id });
+    const removed = render("findmy", "device.removed", { account: "jane", deviceId: ipad.id, slug: ipad.slug });
+    expect(removed).toContainEqual({ kind: "clear", topic: "i2m/jane/devices/jane_s_ipad" });
     expect(feed(mirror, removed)).toEqual([
-      { event: "device.removed", payload: { account: "jane", deviceId: ipad.id } },
+      { event: "device.removed", payload: { account: "jane", deviceId: ipad.id, slug: "jane_s_ipad" } },
     ]);
     expect(mirror.snapshot()?.findmy).toEqual({ devices: [moved] });
     // Removing what is already gone says nothing.

@@ -43,6 +43,7 @@ export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents, CallsRemoteS
       call: eventEntity(data, { key: "call", name: "Call" }, eventTopic(ctx, account.id), CALL_EVENT_TYPES),
     };
   },
-  ownedStateFilters: () => [],
+  // A disabled service or a removed account leaves no phone number or contact name on the broker.
+  ownedStateFilters: ({ topics }) => [topics.anyAccount("calls", "last")],
   remote: callsRemote,
 };
