@@ -5,7 +5,8 @@ import type { EntityContext, TextComponent } from "./types.ts";
  * The MFA code entry: a password-mode text entity whose value HA wraps into the JSON request
  * `{"account":"<id>","code":"<value>"}` on `<base>/bridge/request/mfa` (never retained). Its state
  * comes from `stateTopic`, which the bridge keeps empty, so the code typed never becomes the entity's
- * state (and never lands in Home Assistant's history); length and pattern therefore allow empty.
+ * state (and never lands in Home Assistant's history); length and pattern therefore allow empty. Six
+ * digits for two-factor codes, four to eight for legacy two-step codes (the session checks the length).
  */
 export function mfaCodeText(
   ctx: EntityContext,
@@ -22,8 +23,8 @@ export function mfaCodeText(
     state_topic: stateTopic,
     retain: false,
     mode: "password",
-    pattern: "^(\\d{6})?$",
+    pattern: "^(\\d{4,8})?$",
     min: 0,
-    max: 6,
+    max: 8,
   };
 }

@@ -37,8 +37,15 @@ export class FindMyJob {
     return this.#service;
   }
 
-  /** Gives the stored devices their friendly names (at start: older state, changed configuration). */
-  name(state: FindMyState): void {
+  /**
+   * Brings the stored devices up to the configuration at start (it may have changed since they were
+   * stored): home/away from the current home (none when it was removed) and friendly names.
+   */
+  prepare(state: FindMyState): void {
+    for (const [id, device] of Object.entries(state.devices)) {
+      const { at_home: _at, home_distance: _distance, ...plain } = device;
+      state.devices[id] = withHome(plain, this.#config.home);
+    }
     this.#names.assignAll(state.devices);
   }
 
