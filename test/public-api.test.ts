@@ -81,7 +81,7 @@ describe("public API", () => {
       latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
       count: number | null;
     }>();
-    expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null }>();
+    expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null; recent: CallkitCall[] }>();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
     expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<
       [{ account: string; deviceId: string; slug: string | null }]

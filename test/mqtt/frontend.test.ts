@@ -195,7 +195,10 @@ for (const spec of BROKERS) {
 
     it("re-publishes states (not discovery) after Home Assistant's birth message", async () => {
       const engine = mqttFakeEngine();
-      engine.setSnapshot("acct1", { findmy: { devices: [device("dev-1", "iPad")] }, calls: { last: CALL } });
+      engine.setSnapshot("acct1", {
+        findmy: { devices: [device("dev-1", "iPad")] },
+        calls: { last: CALL, recent: [CALL] },
+      });
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();

@@ -70,18 +70,26 @@ const iphone = fakeDevice("dev-1", "Jane's iPhone");
 // A friendly name: its topic is devices/jane_s_ipad.
 const ipad = { ...fakeDevice("Ab+C/d==", "Jane's iPad", 40), slug: "jane_s_ipad" };
 
+/**
+ * What the services publish retained for `snapshot` (their snapshot and account-state outputs) that a
+ * remote engine reads back: `findmy/stale` is derived from the state and the devices, and not read.
+ */
+function serviceOutputs(snapshot: AccountSnapshot, summary: AccountSummary = ALL): MqttOutput[] {
+  const services = snapshot as unknown as Record<string, unknown>;
+  return views
+    .filter(({ key }) => (summary.services as Record<string, boolean>)[key])
+    .flatMap(({ key, view: v }) => [
+      ...v.snapshot(ctx, summary.id, services[key]),
+      ...(v.accountState?.(ctx, snapshot.state, services[key]) ?? []),
+    ])
+    .filter((o) => !(o.kind === "state" && o.topic.endsWith("/findmy/stale")));
+}
+
 /** A mirror that has read the retained topics of `snapshot`. */
 function mirrorOf(snapshot: AccountSnapshot, summary: AccountSummary = ALL): AccountMirror {
   const mirror = new AccountMirror(summary, views);
-  const services = snapshot as unknown as Record<string, unknown>;
-  const outputs = [
-    ...stateMessages(snapshot.state),
-    // The bridge publishes only the services the account uses.
-    ...views
-      .filter(({ key }) => (summary.services as Record<string, boolean>)[key])
-      .flatMap(({ key, view: v }) => v.snapshot(ctx, summary.id, services[key])),
-  ];
-  feed(mirror, outputs, true);
+  // The bridge publishes only the services the account uses.
+  feed(mirror, [...stateMessages(snapshot.state), ...serviceOutputs(snapshot, summary)], true);
   return mirror;
 }
 
@@ -89,16 +97,14 @@ const FULL: AccountSnapshot = {
   state: fakeAccountState("jane"),
   findmy: { devices: [iphone, ipad] },
   photos: { latest: { asset: FAKE_ASSET, thumbnail: FAKE_JPEG }, count: 12 },
-  calls: { last: FAKE_CALL },
+  calls: { last: FAKE_CALL, recent: [FAKE_CALL, { ...FAKE_CALL, id: "call-0", missed: false, answered: true }] },
 };
 
 describe("AccountMirror: the bridge's retained topics read back", () => {
   it("rebuilds the whole snapshot, whatever order the retained messages come in", () => {
     expect(mirrorOf(FULL).snapshot()).toEqual(FULL);
     const mirror = new AccountMirror(ALL, views);
-    const services = FULL as unknown as Record<string, unknown>;
-    const outputs = views.flatMap(({ key, view: v }) => v.snapshot(ctx, "jane", services[key]));
-    feed(mirror, [...outputs.reverse(), ...stateMessages(FULL.state)], true);
+    feed(mirror, [...serviceOutputs(FULL).reverse(), ...stateMessages(FULL.state)], true);
     // Devices are listed in the order they came.
     expect(mirror.snapshot()).toEqual({ ...FULL, findmy: { devices: [ipad, iphone] } });
   });
@@ -109,7 +115,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
     expect(mirror.snapshot()).toBeNull();
     expect(mirror.filters(ctx)).toEqual(["i2m/jane/state", "i2m/jane/devices/+"]);
     const snapshot = mirrorOf(FULL, summary).snapshot();
-    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null }, calls: { last: null } });
+    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null }, calls: { last: null, recent: [] } });
     // A photos topic is not the mirror's business when the account does not use photos.
     expect(mirror.receive(ctx, { topic: "i2m/jane/photos/count", payload: Buffer.from("3"), retained: true })).toEqual({
       kind: "ignored",
@@ -125,6 +131,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
       "i2m/jane/photos/event",
       "i2m/jane/photos/count",
       "i2m/jane/calls/last",
+      "i2m/jane/calls/recent",
       "i2m/jane/calls/event",
     ]);
   });
@@ -180,7 +187,7 @@ describe("AccountMirror: events from changes", () => {
       { event: "call.last", payload: { account: "jane", call } },
       { event: "call.new", payload: { account: "jane", call } },
     ]);
-    expect(mirror.snapshot()?.calls).toEqual({ last: call });
+    expect(mirror.snapshot()?.calls).toEqual({ last: call, recent: FULL.calls.recent });
     const leftover = render("calls", "call.new", { account: "jane", call }).filter(
       (o) => o.kind === "state" && o.topic.endsWith("/event"),
     );
