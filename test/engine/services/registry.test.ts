@@ -67,7 +67,7 @@ describe("the service registry", () => {
         Object.keys(service.commands).sort(),
       );
       const http = (await service.views.http()) as Record<string, unknown>;
-      expect(Object.keys(http).sort(), service.key).toEqual(["files", "view"]);
+      expect(Object.keys(http).sort(), service.key).toEqual(["card", "files", "view"]);
     }
   });
 
