@@ -11,6 +11,7 @@ function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "role") node.setAttribute("role", value);
     else if (value !== undefined && value !== null) node[key] = value;
   }
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
