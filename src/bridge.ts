@@ -47,7 +47,12 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
     if (broker) started.push(() => broker.close());
     const engine = new Engine({ accounts: config.accounts, stateDir: config.state_dir, logger });
     await engine.load();
-    const mqtt = new MqttFrontend({ api: engine, logger, options: await mqttOptions(config, broker, options) });
+    const mqtt = new MqttFrontend({
+      api: engine,
+      logger,
+      stateDir: config.state_dir,
+      options: await mqttOptions(config, broker, options),
+    });
     await mqtt.start();
     started.push(() => mqtt.stop());
     const http = await startHttp(config, engine, logger);

@@ -91,9 +91,11 @@ describe("public API", () => {
         percent: number;
       } | null;
     }>();
-    expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null }>();
+    expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null; recent: CallkitCall[] }>();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
-    expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<[{ account: string; deviceId: string }]>();
+    expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<
+      [{ account: string; deviceId: string; slug: string | null }]
+    >();
     expectTypeOf<keyof EngineEvents>().toEqualTypeOf<
       | "account.state"
       | "mfa.required"

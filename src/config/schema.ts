@@ -72,6 +72,36 @@ export const MqttSchema = z
   })
   .describe("MQTT broker and topics.");
 
+/** A tile URL template: http(s), with {z}, {x} and {y} and no other placeholder (the CSP names its one origin). */
+const TileUrlSchema = z
+  .string()
+  .max(500)
+  .refine((url) => {
+    if (!/\{z\}/.test(url) || !/\{x\}/.test(url) || !/\{y\}/.test(url)) return false;
+    if (/\{(?![xyz]\})/.test(url.replace(/\{[xyz]\}/g, ""))) return false;
+    try {
+      const parsed = new URL(url.replace(/\{[xyz]\}/g, "0"));
+      return parsed.protocol === "https:" || parsed.protocol === "http:";
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL with {z}, {x} and {y} (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png)");
+
+const MapSchema = z
+  .strictObject({
+    tiles: TileUrlSchema.nullable()
+      .default("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+      .describe(
+        "Map tiles for the web dashboard (loaded by the browser, only while online); null shows locations as a list with map links only.",
+      ),
+    attribution: z
+      .string()
+      .max(300)
+      .default("© OpenStreetMap contributors")
+      .describe("Attribution shown on the map (the tile provider's terms require one)."),
+  })
+  .describe("The web dashboard's map.");
+
 export const HttpSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Serve the HTTP API and the MFA web page."),
@@ -112,6 +142,7 @@ export const HttpSchema = z
       .max(60)
       .default(5)
       .describe("Rate limit for two-factor code submissions."),
+    map: MapSchema.prefault({}),
   })
   .superRefine((http, ctx) => {
     notBoth(http, "auth_token", "auth_token_file", ctx);

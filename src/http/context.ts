@@ -9,6 +9,7 @@ import type { PushNotifier } from "./push-notifier.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Reply } from "./respond.ts";
 import type { StaticUi } from "./static-ui.ts";
+import type { VendorFiles } from "./vendor.ts";
 
 /** One request as routes see it, after the base path was stripped and auth was checked. */
 export interface RouteContext {
@@ -37,6 +38,10 @@ export interface Services {
   auth: TokenAuth | null;
   push: PushNotifier | null;
   ui: StaticUi;
+  /** Leaflet and the like, served under `vendor/`. */
+  vendor: VendorFiles;
+  /** The dashboard's map (`http.map`), null when it is off or Leaflet is not installed. */
+  map: { tiles: string; attribution: string } | null;
 }
 
 const AccountParamSchema = z

@@ -22,6 +22,7 @@ import { serviceRoutes } from "./routes-services.ts";
 import { stateRoutes } from "./routes-state.ts";
 import { PUBLIC_PATHS, uiRoutes } from "./routes-ui.ts";
 import { StaticUi } from "./static-ui.ts";
+import { VendorFiles } from "./vendor.ts";
 
 export interface HttpServerOptions {
   api: EngineApi;
@@ -86,6 +87,7 @@ export class HttpServer {
   async start(): Promise<{ url: string }> {
     if (this.#server) throw new EngineError("INVALID_STATE", "the HTTP server is already running");
     const { api, config, push } = this.#options;
+    const vendor = await VendorFiles.load();
     if (push.enabled) {
       this.#push = new PushNotifier({
         stateDir: this.#options.stateDir,
@@ -103,6 +105,11 @@ export class HttpServer {
       auth: this.#auth,
       push: this.#push,
       ui: await StaticUi.load(),
+      vendor,
+      map:
+        config.map.tiles !== null && vendor.hasMap
+          ? { tiles: config.map.tiles, attribution: config.map.attribution }
+          : null,
     };
     this.#routes = Object.assign(
       {},

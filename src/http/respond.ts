@@ -16,21 +16,26 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * No inline scripts or styles; `frame-ancestors 'self'` lets Home Assistant's ingress (same
- * origin as the HA front-end) frame the UI while other sites cannot.
+ * origin as the HA front-end) frame the UI while other sites cannot. `imageOrigins` adds origins
+ * images may come from (the dashboard's map tiles, on the dashboard page only).
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "worker-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-].join("; ");
+export function contentSecurityPolicy(imageOrigins: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["img-src 'self' data:", ...imageOrigins].join(" "),
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join("; ");
+}
+
+const CSP = contentSecurityPolicy();
 
 const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": CSP,

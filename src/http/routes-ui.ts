@@ -2,7 +2,8 @@ import { z } from "zod";
 import { logoutCookie } from "./auth.ts";
 import type { Handler, RouteContext, Routes, Services } from "./context.ts";
 import { HttpError } from "./http-errors.ts";
-import { type Reply, readBody, redirect } from "./respond.ts";
+import { contentSecurityPolicy, type Reply, readBody, redirect } from "./respond.ts";
+import { escapeAttribute } from "./static-ui.ts";
 
 const HTML = "text/html; charset=utf-8";
 const LoginSchema = z.object({ token: z.string().min(1).max(1024) });
@@ -22,6 +23,27 @@ export function uiRoutes(s: Services): Routes {
   const page =
     (name: string): Handler =>
     ({ baseHref }) => ({ status: 200, body: s.ui.page(name, baseHref), type: HTML });
+  // The dashboard names its map tiles in meta tags; only its own page may load images from their origin.
+  const map = s.map;
+  const tileOrigin = map === null ? null : new URL(map.tiles.replace(/\{[xyz]\}/g, "0")).origin;
+  const dashboard: Handler = ({ baseHref }): Reply => ({
+    status: 200,
+    type: HTML,
+    body: s.ui.page("state.html", baseHref, (html) =>
+      map === null
+        ? html
+        : html
+            .replace(
+              '<meta name="map-tiles" content="">',
+              `<meta name="map-tiles" content="${escapeAttribute(map.tiles)}">`,
+            )
+            .replace(
+              '<meta name="map-attribution" content="">',
+              `<meta name="map-attribution" content="${escapeAttribute(map.attribution)}">`,
+            ),
+    ),
+    headers: tileOrigin === null ? {} : { "content-security-policy": contentSecurityPolicy([tileOrigin]) },
+  });
   const loginPage = (ctx: RouteContext, failed: boolean): Reply => ({
     status: failed ? 401 : 200,
     type: HTML,
@@ -29,8 +51,8 @@ export function uiRoutes(s: Services): Routes {
   });
 
   const routes: Routes = {
-    "/": { GET: page("state.html") },
-    "/state": { GET: page("state.html") },
+    "/": { GET: dashboard },
+    "/state": { GET: dashboard },
     "/mfa": { GET: page("mfa.html") },
     "/submit-mfa": { GET: page("mfa.html") },
     "/request-mfa": { GET: page("mfa.html") },
@@ -61,6 +83,15 @@ export function uiRoutes(s: Services): Routes {
       }),
     },
   };
+  for (const name of s.vendor.names()) {
+    routes[`/vendor/${name}`] = {
+      GET: () => {
+        const file = s.vendor.get(name);
+        if (!file) throw new HttpError(404, "Not found");
+        return { status: 200, body: file.body, type: file.type, headers: { "cache-control": "max-age=86400" } };
+      },
+    };
+  }
   for (const name of s.ui.assetNames()) {
     routes[`/${name}`] = {
       GET: () => {

@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from "../logger.ts";
 import { clientOptionsFor } from "./client-options.ts";
 import { bridgeDiscovery } from "./discovery/bridge-device.ts";
 import type { DeviceDiscovery } from "./discovery/types.ts";
+import { DiscoveryLedger } from "./discovery-ledger.ts";
 import * as msg from "./messages.ts";
 import { type MqttFrontendOptions, withDefaults } from "./options.ts";
 import { Publisher } from "./publisher.ts";
@@ -20,6 +21,8 @@ export interface MqttFrontendConfig {
   api: EngineApi;
   options: Partial<MqttFrontendOptions> & Pick<MqttFrontendOptions, "url">;
   logger?: Logger;
+  /** Where the discovery ledger is kept (what was published to Home Assistant); memory only without it. */
+  stateDir?: string;
 }
 
 const BirthSchema = z.enum(["online", "offline"]);
@@ -35,6 +38,8 @@ export class MqttFrontend {
   readonly #topics: Topics;
   readonly #out: Publisher;
   readonly #ctx: MqttViewContext;
+  readonly #stateDir: string | undefined;
+  #ledger: DiscoveryLedger | undefined;
   #views: LoadedMqttView[] = [];
   #client: MqttClient | undefined;
   #sweep: StaleSweep | undefined;
@@ -49,6 +54,7 @@ export class MqttFrontend {
     this.#topics = new Topics(this.#options.baseTopic, this.#options.discoveryPrefix);
     this.#ctx = { topics: this.#topics, version: this.#api.version };
     this.#out = new Publisher(this.#log);
+    this.#stateDir = config.stateDir;
     for (const account of this.#api.accounts()) {
       if (account.id === "bridge") throw new Error("an account id 'bridge' clashes with the <base>/bridge topics");
     }
@@ -62,6 +68,7 @@ export class MqttFrontend {
   async start(): Promise<void> {
     if (this.#client !== undefined) throw new Error("MqttFrontend already started");
     this.#views = await loadMqttViews();
+    this.#ledger = await DiscoveryLedger.open(this.#stateDir, this.#topics.idPrefix, this.#log);
     const o = this.#options;
     const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
     this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
@@ -93,6 +100,7 @@ export class MqttFrontend {
     const client = this.#client;
     this.#client = undefined;
     this.#out.client = undefined;
+    await this.#ledger?.flush();
     if (client === undefined) return;
     if (client.connected) {
       await client
@@ -127,7 +135,11 @@ export class MqttFrontend {
     this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
     const filters = [this.#topics.requestFilter, this.#options.statusTopic];
     if (first) {
-      const owned = this.#views.flatMap(({ view }) => view.ownedStateFilters(this.#ctx));
+      const owned = [
+        this.#topics.anyAccount("state"),
+        this.#topics.anyAccount("availability"),
+        ...this.#views.flatMap(({ view }) => view.ownedStateFilters(this.#ctx)),
+      ];
       this.#sweep = new StaleSweep(this.#topics, owned);
       filters.push(...this.#sweep.filters);
     }
@@ -154,6 +166,13 @@ export class MqttFrontend {
   async #handleRequest(command: string, payload: Buffer): Promise<void> {
     const response = await handleRequest(this.#api, command, payload, this.#log);
     this.#out.publish(this.#topics.response(command), JSON.stringify(response), false);
+    // The code entity's state goes back to empty, whatever was typed.
+    if (command === "mfa") for (const account of this.#api.accounts()) this.#clearMfaCode(account.id);
+  }
+
+  /** An empty, never retained state for the MFA code entity (see `mfaCodeText`). */
+  #clearMfaCode(account: string): void {
+    this.#out.publish(this.#topics.mfaCodeState(account), "", false);
   }
 
   #finishSweep(): void {
@@ -162,9 +181,20 @@ export class MqttFrontend {
     this.#sweep = undefined;
     if (client === undefined || sweep === undefined) return;
     client.unsubscribeAsync(sweep.filters).catch((error: unknown) => this.#warn("unsubscribe failed", error));
+    const bridge = `${this.#topics.base}/bridge/`;
     for (const topic of sweep.stale(this.#out.owned)) {
+      if (topic.startsWith(bridge)) continue; // <base>/bridge/state matches <base>/+/state
       this.#log.info("removing stale retained topic", { topic });
       this.#out.clear(topic);
+    }
+    // Devices published by an earlier run that this one does not publish (removed while stopped, a
+    // removed account, discovery switched off), even when the broker lost their retained configs.
+    for (const nodeId of this.#ledger?.nodes() ?? []) {
+      const topic = this.#topics.discoveryConfig(nodeId);
+      if (this.#out.owned.has(topic)) continue;
+      this.#log.info("removing a Home Assistant device this bridge no longer publishes", { nodeId });
+      this.#out.clear(topic);
+      this.#ledger?.forget(nodeId);
     }
   }
 
@@ -211,10 +241,12 @@ export class MqttFrontend {
         continue;
       }
       for (const m of msg.accountMessages(this.#topics, snapshot.state)) this.#out.send(m, true);
+      this.#clearMfaCode(account.id);
       const services = snapshot as unknown as Record<string, unknown>;
       for (const { key, view } of this.#views) {
         if (!serviceEnabled(account, key)) continue;
         this.#apply(view.snapshot(this.#ctx, account.id, services[key]), true, forceDiscovery);
+        if (view.accountState) this.#apply(view.accountState(this.#ctx, snapshot.state, services[key]), true);
       }
     }
   }
@@ -234,6 +266,7 @@ export class MqttFrontend {
           break;
         case "clear-discovery":
           this.#out.clear(this.#topics.discoveryConfig(output.nodeId));
+          this.#ledger?.forget(output.nodeId);
           break;
       }
     }
@@ -243,6 +276,18 @@ export class MqttFrontend {
     const summary = this.#api.accounts().find((a) => a.id === state.account);
     if (summary !== undefined) this.#sendAccountDiscovery(summary, false);
     for (const m of msg.accountMessages(this.#topics, state)) this.#out.send(m);
+    if (summary === undefined || !this.#views.some(({ view }) => view.accountState)) return;
+    let services: Record<string, unknown>;
+    try {
+      services = this.#api.snapshot(state.account) as unknown as Record<string, unknown>;
+    } catch (error) {
+      this.#warn("reading the account snapshot failed", error, { account: state.account });
+      return;
+    }
+    for (const { key, view } of this.#views) {
+      if (view.accountState && serviceEnabled(summary, key))
+        this.#apply(view.accountState(this.#ctx, state, services[key]), false);
+    }
   }
 
   #sendAccountDiscovery(account: AccountSummary, force: boolean): void {
@@ -254,9 +299,20 @@ export class MqttFrontend {
     );
   }
 
+  /**
+   * Publishes a device's discovery. Components published before and missing now are first sent as
+   * tombstones (`{"p": <platform>}`, which makes Home Assistant remove them), then the payload without them.
+   */
   #sendDiscovery(nodeId: string, payload: DeviceDiscovery, force: boolean): void {
     const topic = this.#topics.discoveryConfig(nodeId);
+    const tombstones = this.#ledger?.tombstones(nodeId, payload) ?? {};
+    if (Object.keys(tombstones).length > 0) {
+      this.#log.info("removing Home Assistant components", { nodeId, components: Object.keys(tombstones) });
+      const removal = { ...payload, cmps: { ...payload.cmps, ...tombstones } };
+      this.#out.send({ topic, payload: JSON.stringify(removal), retain: true }, true);
+    }
     this.#out.send({ topic, payload: JSON.stringify(payload), retain: true }, force);
+    this.#ledger?.record(nodeId, payload);
   }
 
   #warn(message: string, error: unknown, context: Record<string, unknown> = {}): void {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { AccountState } from "../engine/account-state.ts";
 import type { AccountSummary } from "../engine/api.ts";
 import type { ServiceEvents } from "../engine/services/service-module.ts";
 import type { Component, DeviceDiscovery, EntityContext } from "./discovery/types.ts";
@@ -32,6 +33,12 @@ export interface MqttServiceView<Snapshot, Events extends ServiceEvents, RemoteS
   snapshot(ctx: MqttViewContext, account: string, snapshot: Snapshot): MqttOutput[];
   /** What to publish for each of the service's events. */
   readonly events: { readonly [K in keyof Events]?: (ctx: MqttViewContext, payload: Events[K][0]) => MqttOutput[] };
+  /**
+   * Optional: what to publish when the account's state changes (each `account.state`, and with every
+   * snapshot), for values that depend on the session as well as on the service's data, e.g. whether a
+   * location is still fresh while the session waits for a code.
+   */
+  accountState?(ctx: MqttViewContext, state: AccountState, snapshot: Snapshot): MqttOutput[];
   /** Entities the service adds to the account's Home Assistant device (data entities: they take `data` availability). */
   accountComponents(
     ctx: MqttViewContext,
@@ -91,8 +98,14 @@ export interface MqttRemoteView<Snapshot, Events extends ServiceEvents, State> {
 
 /** The entity contexts an account device offers its services (see discovery/account-device.ts). */
 export interface AccountAvailability {
-  /** Entities that show iCloud data: available while the bridge is online and the account's session active. */
+  /**
+   * Entities that show iCloud data: available while the bridge is online. They keep their last value
+   * while the session waits for a code (a prompt must not make trackers "away" or sensors unknown);
+   * freshness is shown by the service's own entities (last sync, stale, …).
+   */
   data: EntityContext;
+  /** Entities that act on iCloud (buttons, notify): also need the account's session. */
+  action: EntityContext;
   /** Entities that must work while the account waits for a code. */
   control: EntityContext;
 }

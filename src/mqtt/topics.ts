@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { haSlug } from "../util/slug.ts";
 
 const MAX_SEGMENT = 32;
 
@@ -23,15 +24,10 @@ export function topicKey(id: string): string {
   return head.length > 0 ? `${head}_${shortHash(id)}` : shortHash(id);
 }
 
-/** An entity object id (`[a-z0-9_]`, as Home Assistant's slugify would make it). */
-export function objectSlug(text: string): string {
-  const slug = text
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "");
-  return slug.length > 0 ? slug : "unnamed";
+/** An entity object id (`[a-z0-9_]`, as Home Assistant's slugify would make it); `fallback` when nothing is left. */
+export function objectSlug(text: string, fallback = "unnamed"): string {
+  const slug = haSlug(text);
+  return slug.length > 0 ? slug : fallback;
 }
 
 /** Every topic the bridge uses, from the base topic and discovery prefix. */
@@ -79,6 +75,10 @@ export class Topics {
   }
   accountAvailability(account: string): string {
     return this.account(account, "availability");
+  }
+  /** The MFA code entity's state: kept empty (never retained), so a code typed in HA never becomes its state. */
+  mfaCodeState(account: string): string {
+    return this.account(account, "mfa_code");
   }
   /** `<base>/+/<segments…>`: the same topic for every account, as a subscription filter. */
   anyAccount(...segments: string[]): string {

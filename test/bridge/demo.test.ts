@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_ACCOUNT, DEMO_SCENARIO } from "../../src/cli/demo-command.ts";
 import { resolveConfig } from "../../src/config/load.ts";
+import { topicKey } from "../../src/mqtt/topics.ts";
 import { VERSION } from "../../src/version.ts";
 import {
   cleanUp,
@@ -96,8 +97,10 @@ describe("demo: from start to discovered entities", () => {
     expect(deviceConfigs).toHaveLength(devices.size);
     expect(configs.size).toBe(devices.size + 2);
     for (const topic of devices) {
-      const slug = topic.slice(`${B}/demo/devices/`.length);
-      expect(deviceConfigs.some((t) => t.endsWith(`_device_demo_${slug}/config`))).toBe(true);
+      // Topics carry the friendly name, discovery the (hashed) Apple id.
+      const device = json(client.last(topic)) as { id: string; slug: string };
+      expect(topic).toBe(`${B}/demo/devices/${device.slug}`);
+      expect(deviceConfigs).toContain(`homeassistant/device/icloud2mqtt_device_demo_${topicKey(device.id)}/config`);
     }
     expectGolden(Object.fromEntries([...configs.entries()].sort(([a], [b]) => (a < b ? -1 : 1))));
   }, 60_000);

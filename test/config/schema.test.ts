@@ -17,6 +17,10 @@ describe("config schema defaults", () => {
     expect(config.mqtt).toMatchObject({ url: null, base_topic: "icloud2mqtt", discovery_prefix: "homeassistant" });
     expect(config.mqtt.embedded_broker).toEqual({ host: "127.0.0.1", port: 1883 });
     expect(config.http).toMatchObject({ enabled: true, host: "127.0.0.1", port: 8723, base_path: "/" });
+    expect(config.http.map).toEqual({
+      tiles: "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+      attribution: "© OpenStreetMap contributors",
+    });
     expect(config.push).toEqual({ enabled: true, subject: null });
     const [first] = config.accounts;
     expect(first?.findmy).toEqual({
@@ -26,10 +30,30 @@ describe("config schema defaults", () => {
       locate_schedule: "15m",
       family: true,
       home: null,
+      friendly_names: {},
     });
     expect(first?.photos.download).toMatchObject({ enabled: false, folder: null, structure: "{yyyy}/{mm}/{dd}" });
     expect(first?.calls).toMatchObject({ source: "icloud", schedule: "5m" });
     expect(first).toMatchObject({ region: "international", endpoint: null, mfa_timeout: "30m", password: null });
+  });
+
+  it("checks friendly names and map tiles", () => {
+    const parse = (findmy: unknown, http: unknown = {}) =>
+      ConfigSchema.safeParse({ accounts: [{ ...account, findmy }], http });
+    expect(parse({ friendly_names: { "Jane’s iPhone": "jane_phone", dev1: "ipad" } }).success).toBe(true);
+    for (const name of ["Jane Phone", "", "a/b", "x".repeat(65)]) {
+      expect(parse({ friendly_names: { d: name } }).success, name).toBe(false);
+    }
+    const twice = parse({ friendly_names: { a: "same", b: "same" } });
+    expect(twice.error?.issues[0]?.message).toBe('"same" is used twice');
+    expect(parse({}, { map: { tiles: null } }).success).toBe(true);
+    for (const tiles of [
+      "https://{s}.tile.example/{z}/{x}/{y}.png",
+      "ftp://t.example/{z}/{x}/{y}",
+      "https://t.example/{z}/{x}",
+    ]) {
+      expect(parse({}, { map: { tiles } }).success, tiles).toBe(false);
+    }
   });
 
   it("defaults the home radius", () => {

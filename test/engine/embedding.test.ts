@@ -81,9 +81,10 @@ describe("persisted state, one section per service", () => {
     const engine = new Engine({ accounts: [{ id: "jane", username: "jane@example.com" }], stateDir: dir });
     await engine.load();
     const snapshot = engine.snapshot("jane");
-    expect(snapshot.findmy.devices).toEqual([device]);
+    // Devices stored before friendly names existed get one at start.
+    expect(snapshot.findmy.devices).toEqual([{ ...device, slug: "jane_s_iphone" }]);
     expect(snapshot.photos).toEqual({ latest: null, count: 7, backfill: null });
-    expect(snapshot.calls).toEqual({ last: null });
+    expect(snapshot.calls).toEqual({ last: null, recent: [] });
     await engine.stop();
   });
 
@@ -98,7 +99,7 @@ describe("persisted state, one section per service", () => {
     const log = warnings();
     const engine = new Engine({ accounts: [{ id: "jane", username: "j@example.com" }], stateDir: dir, logger: log });
     await engine.load();
-    expect(engine.snapshot("jane").findmy.devices).toEqual([device]);
+    expect(engine.snapshot("jane").findmy.devices).toEqual([{ ...device, slug: "jane_s_iphone" }]);
     expect(engine.snapshot("jane").photos).toEqual({ latest: null, count: null, backfill: null });
     expect(log.lines).toContain("stored Photos state is invalid; starting that service from an empty state");
     await engine.stop();

@@ -60,7 +60,7 @@ describe("engine: Find My devices", () => {
     expect(removed).toEqual([]);
     expect(engine.snapshot("fm").findmy.devices).toHaveLength(3);
     await engine.execute("sync", { data_types: ["fmip.devices"] });
-    expect(removed).toEqual([{ account: "fm", deviceId: macId }]);
+    expect(removed).toEqual([{ account: "fm", deviceId: macId, slug: "fm_s_mac" }]);
     expect(
       engine
         .snapshot("fm")

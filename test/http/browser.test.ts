@@ -2,7 +2,15 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LogEntry } from "../../src/engine/events.ts";
-import { blockedState, GOOD_CODE, type Harness, startHarness, TWO_STEP_CODE, twoStepState } from "../support/http.ts";
+import {
+  blockedState,
+  GOOD_CODE,
+  type Harness,
+  readyState,
+  startHarness,
+  TWO_STEP_CODE,
+  twoStepState,
+} from "../support/http.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM) && !process.env["CI"];
@@ -76,7 +84,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
       { account: "main", code: "111111" },
       { account: "main", code: GOOD_CODE },
     ]);
-    await page.getByRole("link", { name: "State", exact: true }).click();
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
     await expect.poll(() => page.locator("#state-text").textContent()).toBe("Ready");
   });
 
@@ -140,6 +148,26 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await expect.poll(() => rows.count()).toBe(3);
   });
 
+  it("warns a week ahead that Apple's trust ends (a new code will be needed), not earlier", async () => {
+    const harness = await startHarness();
+    const expiring = readyState("main");
+    const soon = new Date(Date.now() + 3.5 * 86_400_000).toISOString();
+    harness.engine.setState("main", { ...expiring, session: { ...expiring.session, trust_expires_at: soon } });
+    const family = readyState("family");
+    const month = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    harness.engine.setState("family", { ...family, session: { ...family.session, trust_expires_at: month } });
+    await open(harness, "?account=main");
+    const banner = page.locator("#trust-banner");
+    await expect.poll(() => banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toMatch(
+      /^Apple's trust in this sign-in ends in 3 days \(.+\): iCloud will then ask for a new verification code\.$/,
+    );
+    expect(await page.locator("#blocked-banner").isVisible()).toBe(false);
+    // Trust for a month: no banner.
+    await page.getByLabel("Account").selectOption("family");
+    await expect.poll(() => banner.isVisible()).toBe(false);
+  });
+
   it("works under a base path: state page, Sync now, service worker scope", async () => {
     const harness = await startHarness({ http: { base_path: "/icloud/" } });
     harness.engine.setState("family", blockedState("family"));
@@ -149,7 +177,7 @@ describe.skipIf(skip)("web UI in Chromium", () => {
     await page.getByLabel("Account").selectOption("main");
     await expect.poll(() => page.locator("#state-text").textContent()).toBe("Ready");
     await page.getByRole("button", { name: "Sync now" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Sync requested");
+    await expect.poll(() => page.locator("#status").textContent()).toBe("Sync requested");
     expect(harness.engine.executed).toEqual([{ command: "sync", input: { account: "main" } }]);
     // browser-side expressions as strings: the test project is compiled without the DOM library
     const scope = await page.evaluate<string>("navigator.serviceWorker.ready.then((r) => r.scope)");

@@ -16,6 +16,37 @@ async function get(path: string, headers: Record<string, string> = {}) {
   return { status: res.statusCode, type: String(res.headers["content-type"]), body };
 }
 
+/** The dashboard card item of a fake device (located, not charging, online). */
+function deviceItem(id: string, name: string, battery: number) {
+  return {
+    id,
+    title: name,
+    subtitle: "iPhone 15 Pro",
+    facts: [
+      { label: "Battery", value: battery, format: "percent" },
+      { label: "Battery state", value: "not charging" },
+      { label: "Last located", value: "2026-01-01T10:00:00Z", format: "time" },
+      { label: "Accuracy", value: 35, format: "distance" },
+    ],
+    badges: [],
+    location: { latitude: 52.37, longitude: 4.89, accuracy: 35 },
+    buttons: [
+      { label: "Play sound", command: "play_sound", input: { device: id }, confirm: `Play a sound on ${name}?` },
+      { label: "Locate", command: "locate", input: { device: id } },
+    ],
+  };
+}
+
+async function post(path: string, body: string, headers: Record<string, string> = {}) {
+  if (!h) throw new Error("no harness");
+  const res = await request(h.url + path, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+}
+
 describe("GET /api/services (each enabled service's view)", () => {
   it("shows the enabled services' status and data, the newest photo's thumbnail as a file", async () => {
     h = await startHarness();
@@ -35,6 +66,11 @@ describe("GET /api/services (each enabled service's view)", () => {
           data_type: "fmip.devices",
           status: status.findmy,
           devices: [fakeDevice("d1", "Adam's iPhone", 40), fakeDevice("d2", "Zoe's iPad")],
+          card: {
+            itemsTitle: "Devices",
+            empty: "No devices yet.",
+            items: [deviceItem("d1", "Adam's iPhone", 40), deviceItem("d2", "Zoe's iPad", 80)],
+          },
         },
         photos: {
           title: "Photos",
@@ -44,6 +80,15 @@ describe("GET /api/services (each enabled service's view)", () => {
           has_thumbnail: true,
           count: 3,
           backfill: null,
+          card: {
+            facts: [
+              { label: "Photos", value: 3, format: "number" },
+              { label: "Latest", value: "IMG_0001.HEIC" },
+              { label: "Taken", value: "2026-01-01T08:00:00Z", format: "time" },
+            ],
+            image: { file: "latest-thumbnail.jpg", alt: "Latest photo: IMG_0001.HEIC", version: "asset-1" },
+            empty: "No photo yet.",
+          },
         },
       },
     });
@@ -59,5 +104,58 @@ describe("GET /api/services (each enabled service's view)", () => {
     expect((await get("api/services")).status).toBe(401);
     expect((await get("api/services/photos/latest-thumbnail.jpg")).status).toBe(401);
     expect((await get("api/services", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+});
+
+describe("POST /api/services/<service>/<command> (the cards' buttons)", () => {
+  it("runs the service's own commands for the account, validated by the engine", async () => {
+    h = await startHarness();
+    h.engine.setSnapshot("family", { findmy: { devices: [fakeDevice("d1", "Adam's iPhone")] } });
+    const sound = await post("api/services/findmy/play_sound?account=family", JSON.stringify({ device: "d1" }));
+    expect(sound).toEqual({ status: 200, json: { message: "play_sound done", result: { device: "d1" } } });
+    // The account comes from the query, never from the body.
+    expect(h.engine.executed).toEqual([{ command: "play_sound", input: { account: "family", device: "d1" } }]);
+    expect((await post("api/services/findmy/play_sound?account=family", "{}")).status).toBe(400);
+    expect((await post("api/services/findmy/play_sound", "[1]")).status).toBe(400);
+    expect((await post("api/services/findmy/play_sound", "{oops")).status).toBe(400);
+    expect((await post("api/services/findmy/play_sound", JSON.stringify({ device: "nobody" }))).status).toBe(404);
+    // Only a service's own commands, and never the sign-in ones.
+    expect((await post("api/services/photos/play_sound", JSON.stringify({ device: "d1" }))).status).toBe(404);
+    expect((await post("api/services/findmy/mfa", JSON.stringify({ code: "123456" }))).status).toBe(404);
+    expect((await post("api/services/findmy/play_sound", "{}", { origin: "https://evil.example" })).status).toBe(403);
+  });
+
+  it("needs the token when one is configured", async () => {
+    h = await startHarness({ http: { auth_token: TOKEN } });
+    expect((await post("api/services/findmy/locate", "{}")).status).toBe(401);
+    expect(h.engine.executed).toEqual([]);
+  });
+});
+
+describe("the dashboard's map", () => {
+  it("serves Leaflet from the installed package and lets only the dashboard load the configured tiles", async () => {
+    h = await startHarness();
+    const page = await request(`${h.url}`);
+    await page.body.dump();
+    expect(String(page.headers["content-security-policy"])).toContain(
+      "img-src 'self' data: https://tile.openstreetmap.org;",
+    );
+    const mfa = await request(`${h.url}mfa`);
+    await mfa.body.dump();
+    expect(String(mfa.headers["content-security-policy"])).toContain("img-src 'self' data:;");
+    const leaflet = await get("vendor/leaflet.esm.js");
+    expect(leaflet).toMatchObject({ status: 200, type: "text/javascript; charset=utf-8" });
+    expect(leaflet.body.toString("utf8")).toContain("export {");
+    expect((await get("vendor/leaflet.css")).status).toBe(200);
+    expect((await get("vendor/../package.json")).status).toBe(404);
+  });
+
+  it("without tiles: no map, no foreign image origin", async () => {
+    h = await startHarness({ http: { map: { tiles: null, attribution: "" } } });
+    const page = await get("");
+    expect(page.body.toString("utf8")).toContain('<meta name="map-tiles" content="">');
+    const res = await request(h.url);
+    await res.body.dump();
+    expect(String(res.headers["content-security-policy"])).toContain("img-src 'self' data:;");
   });
 });

@@ -55,9 +55,14 @@ const accountDiscovery = (account: AccountSummary) =>
   composeAccountDiscovery({ topics, version: "0.1.0" }, account, views);
 
 describe("Home Assistant discovery payloads (golden)", () => {
-  it("Apple device", () => {
-    const payload = appleDeviceDiscovery(topics, "0.1.0", "acct1", device("AbC+dEf/123==", "Jane’s iPhone"));
-    expectGolden("apple-device", payload);
+  it("Apple device (with a home configured)", () => {
+    const jane = {
+      ...device("AbC+dEf/123==", "Jane’s iPhone"),
+      slug: "janes_iphone",
+      at_home: true,
+      home_distance: 12,
+    };
+    expectGolden("apple-device", appleDeviceDiscovery(topics, "0.1.0", "acct1", jane));
   });
 
   it("account with every service", () => {

@@ -108,6 +108,45 @@ for (const spec of BROKERS) {
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline");
     });
 
+    it("a code prompt keeps trackers and batteries (no 'away', no unknown) and marks their locations stale", async () => {
+      const engine = mqttFakeEngine();
+      engine.setSnapshot("acct1", { findmy: { devices: [{ ...device("dev-1", "Jane's iPhone"), slug: "jane" }] } });
+      const bridge = track(bridgeFor(engine, broker.url));
+      const ha = track(await HaClient.connect(broker.url));
+      await bridge.start();
+      const stale = `${BASE}/acct1/findmy/stale`;
+      await ha.waitFor((m) => m.topic === stale && m.payload.toString() === '{"jane":false}');
+      const config = json(
+        await ha.waitFor((m) => m.topic === "homeassistant/device/icloud2mqtt_device_acct1_dev-1/config"),
+      ) as { cmps: Record<string, { p: string; availability: Array<{ topic: string }>; state_topic?: string }> };
+      const bridgeOnly = [STATE];
+      const withSession = [STATE, `${BASE}/acct1/availability`];
+      const topicsOf = (key: string) => config.cmps[key]?.availability.map((a) => a.topic);
+      for (const key of ["tracker", "battery", "charging", "battery_state", "last_located", "stale", "online"]) {
+        expect(topicsOf(key), key).toEqual(bridgeOnly);
+      }
+      for (const key of ["play_sound", "locate", "message"]) expect(topicsOf(key), key).toEqual(withSession);
+      expect(config.cmps["battery"]?.state_topic).toBe(`${BASE}/acct1/devices/jane`);
+      expect(config.cmps["stale"]?.state_topic).toBe(stale);
+
+      const mark = ha.messages.length;
+      engine.setState("acct1", accountState("acct1", "failed"));
+      engine.bus.emit("mfa.required", { account: "acct1", state: accountState("acct1", "failed") });
+      await ha.waitFor(
+        (m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline",
+        5_000,
+        mark,
+      );
+      await ha.waitFor((m) => m.topic === stale && m.payload.toString() === '{"jane":true}', 5_000, mark);
+      await sleep(150);
+      // Nothing about the device itself changes: HA keeps its last position and battery.
+      const after = ha.messages.slice(mark).map((m) => m.topic);
+      expect(after.filter((t) => t.startsWith(`${BASE}/acct1/devices/`) || t.startsWith("homeassistant/"))).toEqual([]);
+      // The account is signed in again: fresh.
+      engine.setState("acct1", accountState("acct1"));
+      await ha.waitFor((m) => m.topic === stale && m.payload.toString() === '{"jane":false}', 5_000, mark);
+    });
+
     it("publishes calls and photos: retained latest, non-retained events, raw JPEG thumbnail, count", async () => {
       const engine = mqttFakeEngine();
       const bridge = track(bridgeFor(engine, broker.url));
@@ -156,7 +195,10 @@ for (const spec of BROKERS) {
 
     it("re-publishes states (not discovery) after Home Assistant's birth message", async () => {
       const engine = mqttFakeEngine();
-      engine.setSnapshot("acct1", { findmy: { devices: [device("dev-1", "iPad")] }, calls: { last: CALL } });
+      engine.setSnapshot("acct1", {
+        findmy: { devices: [device("dev-1", "iPad")] },
+        calls: { last: CALL, recent: [CALL] },
+      });
       const bridge = track(bridgeFor(engine, broker.url));
       const ha = track(await HaClient.connect(broker.url));
       await bridge.start();
@@ -228,7 +270,7 @@ for (const spec of BROKERS) {
       await bridge.start();
       const config = "homeassistant/device/icloud2mqtt_device_acct1_dev-1/config";
       await ha.waitFor((m) => m.topic === config && m.payload.length > 0);
-      engine.bus.emit("device.removed", { account: "acct1", deviceId: "dev-1" });
+      engine.bus.emit("device.removed", { account: "acct1", deviceId: "dev-1", slug: null });
       await ha.waitFor((m) => m.topic === config && m.payload.length === 0);
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/devices/dev-1` && m.payload.length === 0);
       const late = track(await HaClient.connect(broker.url));

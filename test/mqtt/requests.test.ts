@@ -185,6 +185,24 @@ for (const spec of BROKERS) {
       expect(engine.executed.slice(before)).toEqual([{ command: "mfa", input: { code: SECRET_CODE } }]);
     });
 
+    it("empties the code entity's state after a code was submitted (never retained: the code is not HA's state)", async () => {
+      const mark = ha.messages.length;
+      await request("mfa", JSON.stringify({ account: "acct1", code: SECRET_CODE }));
+      const cleared = await ha.waitFor((m) => m.topic === "icloud2mqtt/acct1/mfa_code", 5_000, mark);
+      expect(cleared.payload.length).toBe(0);
+      expect(cleared.retain).toBe(false);
+      const config = json(ha.last("homeassistant/device/icloud2mqtt_account_acct1/config")) as {
+        cmps: { mfa_code: Record<string, unknown> };
+      };
+      expect(config.cmps.mfa_code).toMatchObject({
+        state_topic: "icloud2mqtt/acct1/mfa_code",
+        min: 0,
+        pattern: "^(\\d{4,8})?$",
+        mode: "password",
+        retain: false,
+      });
+    });
+
     it("publishes the account discovery exactly as the golden file", async () => {
       const config = ha.last("homeassistant/device/icloud2mqtt_account_acct1/config");
       const golden = JSON.parse(

@@ -19,9 +19,9 @@ describe("topic keys", () => {
   });
 
   it("builds entity object ids the way HA slugifies names", () => {
-    expect(objectSlug("Jane’s iPhone")).toBe("jane_s_iphone");
     expect(objectSlug("Café Mac")).toBe("cafe_mac");
     expect(objectSlug("!!!")).toBe("unnamed");
+    expect(objectSlug("!!!", "dev_1")).toBe("dev_1");
   });
 
   it("parses request topics", () => {

@@ -67,20 +67,29 @@ function stateMessages(state: ReturnType<typeof fakeAccountState>): MqttOutput[]
 }
 
 const iphone = fakeDevice("dev-1", "Jane's iPhone");
-const ipad = fakeDevice("Ab+C/d==", "Jane's iPad", 40);
+// A friendly name: its topic is devices/jane_s_ipad.
+const ipad = { ...fakeDevice("Ab+C/d==", "Jane's iPad", 40), slug: "jane_s_ipad" };
+
+/**
+ * What the services publish retained for `snapshot` (their snapshot and account-state outputs) that a
+ * remote engine reads back: `findmy/stale` is derived from the state and the devices, and not read.
+ */
+function serviceOutputs(snapshot: AccountSnapshot, summary: AccountSummary = ALL): MqttOutput[] {
+  const services = snapshot as unknown as Record<string, unknown>;
+  return views
+    .filter(({ key }) => (summary.services as Record<string, boolean>)[key])
+    .flatMap(({ key, view: v }) => [
+      ...v.snapshot(ctx, summary.id, services[key]),
+      ...(v.accountState?.(ctx, snapshot.state, services[key]) ?? []),
+    ])
+    .filter((o) => !(o.kind === "state" && o.topic.endsWith("/findmy/stale")));
+}
 
 /** A mirror that has read the retained topics of `snapshot`. */
 function mirrorOf(snapshot: AccountSnapshot, summary: AccountSummary = ALL): AccountMirror {
   const mirror = new AccountMirror(summary, views);
-  const services = snapshot as unknown as Record<string, unknown>;
-  const outputs = [
-    ...stateMessages(snapshot.state),
-    // The bridge publishes only the services the account uses.
-    ...views
-      .filter(({ key }) => (summary.services as Record<string, boolean>)[key])
-      .flatMap(({ key, view: v }) => v.snapshot(ctx, summary.id, services[key])),
-  ];
-  feed(mirror, outputs, true);
+  // The bridge publishes only the services the account uses.
+  feed(mirror, [...stateMessages(snapshot.state), ...serviceOutputs(snapshot, summary)], true);
   return mirror;
 }
 
@@ -101,16 +110,14 @@ const FULL: AccountSnapshot = {
       percent: 25,
     },
   },
-  calls: { last: FAKE_CALL },
+  calls: { last: FAKE_CALL, recent: [FAKE_CALL, { ...FAKE_CALL, id: "call-0", missed: false, answered: true }] },
 };
 
 describe("AccountMirror: the bridge's retained topics read back", () => {
   it("rebuilds the whole snapshot, whatever order the retained messages come in", () => {
     expect(mirrorOf(FULL).snapshot()).toEqual(FULL);
     const mirror = new AccountMirror(ALL, views);
-    const services = FULL as unknown as Record<string, unknown>;
-    const outputs = views.flatMap(({ key, view: v }) => v.snapshot(ctx, "jane", services[key]));
-    feed(mirror, [...outputs.reverse(), ...stateMessages(FULL.state)], true);
+    feed(mirror, [...serviceOutputs(FULL).reverse(), ...stateMessages(FULL.state)], true);
     // Devices are listed in the order they came.
     expect(mirror.snapshot()).toEqual({ ...FULL, findmy: { devices: [ipad, iphone] } });
   });
@@ -121,7 +128,11 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
     expect(mirror.snapshot()).toBeNull();
     expect(mirror.filters(ctx)).toEqual(["i2m/jane/state", "i2m/jane/devices/+"]);
     const snapshot = mirrorOf(FULL, summary).snapshot();
-    expect(snapshot).toEqual({ ...FULL, photos: { latest: null, count: null, backfill: null }, calls: { last: null } });
+    expect(snapshot).toEqual({
+      ...FULL,
+      photos: { latest: null, count: null, backfill: null },
+      calls: { last: null, recent: [] },
+    });
     // A photos topic is not the mirror's business when the account does not use photos.
     expect(mirror.receive(ctx, { topic: "i2m/jane/photos/count", payload: Buffer.from("3"), retained: true })).toEqual({
       kind: "ignored",
@@ -138,6 +149,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
       "i2m/jane/photos/count",
       "i2m/jane/photos/backfill",
       "i2m/jane/calls/last",
+      "i2m/jane/calls/recent",
       "i2m/jane/calls/event",
     ]);
   });
@@ -154,9 +166,10 @@ describe("AccountMirror: events from changes", () => {
     const updated = { event: "device.updated", payload: { account: "jane", device: moved } };
     expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([updated]);
     expect(feed(mirror, render("findmy", "device.updated", { account: "jane", device: moved }))).toEqual([]);
-    const removed = render("findmy", "device.removed", { account: "jane", deviceId: ipad.id });
+    const removed = render("findmy", "device.removed", { account: "jane", deviceId: ipad.id, slug: ipad.slug });
+    expect(removed).toContainEqual({ kind: "clear", topic: "i2m/jane/devices/jane_s_ipad" });
     expect(feed(mirror, removed)).toEqual([
-      { event: "device.removed", payload: { account: "jane", deviceId: ipad.id } },
+      { event: "device.removed", payload: { account: "jane", deviceId: ipad.id, slug: "jane_s_ipad" } },
     ]);
     expect(mirror.snapshot()?.findmy).toEqual({ devices: [moved] });
     // Removing what is already gone says nothing.
@@ -196,7 +209,7 @@ describe("AccountMirror: events from changes", () => {
       { event: "call.last", payload: { account: "jane", call } },
       { event: "call.new", payload: { account: "jane", call } },
     ]);
-    expect(mirror.snapshot()?.calls).toEqual({ last: call });
+    expect(mirror.snapshot()?.calls).toEqual({ last: call, recent: FULL.calls.recent });
     const leftover = render("calls", "call.new", { account: "jane", call }).filter(
       (o) => o.kind === "state" && o.topic.endsWith("/event"),
     );

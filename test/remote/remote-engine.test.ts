@@ -5,7 +5,6 @@ import type { AccountSnapshot } from "../../src/engine/api.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import { EngineError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import { topicKey } from "../../src/mqtt/topics.ts";
 import { mqttJsConnection, RemoteEngine } from "../../src/remote/index.ts";
 import { findMyProbe } from "../../src/simulator/findmy/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
@@ -237,7 +236,7 @@ describe.skipIf(skipMosquitto)("RemoteEngine", () => {
       // What the remote engine knows differs from the bridge (as if it missed a change): the rebuild must fix it.
       const writer = await HaClient.connect(broker.url, []);
       const tampered = { ...iphone, battery_percent: 3, battery_level: 0.03 };
-      await writer.publish(`${BASE}/jo/devices/${topicKey(iphone.id)}`, JSON.stringify(tampered), true);
+      await writer.publish(`${BASE}/jo/devices/${iphone.slug}`, JSON.stringify(tampered), true);
       await writer.close();
       await until(
         () => remote.snapshot("jo").findmy.devices.some((d) => d.battery_percent === 3),

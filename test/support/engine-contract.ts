@@ -100,7 +100,7 @@ export function engineContract(name: string, factory: EngineFactory, dsid: strin
       });
       expect(snapshot.findmy).toEqual({ devices: [] });
       expect(snapshot.photos).toEqual({ latest: null, count: null, backfill: null });
-      expect(snapshot.calls).toEqual({ last: null });
+      expect(snapshot.calls).toEqual({ last: null, recent: [] });
       expect(api.snapshot()).toEqual(snapshot);
       expect((await failure(Promise.resolve().then(() => api.snapshot("nobody")))).code).toBe("NOT_FOUND");
       expect(api.logs(ID, "debug")).toBeInstanceOf(Array);

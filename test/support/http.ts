@@ -47,6 +47,7 @@ export function httpConfig(overrides: Partial<HttpConfig> = {}): HttpConfig {
     allow_unauthenticated: false,
     allowed_hosts: [],
     mfa_attempts_per_minute: 5,
+    map: { tiles: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", attribution: "© OpenStreetMap contributors" },
     ...overrides,
   };
 }

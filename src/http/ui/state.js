@@ -1,9 +1,28 @@
+import { renderServices, resetServices } from "./cards.js";
 import { call, formatTime, say, setupAccounts, setupPush } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const SYMBOLS = { ready: "✓", running: "⟳", blocked: "⚠" };
 const LABELS = { ready: "Ready", running: "Running", blocked: "Waiting for a verification code" };
+const DAY = 86_400_000;
+/** Warn this long before Apple's trust in the sign-in ends (a new code is needed then). */
+const TRUST_WARNING_DAYS = 7;
 let timer;
+
+function renderTrust(state) {
+  const banner = $("trust-banner");
+  const expires = state.session?.trust_expires_at ? new Date(state.session.trust_expires_at) : null;
+  const left = expires ? (expires.getTime() - Date.now()) / DAY : Number.POSITIVE_INFINITY;
+  banner.hidden = state.state === "blocked" || !(left <= TRUST_WARNING_DAYS);
+  if (banner.hidden) return;
+  if (left < 0) {
+    banner.textContent = "Apple's trust in this sign-in has ended: the next sign-in will ask for a verification code.";
+    return;
+  }
+  const days = Math.floor(left);
+  const when = days === 0 ? "today" : days === 1 ? "tomorrow" : `in ${days} days`;
+  banner.textContent = `Apple's trust in this sign-in ends ${when} (${expires.toLocaleString()}): iCloud will then ask for a new verification code.`;
+}
 
 function render(state) {
   $("state-symbol").textContent = SYMBOLS[state.state] ?? "?";
@@ -20,24 +39,18 @@ function render(state) {
   $("trust").textContent = session.trust_expires_at ? new Date(session.trust_expires_at).toLocaleString() : "—";
   $("timestamp").textContent = formatTime(state.timestamp);
   $("blocked-banner").hidden = state.state !== "blocked";
+  renderTrust(state);
   $("sync").disabled = state.state !== "ready";
   $("reauth").disabled = state.state !== "ready";
-  const services = $("services");
-  services.replaceChildren();
-  for (const [name, service] of Object.entries(state.services ?? {})) {
-    const item = document.createElement("li");
-    const detail = service.enabled ? (service.message ?? (service.available ? "available" : "unavailable")) : "off";
-    item.textContent = `${name}: ${detail}${service.last_sync ? `, last sync ${new Date(service.last_sync).toLocaleString()}` : ""}`;
-    services.append(item);
-  }
 }
 
 async function refresh() {
   clearTimeout(timer);
-  const { ok, data } = await call("state");
-  if (ok) render(data);
-  else say($("status"), data?.message ?? "Cannot load the state", "error");
-  timer = setTimeout(refresh, ok && data.state === "ready" ? 5000 : 1000);
+  const [state, services] = await Promise.all([call("state"), call("services")]);
+  if (state.ok) render(state.data);
+  else say($("status"), state.data?.message ?? "Cannot load the state", "error");
+  if (services.ok) renderServices($("services"), services.data.services ?? {});
+  timer = setTimeout(refresh, state.ok && state.data.state === "ready" ? 5000 : 1000);
 }
 
 async function action(path) {
@@ -48,6 +61,11 @@ async function action(path) {
 
 $("sync").addEventListener("click", () => action("sync"));
 $("reauth").addEventListener("click", () => action("reauthenticate"));
-await setupAccounts($("account"), refresh);
+// The map comes and goes with the connection.
+for (const event of ["online", "offline"]) window.addEventListener(event, () => refresh());
+await setupAccounts($("account"), () => {
+  resetServices($("services"));
+  return refresh();
+});
 await refresh();
 await setupPush($("push"), $("status"));

@@ -21,6 +21,12 @@ import { z } from "zod";
  *   this fix is not its answer yet (`locationFinished` false).
  * - `owner`: the Family Sharing member the device belongs to, null for the account holder's devices.
  * - `last_located`: time of the last fix (same as `location.date_created`), null without a fix.
+ *
+ * Set by the bridge, not iCloud:
+ * - `at_home` / `home_distance` when the account has `findmy.home`: inside the home radius, and the distance
+ *   of the fix from home in metres (both null without a fix);
+ * - `slug`: the device's friendly name (`findmy.friendly_names`, else from its name, kept once assigned),
+ *   its MQTT topic segment and Home Assistant object id.
  */
 
 export const FmipLocationSchema = z.object({
@@ -58,6 +64,13 @@ export const FmipDeviceSchema = z.object({
   last_located: z.iso.datetime().nullable(),
   /** Set by the bridge, not iCloud, when the account has `findmy.home`: inside the home radius (null: no fix). */
   at_home: z.boolean().nullable().optional(),
+  /** Set by the bridge with `at_home`: metres from home, rounded (null: no fix). */
+  home_distance: z.number().int().nonnegative().nullable().optional(),
+  /** Set by the bridge: the friendly name (topic segment, entity object id). */
+  slug: z
+    .string()
+    .regex(/^[a-z0-9_]{1,64}$/)
+    .optional(),
 });
 
 export type FmipLocation = z.infer<typeof FmipLocationSchema>;

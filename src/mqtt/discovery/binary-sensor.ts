@@ -12,6 +12,7 @@ export function binarySensor(
   stateTopic: string,
   valueTemplate: string,
   payloads: { on: string; off: string } = { on: "ON", off: "OFF" },
+  attributes?: { topic: string; template?: string },
 ): BinarySensorComponent {
   return {
     ...componentBase("binary_sensor", ctx, naming),
@@ -19,7 +20,9 @@ export function binarySensor(
     value_template: valueTemplate,
     payload_on: payloads.on,
     payload_off: payloads.off,
-    device_class: deviceClass,
+    ...(deviceClass === undefined ? {} : { device_class: deviceClass }),
+    ...(attributes === undefined ? {} : { json_attributes_topic: attributes.topic }),
+    ...(attributes?.template === undefined ? {} : { json_attributes_template: attributes.template }),
   };
 }
 

@@ -13,7 +13,7 @@ export function bridgeAvailability(topics: Topics): Availability[] {
   return [{ topic: topics.bridgeState, value_template: "{{ value_json.state }}" }];
 }
 
-/** The bridge and the account's session: for entities showing iCloud data. */
+/** The bridge and the account's session: for entities that act on iCloud (buttons, notify). */
 export function accountAvailability(topics: Topics, account: string): Availability[] {
   return [...bridgeAvailability(topics), { topic: topics.accountAvailability(account) }];
 }
@@ -21,8 +21,11 @@ export function accountAvailability(topics: Topics, account: string): Availabili
 export interface EntityNaming {
   /** Component id inside `cmps`; also the unique_id and object-id suffix (`battery`). */
   key: string;
-  /** Entity name; `null` takes the device name. */
-  name: string | null;
+  /**
+   * Entity name; `null` takes the device name; left out (undefined), Home Assistant names it after its
+   * device class in the user's language (battery, charging, connectivity, …).
+   */
+  name?: string | null;
   entityCategory?: EntityCategory;
   icon?: string;
 }
@@ -38,7 +41,7 @@ export function componentBase<P extends string>(
   const objectId = bareObjectId ? ctx.objectPrefix : `${ctx.objectPrefix}_${naming.key}`;
   return {
     p: platform,
-    name: naming.name,
+    ...(naming.name === undefined ? {} : { name: naming.name }),
     unique_id: `${ctx.uniquePrefix}_${naming.key}`,
     default_entity_id: `${platform}.${objectId}`,
     ...(ctx.availability.length === 0 ? {} : { availability: ctx.availability, availability_mode: "all" as const }),

@@ -25,7 +25,8 @@ export type EntityCategory = "config" | "diagnostic";
 /** Options every component of this bridge carries. */
 export interface ComponentBase {
   p: string;
-  name: string | null;
+  /** `null` takes the device's name; left out, Home Assistant names the entity after its device class (translated). */
+  name?: string | null;
   unique_id: string;
   default_entity_id: string;
   /** Left out only for the bridge's own connection-state entity. */
@@ -47,9 +48,10 @@ export interface SensorComponent extends ComponentBase {
   p: "sensor";
   state_topic: string;
   value_template?: string;
-  device_class?: "battery" | "timestamp" | "enum";
+  device_class?: "battery" | "timestamp" | "enum" | "distance" | "duration";
   unit_of_measurement?: string;
   state_class?: "measurement" | "total";
+  suggested_display_precision?: number;
   options?: string[];
   json_attributes_topic?: string;
   json_attributes_template?: string;
@@ -61,7 +63,9 @@ export interface BinarySensorComponent extends ComponentBase {
   value_template: string;
   payload_on: string;
   payload_off: string;
-  device_class: "battery_charging" | "connectivity" | "presence";
+  device_class?: "battery_charging" | "connectivity" | "presence" | "problem";
+  json_attributes_topic?: string;
+  json_attributes_template?: string;
 }
 
 export interface ButtonComponent extends ComponentBase {
@@ -76,6 +80,8 @@ export interface TextComponent extends ComponentBase {
   p: "text";
   command_topic: string;
   command_template: string;
+  /** Keeps Home Assistant from taking what was typed as the entity's state (the recorder would keep it). */
+  state_topic: string;
   retain: false;
   mode: "password" | "text";
   pattern: string;
@@ -96,6 +102,13 @@ export interface ImageComponent extends ComponentBase {
   json_attributes_topic?: string;
 }
 
+export interface NotifyComponent extends ComponentBase {
+  p: "notify";
+  command_topic: string;
+  command_template: string;
+  retain: false;
+}
+
 export type Component =
   | DeviceTrackerComponent
   | SensorComponent
@@ -103,7 +116,8 @@ export type Component =
   | ButtonComponent
   | TextComponent
   | EventComponent
-  | ImageComponent;
+  | ImageComponent
+  | NotifyComponent;
 
 export interface DeviceDiscovery {
   device: DeviceBlock;

@@ -10,4 +10,6 @@ export type CallsEvents = {
 
 export interface CallsSnapshot {
   last: CallkitCall | null;
+  /** The latest calls, newest first (at most 10; the history found on the first run adds only its newest). */
+  recent: CallkitCall[];
 }

@@ -26,7 +26,7 @@ export const calls = defineService({
       : [],
   pathKeys: [["macos_db"]],
   start: async (context) => new CallsRuntime(context),
-  emptySnapshot: (): CallsSnapshot => ({ last: null }),
+  emptySnapshot: (): CallsSnapshot => ({ last: null, recent: [] }),
   commands: {},
   views: {
     mqtt: async () => (await import("./mqtt.ts")).callsMqtt,

@@ -7,18 +7,34 @@ import type { CallsEvents, CallsSnapshot } from "./events.ts";
 /** What a remote engine knows of an account's calls: the newest one, with the JSON it was compared by. */
 export interface CallsRemoteState {
   last: { call: CallkitCall; json: string } | null;
+  recent: CallkitCall[];
 }
 
 const EventSchema = z.object({ event_type: z.enum(["incoming", "outgoing", "missed"]) }).loose();
 
 const topic = (ctx: MqttViewContext, account: string, leaf: string) => ctx.topics.account(account, "calls", leaf);
 
-/** Calls read back from MQTT: a changed `calls/last` is `call.last`, each live `calls/event` a `call.new`. */
+const RecentSchema = z.array(CallkitCallSchema);
+
+/**
+ * Calls read back from MQTT: a changed `calls/last` is `call.last`, each live `calls/event` a `call.new`;
+ * `calls/recent` is the recent list (no event of its own).
+ */
 export const callsRemote: MqttRemoteView<CallsSnapshot, CallsEvents, CallsRemoteState> = {
-  filters: (ctx, account) => [topic(ctx, account, "last"), topic(ctx, account, "event")],
-  initial: () => ({ last: null }),
-  snapshot: (state) => ({ last: state.last?.call ?? null }),
+  filters: (ctx, account) => [topic(ctx, account, "last"), topic(ctx, account, "recent"), topic(ctx, account, "event")],
+  initial: () => ({ last: null, recent: [] }),
+  snapshot: (state) => ({ last: state.last?.call ?? null, recent: [...state.recent] }),
   receive: (ctx, account, state, { topic: received, payload, retained }) => {
+    if (received === topic(ctx, account, "recent")) {
+      if (payload.length === 0) {
+        state.recent = [];
+        return { kind: "update", events: [] };
+      }
+      const parsed = parseJsonPayload(payload, RecentSchema);
+      if (!parsed.ok) return { kind: "invalid", reason: parsed.reason };
+      state.recent = parsed.data;
+      return { kind: "update", events: [] };
+    }
     if (received === topic(ctx, account, "last")) {
       if (payload.length === 0) {
         state.last = null;

@@ -9,12 +9,16 @@ export const CALL_EVENT_TYPES = ["incoming", "outgoing", "missed"];
 
 const lastTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "calls", "last");
 const eventTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "calls", "event");
+const recentTopic = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "calls", "recent");
 
 function last(ctx: MqttViewContext, account: string, call: CallkitCall): MqttOutput {
   return { kind: "state", topic: lastTopic(ctx, account), payload: JSON.stringify(call), retain: true };
 }
 
-/** Calls on MQTT: `calls/last` (retained, the newest `callkit.call`) and `calls/event` (each new call). */
+/**
+ * Calls on MQTT: `calls/last` (retained, the newest `callkit.call`), `calls/recent` (retained, the latest
+ * ones, newest first) and `calls/event` (each new call).
+ */
 export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents, CallsRemoteState> = {
   snapshot: (ctx, account, snapshot) => (snapshot.last === null ? [] : [last(ctx, account, snapshot.last)]),
   events: {
@@ -30,6 +34,10 @@ export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents, CallsRemoteS
     ],
     "call.last": (ctx, { account, call }) => [last(ctx, account, call)],
   },
+  // The recent list changes with each run, which ends with an account state.
+  accountState: (ctx, state, snapshot) => [
+    { kind: "state", topic: recentTopic(ctx, state.account), payload: JSON.stringify(snapshot.recent), retain: true },
+  ],
   accountComponents: (ctx, account, { data }) => {
     const topic = lastTopic(ctx, account.id);
     return {
@@ -43,6 +51,7 @@ export const callsMqtt: MqttServiceView<CallsSnapshot, CallsEvents, CallsRemoteS
       call: eventEntity(data, { key: "call", name: "Call" }, eventTopic(ctx, account.id), CALL_EVENT_TYPES),
     };
   },
-  ownedStateFilters: () => [],
+  // A disabled service or a removed account leaves no phone number or contact name on the broker.
+  ownedStateFilters: ({ topics }) => [topics.anyAccount("calls", "last"), topics.anyAccount("calls", "recent")],
   remote: callsRemote,
 };

@@ -2,7 +2,7 @@ import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-modu
 import type { CallsConfig } from "./config.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
 import { CallsJob } from "./job.ts";
-import type { CallsState } from "./state.ts";
+import { type CallsState, RECENT_CALLS } from "./state.ts";
 
 /** Call history for one account: new calls since the stored cursor on `schedule`, each announced once. */
 export class CallsRuntime implements ServiceRuntime<CallsSnapshot> {
@@ -17,7 +17,8 @@ export class CallsRuntime implements ServiceRuntime<CallsSnapshot> {
   }
 
   snapshot(): CallsSnapshot {
-    return { last: this.#ctx.state.last };
+    const { last, recent } = this.#ctx.state;
+    return { last, recent: recent.length === 0 && last !== null ? [last] : [...recent] };
   }
 
   close(): void {
@@ -30,6 +31,10 @@ export class CallsRuntime implements ServiceRuntime<CallsSnapshot> {
     const result = await this.#job.poll(state);
     state.cursor = result.cursor;
     state.last = result.last;
+    const newest = [...result.calls].reverse();
+    if (result.last !== null && !newest.some((c) => c.id === result.last?.id)) newest.unshift(result.last);
+    const ids = new Set(newest.map((c) => c.id));
+    state.recent = [...newest, ...state.recent.filter((c) => !ids.has(c.id))].slice(0, RECENT_CALLS);
     await this.#ctx.save();
     for (const call of result.calls) this.#ctx.emit("call.new", { call });
     if (result.last && result.last.id !== previous) this.#ctx.emit("call.last", { call: result.last });

@@ -9,6 +9,11 @@ const HomeSchema = z
   })
   .describe("Home location for home/away device trackers.");
 
+/** A device's friendly name: its MQTT topic segment and Home Assistant object id. */
+const FriendlyNameSchema = z
+  .string()
+  .regex(/^[a-z0-9_]{1,64}$/, "use 1 to 64 of a-z, 0-9 and _ (it becomes a topic level and an entity id)");
+
 /** `accounts[].findmy`: Find My devices (fmip.devices). */
 export const FindMyConfigSchema = z
   .strictObject({
@@ -25,6 +30,19 @@ export const FindMyConfigSchema = z
     home: HomeSchema.nullable()
       .default(null)
       .describe("Home location {latitude, longitude, radius} for home/away; null disables it."),
+    friendly_names: z
+      .record(z.string().min(1), FriendlyNameSchema)
+      .default({})
+      .superRefine((names, ctx) => {
+        const seen = new Set<string>();
+        for (const [device, name] of Object.entries(names)) {
+          if (seen.has(name)) ctx.addIssue({ code: "custom", path: [device], message: `"${name}" is used twice` });
+          seen.add(name);
+        }
+      })
+      .describe(
+        "Device id or name → friendly name (a-z, 0-9, _): the device's topic <base>/<account>/devices/<friendly name> and Home Assistant entity ids. Devices not listed get one from their name, kept once assigned.",
+      ),
   })
   .describe("Find My (fmip.devices).");
 

@@ -16,13 +16,15 @@ export function distanceMetres(
 }
 
 /**
- * Adds `at_home` to a device when the account has a home configured: true when the fix lies within
- * `radius` metres of home, false when it lies outside, null when there is no fix. A fix whose
- * accuracy circle reaches home counts as home only if its centre is inside the radius, so a vague
- * fix never flips a device home by itself.
+ * Adds `at_home` and `home_distance` to a device when the account has a home configured: `at_home`
+ * is true when the fix lies within `radius` metres of home, false when it lies outside, null when
+ * there is no fix; `home_distance` is the distance of the fix in whole metres. A fix whose accuracy
+ * circle reaches home counts as home only if its centre is inside the radius, so a vague fix never
+ * flips a device home by itself.
  */
 export function withHome(device: FmipDevice, home: FindMyConfig["home"]): FmipDevice {
   if (home === null) return device;
-  const at_home = device.location === null ? null : distanceMetres(device.location, home) <= home.radius;
-  return { ...device, at_home };
+  if (device.location === null) return { ...device, at_home: null, home_distance: null };
+  const distance = distanceMetres(device.location, home);
+  return { ...device, at_home: distance <= home.radius, home_distance: Math.round(distance) };
 }

@@ -4,12 +4,14 @@ import type { FmipDevice } from "../../../icloud/findmy/types.ts";
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
 import type { Logger } from "../../../logger.ts";
 import type { FindMyConfig } from "./config.ts";
+import { FriendlyNames } from "./friendly-names.ts";
 import { withHome } from "./home.ts";
 import type { FindMyState } from "./state.ts";
 
 export interface DeviceChanges {
   updated: FmipDevice[];
-  removed: string[];
+  /** Devices gone from the account, as last known. */
+  removed: FmipDevice[];
 }
 
 /**
@@ -21,16 +23,30 @@ export interface DeviceChanges {
 export class FindMyJob {
   readonly #service: FindMyService;
   readonly #config: FindMyConfig;
+  readonly #names: FriendlyNames;
   readonly #missing = new Map<string, number>();
   #queue: Promise<void> = Promise.resolve();
 
   constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger) {
     this.#config = config;
+    this.#names = new FriendlyNames(config.friendly_names);
     this.#service = new FindMyService(transport, { locate: config.locate, family: config.family, logger: log });
   }
 
   get service(): FindMyService {
     return this.#service;
+  }
+
+  /**
+   * Brings the stored devices up to the configuration at start (it may have changed since they were
+   * stored): home/away from the current home (none when it was removed) and friendly names.
+   */
+  prepare(state: FindMyState): void {
+    for (const [id, device] of Object.entries(state.devices)) {
+      const { at_home: _at, home_distance: _distance, ...plain } = device;
+      state.devices[id] = withHome(plain, this.#config.home);
+    }
+    this.#names.assignAll(state.devices);
   }
 
   refresh(state: FindMyState): Promise<DeviceChanges> {
@@ -44,7 +60,10 @@ export class FindMyJob {
     return this.#exclusive(async () => this.#diff(state, await this.#service.locate(targets), false));
   }
 
-  /** A device id from an id or a (case-insensitive) name known from the last refresh; NOT_FOUND otherwise. */
+  /**
+   * A device id from an id, a (case-insensitive) name or a friendly name known from the last refresh;
+   * NOT_FOUND otherwise.
+   */
   resolve(state: FindMyState, device: string): string {
     if (Object.hasOwn(state.devices, device)) return device;
     const lower = device.toLowerCase();
@@ -53,6 +72,7 @@ export class FindMyJob {
       if (name.toLowerCase() === lower) return id;
       names.push(name);
     }
+    for (const [id, { slug }] of Object.entries(state.devices)) if (slug === device) return id;
     throw new EngineError(
       "NOT_FOUND",
       `unknown device ${JSON.stringify(device)}; known: ${names.join(", ") || "none yet"}`,
@@ -73,7 +93,7 @@ export class FindMyJob {
     const updated: FmipDevice[] = [];
     const seen = new Set<string>();
     for (const raw of devices) {
-      const device = withHome(raw, this.#config.home);
+      const device = { ...withHome(raw, this.#config.home), slug: this.#names.assign(state.devices, raw) };
       seen.add(device.id);
       this.#missing.delete(device.id);
       const previous = state.devices[device.id];
@@ -82,16 +102,16 @@ export class FindMyJob {
         updated.push(device);
       }
     }
-    const removed: string[] = [];
+    const removed: FmipDevice[] = [];
     if (complete) {
-      for (const id of Object.keys(state.devices)) {
+      for (const [id, device] of Object.entries(state.devices)) {
         if (seen.has(id)) continue;
         const misses = (this.#missing.get(id) ?? 0) + 1;
         this.#missing.set(id, misses);
         if (misses >= 2) {
           delete state.devices[id];
           this.#missing.delete(id);
-          removed.push(id);
+          removed.push(device);
         }
       }
     }

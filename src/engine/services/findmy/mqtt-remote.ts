@@ -2,11 +2,11 @@ import { z } from "zod";
 import { type FmipDevice, FmipDeviceSchema } from "../../../icloud/findmy/types.ts";
 import { parseJsonPayload, topicLevelAfter } from "../../../mqtt/remote-payload.ts";
 import type { MqttRemoteView, MqttViewContext, RemoteEvent } from "../../../mqtt/service-view.ts";
-import { topicKey } from "../../../mqtt/topics.ts";
 import type { findMyCommands } from "./commands.ts";
 import type { FindMyEvents, FindMySnapshot } from "./events.ts";
+import { deviceSegment } from "./mqtt-discovery.ts";
 
-/** What a remote engine knows of an account's devices: by topic segment, with the JSON they were compared by. */
+/** What a remote engine knows of an account's devices: by topic level (friendly name), with the JSON they were compared by. */
 export type FindMyRemoteState = Map<string, { device: FmipDevice; json: string }>;
 
 type Results = {
@@ -38,13 +38,20 @@ export const findMyRemote: MqttRemoteView<FindMySnapshot, FindMyEvents, FindMyRe
       const known = state.get(key);
       state.delete(key);
       const events: RemoteEvent<FindMyEvents>[] =
-        known === undefined ? [] : [{ event: "device.removed", payload: { account, deviceId: known.device.id } }];
+        known === undefined
+          ? []
+          : [
+              {
+                event: "device.removed",
+                payload: { account, deviceId: known.device.id, slug: known.device.slug ?? null },
+              },
+            ];
       return { kind: "update", events };
     }
     const parsed = parseJsonPayload(payload, FmipDeviceSchema);
     if (!parsed.ok) return { kind: "invalid", reason: parsed.reason };
     const device = parsed.data;
-    if (topicKey(device.id) !== key) return { kind: "invalid", reason: "the device id does not match its topic" };
+    if (deviceSegment(device) !== key) return { kind: "invalid", reason: "the device does not match its topic" };
     const json = JSON.stringify(device);
     if (state.get(key)?.json === json) return { kind: "update", events: [] };
     state.set(key, { device, json });

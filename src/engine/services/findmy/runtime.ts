@@ -17,6 +17,7 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
   constructor(ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>) {
     this.#ctx = ctx;
     this.#job = new FindMyJob(ctx.transport, ctx.config, ctx.log);
+    this.#job.prepare(ctx.state);
     const jobs: ServiceJob[] = [
       {
         name: "findmy",
@@ -70,7 +71,8 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
     if (changes.updated.length === 0 && changes.removed.length === 0) return [];
     await this.#ctx.save();
     for (const device of changes.updated) this.#ctx.emit("device.updated", { device });
-    for (const deviceId of changes.removed) this.#ctx.emit("device.removed", { deviceId });
+    for (const device of changes.removed)
+      this.#ctx.emit("device.removed", { deviceId: device.id, slug: device.slug ?? null });
     return changes.updated;
   }
 }

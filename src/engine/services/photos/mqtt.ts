@@ -88,6 +88,11 @@ export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRem
       },
     ),
   }),
-  ownedStateFilters: () => [],
+  // A disabled service or a removed account leaves no photo (or thumbnail) on the broker.
+  ownedStateFilters: ({ topics }) => [
+    topics.anyAccount("photos", "latest"),
+    topics.anyAccount("photos", "latest", "thumbnail"),
+    topics.anyAccount("photos", "count"),
+  ],
   remote: photosRemote,
 };

@@ -1,0 +1,37 @@
+import { transliterate } from "transliteration";
+
+/**
+ * A slug the way Home Assistant makes entity ids from names (`homeassistant.util.slugify`, which is
+ * python-slugify over unidecode): ASCII apostrophes split words, everything else is transliterated
+ * to ASCII (`ø` → `o`, `ß` → `ss`, `爸爸` → `ba ba`), the apostrophes that transliteration produces
+ * (`’` → `'`) are dropped, commas between digits disappear, and every other run of characters
+ * outside `[a-z0-9]` becomes one `_`. Empty when nothing is left (`!!!`, emoji only): callers
+ * choose their own fallback.
+ *
+ * `Jane's iPad` → `jane_s_ipad`, `Jane’s iPhone` → `janes_iphone`, `Straße-Mac` → `strasse_mac`.
+ */
+export function haSlug(text: string): string {
+  const ascii = transliterate(text.replace(/'+/g, "-").normalize("NFKD"));
+  return ascii
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(/'+/g, "")
+    .replace(/(?<=\d),(?=\d)/g, "")
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .replaceAll("-", "_");
+}
+
+/**
+ * A slug of `name` that is not in `taken`: the plain slug, else `<slug>_2`, `<slug>_3`, … (as Home
+ * Assistant numbers clashing entity ids). `fallback` replaces a name that leaves nothing.
+ */
+export function uniqueSlug(name: string, fallback: string, taken: ReadonlySet<string>): string {
+  const base = haSlug(name) || haSlug(fallback) || "unnamed";
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n += 1) {
+    const candidate = `${base}_${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
