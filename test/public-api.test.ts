@@ -12,6 +12,9 @@ import type {
   FmipDevice,
   IcplAsset,
   Logger,
+  MmeCalendarEvent,
+  MmeContact,
+  MmeNote,
   SessionOutcome,
 } from "../src/engine/index.ts";
 import * as engineEntry from "../src/engine/index.ts";
@@ -75,6 +78,11 @@ describe("public API", () => {
       | "play_sound"
       | "send_message"
       | "lost_mode"
+      | "list_contacts"
+      | "contact_image"
+      | "list_events"
+      | "list_notes"
+      | "note_attachment"
     >();
     expectTypeOf<AccountSnapshot["findmy"]>().toEqualTypeOf<{ devices: FmipDevice[] }>();
     expectTypeOf<AccountSnapshot["photos"]>().toEqualTypeOf<{
@@ -82,6 +90,12 @@ describe("public API", () => {
       count: number | null;
     }>();
     expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null }>();
+    expectTypeOf<AccountSnapshot["calendar"]["next"]>().toEqualTypeOf<MmeCalendarEvent | null>();
+    expectTypeOf<AccountSnapshot["notes"]["recent"]>().toEqualTypeOf<MmeNote[]>();
+    expectTypeOf<CommandResult<"list_contacts">>().toEqualTypeOf<{ contacts: MmeContact[] }>();
+    expectTypeOf<EngineEvents["note.changed"]>().toEqualTypeOf<
+      [{ account: string; change: "created" | "updated" | "deleted"; note: MmeNote }]
+    >();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
     expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<[{ account: string; deviceId: string }]>();
     expectTypeOf<keyof EngineEvents>().toEqualTypeOf<
@@ -96,6 +110,12 @@ describe("public API", () => {
       | "photo.count"
       | "call.new"
       | "call.last"
+      | "contacts.birthdays"
+      | "contacts.count"
+      | "calendar.next"
+      | "calendar.today"
+      | "note.changed"
+      | "notes.count"
     >();
     expectTypeOf<Logger["child"]>().returns.toEqualTypeOf<Logger>();
   });

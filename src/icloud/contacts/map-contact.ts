@@ -19,7 +19,7 @@ export function normaliseBirthday(value: string | null | undefined): string | nu
   if (!match) return null;
   const [, year, month, day] = match;
   if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > 31) return null;
-  return `${year === YEARLESS ? "--" : year}-${month}-${day}`;
+  return year === YEARLESS ? `--${month}-${day}` : `${year}-${month}-${day}`;
 }
 
 /** A contact card of the web service in ricloud's `mme_contacts.contact` vocabulary. */

@@ -42,7 +42,7 @@ export const ContactImageSchema = z.object({
 });
 
 /** A birthday: `YYYY-MM-DD`, or `--MM-DD` when the year is not known (Apple stores those as 1604). */
-export const BirthdaySchema = z.string().regex(/^(\d{4}|--)-\d{2}-\d{2}$/);
+export const BirthdaySchema = z.string().regex(/^(\d{4}-|--)\d{2}-\d{2}$/);
 
 export const MmeContactSchema = z.object({
   /** 16 hex digits derived from Apple's contact id; stable across polls. */

@@ -14,7 +14,7 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const OBJECT_REPLACEMENT = "\uFFFC";
 
 export interface NoteBody {
-  /** Plain text, without the attachment placeholders. */
+  /** Plain text, without the attachment placeholders (and the blank end they leave). */
   text: string;
   /** Attachment identifiers in the order they appear. */
   attachments: Array<{ identifier: string; uti: string | null }>;
@@ -105,7 +105,7 @@ export function decodeNoteBody(value: string | Buffer): NoteBody | undefined {
       seen.add(identifier);
       attachments.push({ identifier, uti });
     }
-    return { text: text.replaceAll(OBJECT_REPLACEMENT, ""), attachments };
+    return { text: text.replaceAll(OBJECT_REPLACEMENT, "").trimEnd(), attachments };
   } catch {
     return undefined;
   }

@@ -141,7 +141,6 @@ export function generateContacts(
     const local = `contact${i + 1}`;
     const company = rng.next() < 0.3;
     contacts.push({
-      id: `${key}-C${String(i + 1).padStart(5, "0")}`,
       first_name: first,
       last_name: last,
       ...(rng.next() < 0.1 ? { nickname: `${first.slice(0, 2)}` } : {}),

@@ -94,7 +94,11 @@ export const createContactsRoutes: ServiceRoutesFactory = (ctx: SimServiceContex
     probes.set(account.dsid, {
       book,
       add: (person) => book.add(ScenarioContactSchema.parse(person)),
-      change: (contactId, patch) => book.change(contactId, ScenarioContactSchema.partial().parse(patch)),
+      change: (contactId, patch) => {
+        const current = book.get(contactId);
+        if (current === undefined) throw new Error(`no contact ${contactId}`);
+        book.change(contactId, ScenarioContactSchema.parse({ ...current.person, ...patch }));
+      },
       remove: (contactId) => book.remove(contactId),
       resetTokens: () => book.resetTokens(),
     });

@@ -34,7 +34,7 @@ const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 
  * without one.
  */
 export function isBirthdayOn(birthday: string, today: LocalDate): boolean {
-  const match = /^(?:\d{4}|--)-(\d{2})-(\d{2})$/.exec(birthday);
+  const match = /^(?:\d{4}-|--)(\d{2})-(\d{2})$/.exec(birthday);
   if (!match) return false;
   const month = Number(match[1]);
   const day = Number(match[2]);

@@ -1,6 +1,6 @@
 import type { HttpServiceView } from "../../../http/service-view.ts";
 import type { MqttServiceView } from "../../../mqtt/service-view.ts";
-import type { SafariSnapshot } from "./index.ts";
+import { SAFARI_NOT_AVAILABLE_MESSAGE, type SafariSnapshot } from "./index.ts";
 
 /** Nothing on MQTT: the account state (`services.safari`) already says the history is not available. */
 export const safariMqtt: MqttServiceView<SafariSnapshot, Record<never, never>, null> = {
@@ -11,7 +11,7 @@ export const safariMqtt: MqttServiceView<SafariSnapshot, Record<never, never>, n
   remote: {
     filters: () => [],
     initial: () => null,
-    snapshot: () => ({ available: false, reason: "" }),
+    snapshot: () => ({ available: false, reason: SAFARI_NOT_AVAILABLE_MESSAGE }),
     receive: () => ({ kind: "ignored" }),
     results: {},
   },
