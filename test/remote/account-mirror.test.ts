@@ -2,13 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AccountSnapshot, AccountSummary } from "../../src/engine/api.ts";
 import { COMMAND_NAMES } from "../../src/engine/commands.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
+import { SAFARI_NOT_AVAILABLE_MESSAGE } from "../../src/engine/services/safari/index.ts";
 import { accountMessages } from "../../src/mqtt/messages.ts";
 import type { MqttOutput, MqttViewContext } from "../../src/mqtt/service-view.ts";
 import { type LoadedMqttView, loadMqttViews } from "../../src/mqtt/service-views.ts";
 import { Topics } from "../../src/mqtt/topics.ts";
 import { AccountMirror, type MirroredEvent } from "../../src/remote/account-mirror.ts";
 import { resultSchemas } from "../../src/remote/results.ts";
-import { SAFARI_NOT_AVAILABLE_MESSAGE } from "../../src/engine/services/safari/index.ts";
 import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
 import { ALL_SERVICES, FINDMY_ONLY } from "../support/mqtt.ts";
 
@@ -254,14 +254,18 @@ describe("AccountMirror: events from changes", () => {
       { event: "calendar.next", payload: { account: "jane", event: later } },
     ]);
     const today = { account: "jane", date: "2026-12-02", events: [later] };
-    expect(feed(mirror, render("calendar", "calendar.today", today))).toEqual([{ event: "calendar.today", payload: today }]);
+    expect(feed(mirror, render("calendar", "calendar.today", today))).toEqual([
+      { event: "calendar.today", payload: today },
+    ]);
     expect(mirror.snapshot()?.calendar).toEqual({ next: later, date: "2026-12-02", today: [later], calendars: [] });
   });
 
   it("notes: note.changed for each live event (never a retained one), notes.count on a new count", () => {
     const mirror = mirrorOf(FULL);
     const changed = { account: "jane", change: "updated" as const, note: NOTE };
-    expect(feed(mirror, render("notes", "note.changed", changed))).toEqual([{ event: "note.changed", payload: changed }]);
+    expect(feed(mirror, render("notes", "note.changed", changed))).toEqual([
+      { event: "note.changed", payload: changed },
+    ]);
     expect(feed(mirror, render("notes", "note.changed", changed), true)).toEqual([]);
     expect(feed(mirror, render("notes", "notes.count", { account: "jane", count: 6 }))).toEqual([
       { event: "notes.count", payload: { account: "jane", count: 6 } },

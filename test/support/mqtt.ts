@@ -58,10 +58,7 @@ export const FINDMY_ONLY: AccountSummary["services"] = {
 };
 
 /** An account summary as the engine lists it. */
-export function summary(
-  id: string,
-  services: AccountSummary["services"] = ALL_SERVICES,
-): AccountSummary {
+export function summary(id: string, services: AccountSummary["services"] = ALL_SERVICES): AccountSummary {
   return { id, username: `${id}.owner@example.com`, services };
 }
 

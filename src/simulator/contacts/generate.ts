@@ -114,8 +114,9 @@ function digits(rng: Prng, count: number): string {
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /**
- * `count` invented contacts for a seed (the same list every time). The first `birthdaysToday` have
- * their birthday on `today` (month and day); about one in ten birthdays has no year (Apple's 1604).
+ * `count` invented contacts for a seed (the same list for the same start day). The first
+ * `birthdaysToday` have their birthday on `today` (month and day), no one else does; about one in ten
+ * birthdays has no year (Apple's 1604).
  */
 export function generateContacts(
   count: number,
@@ -135,7 +136,11 @@ export function generateContacts(
       birthday = `${1950 + rng.int(0, 60)}-${pad(today.month)}-${pad(today.day)}`;
     } else if (rng.next() < 0.7) {
       const year = rng.next() < 0.1 ? 1604 : 1940 + rng.int(0, 75);
-      birthday = `${year}-${pad(rng.int(1, 12))}-${pad(rng.int(1, 28))}`;
+      const month = rng.int(1, 12);
+      let day = rng.int(1, 28);
+      // Only the first `birthdaysToday` celebrate on the start day.
+      if (month === today.month && day === today.day) day = (day % 28) + 1;
+      birthday = `${year}-${pad(month)}-${pad(day)}`;
     }
     const [city, country, countryCode, postalCode] = culture.city;
     const local = `contact${i + 1}`;

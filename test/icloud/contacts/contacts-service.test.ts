@@ -75,7 +75,11 @@ async function session(appleId: string): Promise<ICloudSession> {
   return created;
 }
 
-const count = (route: string, since: number) => sim.requests().slice(since).filter((r) => r.route === route).length;
+const count = (route: string, since: number) =>
+  sim
+    .requests()
+    .slice(since)
+    .filter((r) => r.route === route).length;
 
 describe("iCloud Contacts from the contacts web service", () => {
   it("reads the whole address book: co/startup, then co/contacts pages with its tokens", async () => {
@@ -144,7 +148,12 @@ describe("iCloud Contacts from the contacts web service", () => {
 
     const before = sim.requests().length;
     const result = await service.changes(tokens);
-    expect(sim.requests().slice(before).map((r) => r.route)).toEqual(["contacts.changeset"]);
+    expect(
+      sim
+        .requests()
+        .slice(before)
+        .map((r) => r.route),
+    ).toEqual(["contacts.changeset"]);
     if (result.kind !== "changes") throw new Error("expected changes");
     expect(result.changed.map((c) => c.contactId).sort()).toEqual([JOHN.id, added].sort());
     expect(result.changed.find((c) => c.contactId === JOHN.id)?.contact.jobtitle).toBe("SVP Coring");
@@ -205,7 +214,13 @@ describe("iCloud Contacts from the contacts web service", () => {
 
   it("tells the user to allow web access when iCloud refuses Contacts (403)", async () => {
     const service = new ContactsService(await session("book@example.com"));
-    sim.faults.add({ endpoint: "contacts.startup", kind: "status", status: 403, body: { errorCode: "ACCESS_DENIED" }, times: 1 });
+    sim.faults.add({
+      endpoint: "contacts.startup",
+      kind: "status",
+      status: 403,
+      body: { errorCode: "ACCESS_DENIED" },
+      times: 1,
+    });
     await expect(service.readAll()).rejects.toMatchObject({ code: "WEB_ACCESS_DISABLED" });
   });
 });

@@ -70,7 +70,12 @@ describe("iCloud Notes from the com.apple.notes CloudKit container", () => {
     const before = sim.requests().length;
     const read = await service.changes(undefined, { bodies: true });
     // 2 folders, 253 notes and their attachments: more than one page of 200.
-    expect(sim.requests().slice(before).filter((r) => r.route === "notes.changes.zone").length).toBe(2);
+    expect(
+      sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.route === "notes.changes.zone").length,
+    ).toBe(2);
     const records = read?.records ?? [];
     const notes = notesIn(records);
     expect(notes).toHaveLength(253);
@@ -126,13 +131,20 @@ describe("iCloud Notes from the com.apple.notes CloudKit container", () => {
     const probe = notesProbe(DSID);
     const added = probe.add({ title: "Новая заметка", body: "Текст", folder: "Notes" });
     probe.edit("NOTE-PANCAKES", { body: "250 g flour" });
-    const generated = probe.zone.notes().find((n) => n.type === "Note" && !n.deleted && n.recordName !== "NOTE-PANCAKES" && n.recordName !== added);
+    const generated = probe.zone
+      .notes()
+      .find((n) => n.type === "Note" && !n.deleted && n.recordName !== "NOTE-PANCAKES" && n.recordName !== added);
     probe.trash(generated?.recordName ?? "");
     probe.expunge("NOTE-BIN");
 
     const before = sim.requests().length;
     const changes = await service.changes(token, { bodies: true });
-    expect(sim.requests().slice(before).map((r) => r.route)).toEqual(["notes.changes.zone"]);
+    expect(
+      sim
+        .requests()
+        .slice(before)
+        .map((r) => r.route),
+    ).toEqual(["notes.changes.zone"]);
     const records = changes?.records ?? [];
     expect(records.map((r) => [r.kind, r.recordName])).toEqual([
       ["note", added],
