@@ -12,6 +12,15 @@ import { waitForSignal } from "./wait-for-signal.ts";
 
 export const DEMO_SCENARIO = new URL("../simulator/scenarios/demo.yaml", import.meta.url).pathname;
 export const DEMO_ACCOUNT = { id: "demo", username: "demo@icloud2mqtt.invalid", password: "demo-password" } as const;
+/** The demo account's services: short schedules, and the data types that are off by default turned on. */
+export const DEMO_SERVICES = {
+  findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
+  photos: { schedule: "1m" },
+  calls: { schedule: "1m" },
+  contacts: { enabled: true, schedule: "2m" },
+  calendar: { schedule: "1m" },
+  notes: { enabled: true, schedule: "1m" },
+} as const;
 
 interface DemoOptions {
   mqttPort: string;
@@ -57,9 +66,7 @@ export function registerDemoCommand(program: Command): void {
             {
               ...DEMO_ACCOUNT,
               endpoint: simulator.url,
-              findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
-              photos: { schedule: "1m" },
-              calls: { schedule: "1m" },
+              ...DEMO_SERVICES,
             },
           ],
           mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: mqttPort } },

@@ -3,6 +3,7 @@ import { ICloudSession } from "../../src/icloud/session.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../../src/simulator/service-modules.ts";
+import { TEST_SCENARIO } from "../support/idmsa-client.ts";
 
 /**
  * The simulator's Contacts, Calendar and Notes as the public clients call them (timlaing/pyicloud's
@@ -112,6 +113,29 @@ describe("simulated Contacts, Calendar and Notes", () => {
       records: Array<{ recordName: string }>;
     };
     expect(lookup.records.map((r) => r.recordName)).toEqual([first]);
+  });
+
+  it("the test scenario's organised@example.com has written-out contacts, events and notes", async () => {
+    const file = await startSimulator({ scenario: TEST_SCENARIO, port: 0, services: [...SIMULATOR_SERVICES] });
+    try {
+      const s = new ICloudSession({ username: "organised@example.com", password: "organised", endpoint: file.url });
+      expect((await s.signIn()).state).toBe("active");
+      const contacts = await s.request("contacts", "/co/startup", {});
+      expect((contacts.json as { contacts: unknown[] }).contacts).toHaveLength(3);
+      const events = await s.request("calendar", "/ca/events", {
+        query: { usertz: "America/Los_Angeles", startDate: "2027-03-08", endDate: "2027-03-21" },
+      });
+      // Ten weekday stand-ups and the spring break.
+      expect((events.json as { Event: unknown[] }).Event).toHaveLength(11);
+      const notes = await s.request("ckdatabasews", "/database/1/com.apple.notes/production/private/changes/zone", {
+        method: "POST",
+        body: { zones: [{ zoneID: { zoneName: "Notes" }, desiredRecordTypes: ["Note", "PasswordProtectedNote"] }] },
+      });
+      const records = (notes.json as { zones: Array<{ records: Array<{ recordType: string }> }> }).zones[0]?.records;
+      expect(records?.map((r) => r.recordType).sort()).toEqual(["Note", "PasswordProtectedNote"]);
+    } finally {
+      await file.close();
+    }
   });
 
   it("refuses an invalid section when it starts, naming the account", async () => {
