@@ -8,10 +8,9 @@
  *   GET {origin}/co/photo/<dsid>/<contactId>/<version>?sig=…  → image/jpeg (the cards' `photo.url`)
  *
  * Evidence: timlaing/pyicloud `pyicloud/services/contacts.py` (startup, then contacts with the
- * startup's tokens and `limit=0&offset=0`), MauriceConrad/iCloud-API `resources/apps/Contacts.js`
- * (card fields, `errorCode` in refusals), dpokora's C# iCloudLib and the Java clients naming
- * `co/changeset?prefToken&syncToken`. The changeset answer, photo URLs and every status below are the
- * simulator's own choices (see README.md next to this file).
+ * startup's tokens and `limit=0&offset=0`; `co/changeset` named), MauriceConrad/iCloud-API
+ * `resources/apps/Contacts.js` (card fields, `errorCode` in refusals). The changeset answer, photo URLs
+ * and every status below are the simulator's own choices (see README.md next to this file).
  */
 import { randomBytes } from "node:crypto";
 import type { ServiceRoutesFactory, SimServiceAccount, SimServiceContext } from "../context.ts";
