@@ -46,8 +46,8 @@ export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
-/** The wall-clock time of instant `ms` in `timeZone`. */
-export function wallTime(ms: number, timeZone: string): WallTime {
+/** The wall-clock time of instant `ms` in `timeZone`, read from Intl (slow; see `wallTime`). */
+function intlWallTime(ms: number, timeZone: string): WallTime {
   const parts: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(new Date(ms))) {
     if (part.type !== "literal") parts[part.type] = Number(part.value);
@@ -64,10 +64,41 @@ export function wallTime(ms: number, timeZone: string): WallTime {
 
 const asUtc = (w: WallTime) => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 
+function intlOffset(ms: number, timeZone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  return Math.round((asUtc(intlWallTime(whole, timeZone)) - whole) / 60_000);
+}
+
+/** Offsets are asked for per quarter hour (zone changes happen on those in current rules). */
+const BUCKET_MS = 15 * 60_000;
+const MAX_CACHED = 20_000;
+const offsets = new Map<string, number>();
+
 /** Minutes `timeZone` is ahead of UTC at instant `ms` (+60 for Berlin in winter). */
 export function offsetMinutes(ms: number, timeZone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  return Math.round((asUtc(wallTime(whole, timeZone)) - whole) / 60_000);
+  const bucket = Math.floor(ms / BUCKET_MS);
+  const key = `${timeZone}|${bucket}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  const start = intlOffset(bucket * BUCKET_MS, timeZone);
+  // A change inside the quarter hour (not in current rules, but in old ones): no caching, the exact answer.
+  if (intlOffset(bucket * BUCKET_MS + BUCKET_MS - 1000, timeZone) !== start) return intlOffset(ms, timeZone);
+  if (offsets.size >= MAX_CACHED) offsets.clear();
+  offsets.set(key, start);
+  return start;
+}
+
+/** The wall-clock time of instant `ms` in `timeZone`. */
+export function wallTime(ms: number, timeZone: string): WallTime {
+  const shifted = new Date(Math.floor(ms / 1000) * 1000 + offsetMinutes(ms, timeZone) * 60_000);
+  return {
+    year: shifted.getUTCFullYear(),
+    month: shifted.getUTCMonth() + 1,
+    day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(),
+    minute: shifted.getUTCMinutes(),
+    second: shifted.getUTCSeconds(),
+  };
 }
 
 /**
@@ -76,15 +107,13 @@ export function offsetMinutes(ms: number, timeZone: string): number {
  */
 export function wallToUtc(wall: WallTime, timeZone: string): number {
   const guess = asUtc(wall);
-  const first = guess - offsetMinutes(guess, timeZone) * 60_000;
-  const second = guess - offsetMinutes(first, timeZone) * 60_000;
-  if (first === second) return first;
-  // Around a change: keep the candidate that shows the asked wall time, the earlier when both do.
+  // The offsets half a day before and after: equal except around a change.
+  const before = guess - offsetMinutes(guess - 43_200_000, timeZone) * 60_000;
+  const after = guess - offsetMinutes(guess + 43_200_000, timeZone) * 60_000;
   const shows = (ms: number) => asUtc(wallTime(ms, timeZone)) === guess;
-  if (shows(first) && shows(second)) return Math.min(first, second);
-  if (shows(first)) return first;
-  if (shows(second)) return second;
-  return Math.max(first, second);
+  const fits = [before, after].filter(shows);
+  // Repeated (fall back): the earlier; skipped (spring forward): the old offset, which lands after the gap.
+  return fits.length > 0 ? Math.min(...fits) : before;
 }
 
 const two = (n: number) => String(n).padStart(2, "0");

@@ -16,6 +16,8 @@ interface Change {
   deleted: boolean;
 }
 
+const COLLATOR = new Intl.Collator("en");
+
 /** A 16x16 grey baseline JPEG (made with the photos simulator's encoder); a comment makes each photo distinct. */
 const JPEG_BODY = Buffer.from(
   "/9j/4AAQSkZJRgABAQAAAQABAAD//gAC/9sAQwABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB/8AAEQgAEAAQAwERAAIRAAMRAP/EADIAAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKCxAAAgAAAAAAAAAAAAAAAAAAAPD/2gAMAwEAAgADAAA/APzXPsA/rIP6WDjz4vPwvK5oH0AcOfI5/9k=",
@@ -38,6 +40,8 @@ export function photoJpeg(contactId: string, version: number): Buffer {
 export class AddressBook {
   readonly dsid: string;
   readonly #contacts = new Map<string, SimContact>();
+  /** `sorted()`'s answer until the next change. */
+  #sorted: SimContact[] | undefined;
   readonly #log: Change[] = [];
   #seq = 0;
   #generation = 1;
@@ -78,8 +82,12 @@ export class AddressBook {
 
   /** Cards sorted as `order=last,first` asks (the only order the public clients request). */
   sorted(): SimContact[] {
-    const key = (c: SimContact) => `${c.person.last_name ?? ""}\u0000${c.person.first_name ?? ""}\u0000${c.contactId}`;
-    return [...this.#contacts.values()].sort((a, b) => key(a).localeCompare(key(b)));
+    if (this.#sorted === undefined) {
+      const key = (c: SimContact) =>
+        `${c.person.last_name ?? ""}\u0000${c.person.first_name ?? ""}\u0000${c.contactId}`;
+      this.#sorted = [...this.#contacts.values()].sort((a, b) => COLLATOR.compare(key(a), key(b)));
+    }
+    return this.#sorted;
   }
 
   get(contactId: string): SimContact | undefined {
@@ -91,6 +99,7 @@ export class AddressBook {
     this.#added += 1;
     const contactId = person.id ?? uuidFrom(`${this.dsid}:contact:${this.#added}`);
     this.#contacts.set(contactId, { contactId, version: 1, person: { ...person, id: contactId } });
+    this.#sorted = undefined;
     if (logged) this.#record(contactId, false);
     return contactId;
   }
@@ -165,6 +174,7 @@ export class AddressBook {
   }
 
   #record(contactId: string, deleted: boolean): void {
+    this.#sorted = undefined;
     this.#seq += 1;
     this.#log.push({ seq: this.#seq, contactId, deleted });
   }
