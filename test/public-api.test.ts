@@ -12,6 +12,9 @@ import type {
   FmipDevice,
   IcplAsset,
   Logger,
+  MmeCalendarEvent,
+  MmeContact,
+  MmeNote,
   SessionOutcome,
 } from "../src/engine/index.ts";
 import * as engineEntry from "../src/engine/index.ts";
@@ -75,6 +78,11 @@ describe("public API", () => {
       | "play_sound"
       | "send_message"
       | "lost_mode"
+      | "list_contacts"
+      | "contact_image"
+      | "list_events"
+      | "list_notes"
+      | "note_attachment"
     >();
     expectTypeOf<AccountSnapshot["findmy"]>().toEqualTypeOf<{ devices: FmipDevice[] }>();
     expectTypeOf<AccountSnapshot["photos"]>().toEqualTypeOf<{
@@ -92,6 +100,12 @@ describe("public API", () => {
       } | null;
     }>();
     expectTypeOf<AccountSnapshot["calls"]>().toEqualTypeOf<{ last: CallkitCall | null; recent: CallkitCall[] }>();
+    expectTypeOf<AccountSnapshot["calendar"]["next"]>().toEqualTypeOf<MmeCalendarEvent | null>();
+    expectTypeOf<AccountSnapshot["notes"]["recent"]>().toEqualTypeOf<MmeNote[]>();
+    expectTypeOf<CommandResult<"list_contacts">>().toEqualTypeOf<{ contacts: MmeContact[] }>();
+    expectTypeOf<EngineEvents["note.changed"]>().toEqualTypeOf<
+      [{ account: string; change: "created" | "updated" | "deleted"; note: MmeNote }]
+    >();
     expectTypeOf<EngineEvents["call.new"]>().toEqualTypeOf<[{ account: string; call: CallkitCall }]>();
     expectTypeOf<EngineEvents["device.removed"]>().toEqualTypeOf<
       [{ account: string; deviceId: string; slug: string | null }]
@@ -109,6 +123,12 @@ describe("public API", () => {
       | "photo.backfill"
       | "call.new"
       | "call.last"
+      | "contacts.birthdays"
+      | "contacts.count"
+      | "calendar.next"
+      | "calendar.today"
+      | "note.changed"
+      | "notes.count"
     >();
     expectTypeOf<Logger["child"]>().returns.toEqualTypeOf<Logger>();
   });

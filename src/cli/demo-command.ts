@@ -9,6 +9,15 @@ import { waitForSignal } from "./wait-for-signal.ts";
 // fileURLToPath, not `.pathname`: an install folder with a space ("Program Files") is percent-encoded in URLs.
 export const DEMO_SCENARIO = fileURLToPath(new URL("../simulator/scenarios/demo.yaml", import.meta.url));
 export const DEMO_ACCOUNT = { id: "demo", username: "demo@icloud2mqtt.invalid", password: "demo-password" } as const;
+/** The demo account's services: short schedules, and the data types that are off by default turned on. */
+export const DEMO_SERVICES = {
+  findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
+  photos: { schedule: "1m" },
+  calls: { schedule: "1m" },
+  contacts: { enabled: true, schedule: "2m" },
+  calendar: { schedule: "1m" },
+  notes: { enabled: true, schedule: "1m" },
+} as const;
 
 interface DemoOptions {
   mqttPort: string;
@@ -65,14 +74,13 @@ export function registerDemoCommand(program: Command): void {
             {
               ...DEMO_ACCOUNT,
               endpoint: simulator.url,
-              findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
+              ...DEMO_SERVICES,
               photos: {
-                schedule: "1m",
+                ...DEMO_SERVICES.photos,
                 ...(options.photosFolder === undefined
                   ? {}
                   : { download: { enabled: true, folder: options.photosFolder, mode: "all", albums: true } }),
               },
-              calls: { schedule: "1m" },
             },
           ],
           mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: mqttPort } },

@@ -6,8 +6,11 @@
  */
 
 export { EngineError, ERROR_CODES, type ErrorCode, isEngineError, toEngineError } from "../errors.ts";
+export type { MmeCalendarEvent } from "../icloud/calendar/types.ts";
 export type { CallkitCall } from "../icloud/calls/types.ts";
+export type { MmeContact } from "../icloud/contacts/types.ts";
 export type { FmipDevice } from "../icloud/findmy/types.ts";
+export type { MmeNote } from "../icloud/notes/types.ts";
 export type { IcplAsset } from "../icloud/photos/types.ts";
 export { type Logger, type LogLevel, silentLogger } from "../logger.ts";
 export { type AccountConfig, type AccountConfigInput, AccountSchema } from "./account-config.ts";

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import type { WebserviceProvider } from "./context.ts";
+import { serviceAccount } from "./service-context.ts";
 import type { SimAccount } from "./sim-accounts.ts";
 
 export interface LoginState {
@@ -13,8 +15,12 @@ const hsaVersion = (account: SimAccount): number => ({ none: 0, "2sv": 1, hsa2: 
 /** The 2-letter country of requestInfo from the account's 3-letter code (rough, cosmetic). */
 const country2 = (code: string): string => (code.length === 2 ? code : code.slice(0, 2)).toUpperCase();
 
-/** `webservices`: every URL points back at the simulator origin. */
-export function webservices(account: SimAccount, origin: string): Record<string, unknown> {
+/** `webservices`: every URL points back at the simulator origin; service modules add their own entries. */
+export function webservices(
+  account: SimAccount,
+  origin: string,
+  providers: readonly WebserviceProvider[] = [],
+): Record<string, unknown> {
   const services: Record<string, unknown> = {
     findme: { url: origin, status: "active" },
     ckdatabasews: { url: origin, status: "active", pcsRequired: true },
@@ -23,11 +29,18 @@ export function webservices(account: SimAccount, origin: string): Record<string,
   // Invented by this project (Apple has no call-history web service): present only for accounts
   // whose scenario has a `calls` section, so the bridge enables call history only against the simulator.
   if (account.config.calls !== undefined) services["callhistory"] = { url: origin, status: "active" };
+  for (const provider of providers) Object.assign(services, provider(serviceAccount(account), origin));
   return services;
 }
 
 /** The accountLogin / validate body (section 1.10 of the protocol reference). */
-export function accountLoginBody(account: SimAccount, origin: string, partition: number, state: LoginState): unknown {
+export function accountLoginBody(
+  account: SimAccount,
+  origin: string,
+  partition: number,
+  state: LoginState,
+  providers: readonly WebserviceProvider[] = [],
+): unknown {
   const { config } = account;
   const digest = createHash("sha256").update(account.dsid).digest("hex");
   return {
@@ -82,7 +95,7 @@ export function accountLoginBody(account: SimAccount, origin: string, partition:
     },
     hasMinimumDeviceForPhotosWeb: true,
     iCDPEnabled: false,
-    webservices: webservices(account, origin),
+    webservices: webservices(account, origin, providers),
     pcsEnabled: true,
     termsUpdateNeeded: false,
     configBag: {

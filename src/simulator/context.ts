@@ -25,15 +25,28 @@ export interface SimServiceContext {
   authenticate(req: import("./router.ts").SimRequest): SimServiceAccount | undefined;
   /** All accounts of the scenario, for services that pre-build state. */
   accounts(): readonly SimServiceAccount[];
+  /**
+   * Adds entries to `webservices` in accountLogin/validate answers (e.g. `contacts`, `calendar`), so a
+   * service module brings its own base URL with it. Called once when the module is created; the
+   * provider answers for one account (an empty object advertises nothing). Present in the simulator
+   * core; stub contexts in route-level tests may leave it out.
+   */
+  advertise?(provider: WebserviceProvider): void;
 }
+
+/** The `webservices` entries one service adds for an account, e.g. `{ contacts: { url, status: "active" } }`. */
+export type WebserviceProvider = (account: SimServiceAccount, origin: string) => Record<string, unknown>;
 
 export interface SimServiceAccount {
   dsid: string;
   appleId: string;
   /** True when "Access iCloud Data on the Web" is off (CloudKit answers ACCESS_DENIED). */
   webAccessDisabled: boolean;
-  /** The account's raw scenario sections for services, parsed by each service with its own zod schema. */
-  services: { findmy?: unknown; photos?: unknown; calls?: unknown };
+  /**
+   * The account's raw scenario sections for services (`findmy`, `photos`, `calls`, `contacts`, …: every
+   * key of the scenario account that is not one of the core's), parsed by each service with its own zod schema.
+   */
+  services: Readonly<Record<string, unknown>>;
 }
 
 export type ServiceRoutesFactory = (ctx: SimServiceContext) => Route[];

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Logger } from "../logger.ts";
+import type { WebserviceProvider } from "./context.ts";
 import type { SimRequest, SimResponse } from "./router.ts";
 import type { Scenario } from "./scenario.ts";
 import type { SimAccount } from "./sim-accounts.ts";
@@ -12,6 +13,8 @@ export interface CoreEnv {
   log: Logger;
   tls: boolean;
   origin(): string;
+  /** What service modules add to `webservices` (see `SimServiceContext.advertise`). */
+  webservices: WebserviceProvider[];
 }
 
 /**

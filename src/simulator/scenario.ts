@@ -53,47 +53,51 @@ const Lifetimes = z.object({
   session_token: secondsOrDuration.default(600_000),
 });
 
-const AccountSchema = z.object({
-  apple_id: z.string().min(1),
-  password: z.string(),
-  srp: z
-    .object({
-      protocol: z.enum(["s2k", "s2k_fo"]).default("s2k"),
-      iterations: z.number().int().min(1).default(20064),
-    })
-    .default({ protocol: "s2k", iterations: 20064 }),
-  dsid: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).optional(),
-  country: z.string().min(2).default("USA"),
-  first_name: z.string().optional(),
-  last_name: z.string().default("Appleseed"),
-  phone_list_layout: PhoneLayout.optional(),
-  mfa: Mfa.default({
-    kind: "hsa2",
-    trusted_devices: [],
-    trusted_phone_numbers: [],
-    devices_2sv: [],
-    max_wrong_codes: 5,
-    max_code_sends: 10,
-  }),
-  locked: z.boolean().default(false),
-  repair_needed: z.boolean().default(false),
-  web_access_disabled: z.boolean().default(false),
-  security_key: z.boolean().default(false),
-  lifetimes: Lifetimes.default({
-    trust_token: 30 * 86_400_000,
-    web_session: 30 * 86_400_000,
-    validate_token: 3_600_000,
-    session_token: 600_000,
-  }),
-  /**
-   * Overrides the scenario's `strict` for this account (see there). Our own client's tests use it;
-   * public clients run against the lenient default.
-   */
-  strict: z.boolean().optional(),
-  findmy: z.unknown().optional(),
-  photos: z.unknown().optional(),
-  calls: z.unknown().optional(),
-});
+const AccountSchema = z
+  .object({
+    apple_id: z.string().min(1),
+    password: z.string(),
+    srp: z
+      .object({
+        protocol: z.enum(["s2k", "s2k_fo"]).default("s2k"),
+        iterations: z.number().int().min(1).default(20064),
+      })
+      .default({ protocol: "s2k", iterations: 20064 }),
+    dsid: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).optional(),
+    country: z.string().min(2).default("USA"),
+    first_name: z.string().optional(),
+    last_name: z.string().default("Appleseed"),
+    phone_list_layout: PhoneLayout.optional(),
+    mfa: Mfa.default({
+      kind: "hsa2",
+      trusted_devices: [],
+      trusted_phone_numbers: [],
+      devices_2sv: [],
+      max_wrong_codes: 5,
+      max_code_sends: 10,
+    }),
+    locked: z.boolean().default(false),
+    repair_needed: z.boolean().default(false),
+    web_access_disabled: z.boolean().default(false),
+    security_key: z.boolean().default(false),
+    lifetimes: Lifetimes.default({
+      trust_token: 30 * 86_400_000,
+      web_session: 30 * 86_400_000,
+      validate_token: 3_600_000,
+      session_token: 600_000,
+    }),
+    /**
+     * Overrides the scenario's `strict` for this account (see there). Our own client's tests use it;
+     * public clients run against the lenient default.
+     */
+    strict: z.boolean().optional(),
+    // Service sections: each service module parses its own (`findmy`, `photos`, `calls`, and any other
+    // key, e.g. `contacts`, `calendar`, `notes`, kept as written; see `serviceSections`).
+    findmy: z.unknown().optional(),
+    photos: z.unknown().optional(),
+    calls: z.unknown().optional(),
+  })
+  .catchall(z.unknown());
 
 export const ScenarioSchema = z
   .object({
@@ -146,6 +150,18 @@ export function accountDsid(account: ScenarioAccount): string {
   if (account.dsid !== undefined) return String(account.dsid);
   const digest = createHash("sha256").update(account.apple_id.toLowerCase()).digest();
   return `1${(digest.readBigUInt64BE(0) % 10_000_000_000n).toString().padStart(10, "0")}`;
+}
+
+/** The keys of a scenario account the core itself reads; every other key is a service section. */
+const CORE_ACCOUNT_KEYS: ReadonlySet<string> = new Set(
+  Object.keys(AccountSchema.shape).filter((key) => !["findmy", "photos", "calls"].includes(key)),
+);
+
+/** The account's service sections (`findmy`, `photos`, `contacts`, …) as written, undefined ones left out. */
+export function serviceSections(account: ScenarioAccount): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(account).filter(([key, value]) => !CORE_ACCOUNT_KEYS.has(key) && value !== undefined),
+  );
 }
 
 export function accountFirstName(account: ScenarioAccount): string {

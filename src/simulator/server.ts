@@ -85,7 +85,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = new FaultStore();
   for (const spec of scenario.faults) faults.add(spec);
   let origin = "";
-  const env: CoreEnv = { world, scenario, log, tls: options.tls === true, origin: () => origin };
+  const env: CoreEnv = { world, scenario, log, tls: options.tls === true, origin: () => origin, webservices: [] };
   const records: RequestRecord[] = [];
   const routes = [...idmsaSigninRoutes(env), ...idmsaMfaRoutes(env), ...setupRoutes(env), ...setup2svRoutes(env)];
   const serviceContext = createServiceContext(env);

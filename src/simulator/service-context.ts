@@ -1,20 +1,16 @@
 import type { SimServiceAccount, SimServiceContext } from "./context.ts";
 import { type CoreEnv, isStrict } from "./core-env.ts";
+import { serviceSections } from "./scenario.ts";
 import { cookieValue } from "./setup-session.ts";
 import type { SimAccount } from "./sim-accounts.ts";
 import { WEBAUTH_TOKEN } from "./web-cookies.ts";
 
 export function serviceAccount(account: SimAccount): SimServiceAccount {
-  const { findmy, photos, calls } = account.config;
   return {
     dsid: account.dsid,
     appleId: account.appleId,
     webAccessDisabled: account.config.web_access_disabled,
-    services: {
-      ...(findmy === undefined ? {} : { findmy }),
-      ...(photos === undefined ? {} : { photos }),
-      ...(calls === undefined ? {} : { calls }),
-    },
+    services: serviceSections(account.config),
   };
 }
 
@@ -44,5 +40,8 @@ export function createServiceContext(env: CoreEnv): SimServiceContext {
       return serviceAccount(session.account);
     },
     accounts: () => env.world.accounts.all().map(serviceAccount),
+    advertise(provider) {
+      env.webservices.push(provider);
+    },
   };
 }

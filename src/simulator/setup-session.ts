@@ -54,12 +54,18 @@ export function webSessionAnswer(env: CoreEnv, session: WebSession, trust: Trust
   const mfaDone = session.mfaDone || trust !== undefined || kind === "none";
   session.restricted = !mfaDone || session.repairPending;
   const validate = env.world.issueValidateToken(session);
-  const body = accountLoginBody(account, env.origin(), env.scenario.partition, {
-    hsaChallengeRequired: !mfaDone,
-    hsaTrustedBrowser: kind !== "none" && trust !== undefined,
-    isRepairNeeded: session.repairPending,
-    extendedLogin: session.extendedLogin,
-  });
+  const body = accountLoginBody(
+    account,
+    env.origin(),
+    env.scenario.partition,
+    {
+      hsaChallengeRequired: !mfaDone,
+      hsaTrustedBrowser: kind !== "none" && trust !== undefined,
+      isRepairNeeded: session.repairPending,
+      extendedLogin: session.extendedLogin,
+    },
+    env.webservices,
+  );
   return {
     status: 200,
     headers: {

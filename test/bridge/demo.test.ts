@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEMO_ACCOUNT, DEMO_SCENARIO } from "../../src/cli/demo-command.ts";
+import { DEMO_ACCOUNT, DEMO_SCENARIO, DEMO_SERVICES } from "../../src/cli/demo-command.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import { topicKey } from "../../src/mqtt/topics.ts";
 import { VERSION } from "../../src/version.ts";
@@ -64,9 +64,7 @@ describe("demo: from start to discovered entities", () => {
         {
           ...DEMO_ACCOUNT,
           endpoint: sim.url,
-          findmy: { schedule: "1m", locate: ["Demo's iPhone"], locate_schedule: "5m" },
-          photos: { schedule: "1m" },
-          calls: { schedule: "1m" },
+          ...DEMO_SERVICES,
         },
       ],
       mqtt: { url: null, embedded_broker: { host: "127.0.0.1", port: 0 } },
@@ -84,6 +82,9 @@ describe("demo: from start to discovered entities", () => {
     await client.waitFor((m) => m.topic === `${B}/demo/calls/last`, 25_000);
     await client.waitFor((m) => m.topic === `${B}/demo/photos/count`, 25_000);
     await client.waitFor((m) => m.topic.startsWith(`${B}/demo/devices/`), 25_000);
+    await client.waitFor((m) => m.topic === `${B}/demo/contacts/birthdays_today`, 25_000);
+    await client.waitFor((m) => m.topic === `${B}/demo/calendar/next`, 25_000);
+    await client.waitFor((m) => m.topic === `${B}/demo/notes/count`, 25_000);
     await waitForState(client, `${B}/demo/state`, "ready", 25_000);
     await sleep(500);
 

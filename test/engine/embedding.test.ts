@@ -36,7 +36,19 @@ describe("Engine options", () => {
   it("parses accounts at the edge: defaults filled, problems named by key, no secret quoted", () => {
     const engine = new Engine({ accounts: [{ id: "jane", username: "jane@example.com" }], stateDir: "/nonexistent" });
     expect(engine.accounts()).toEqual([
-      { id: "jane", username: "jane@example.com", services: { findmy: true, photos: true, calls: true } },
+      {
+        id: "jane",
+        username: "jane@example.com",
+        services: {
+          findmy: true,
+          photos: true,
+          calls: true,
+          contacts: false,
+          calendar: true,
+          notes: false,
+          safari: false,
+        },
+      },
     ]);
     let error: unknown;
     try {

@@ -1,6 +1,8 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_ASSET, FAKE_JPEG, fakeDevice } from "../../src/testing/fixtures.ts";
+import { SAFARI_NOT_AVAILABLE_MESSAGE } from "../../src/engine/services/safari/index.ts";
+import { FakeEngine } from "../../src/testing/fake-engine.ts";
+import { FAKE_ASSET, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
 import { type Harness, readyState, startHarness, TOKEN } from "../support/http.ts";
 
 let h: Harness | undefined;
@@ -97,6 +99,85 @@ describe("GET /api/services (each enabled service's view)", () => {
     expect(thumbnail.body.equals(FAKE_JPEG)).toBe(true);
     expect((await get("api/services/photos/latest-thumbnail.jpg?account=family")).status).toBe(404);
     expect((await get("api/services?account=nobody")).status).toBe(404);
+  });
+
+  it("shows contacts (count, today's birthdays), calendar (next, today) and notes (count, recent titles)", async () => {
+    const services = {
+      findmy: false,
+      photos: false,
+      calls: false,
+      contacts: true,
+      calendar: true,
+      notes: true,
+      safari: true,
+    };
+    const engine = new FakeEngine([{ id: "home", services }]);
+    h = await startHarness({ engine });
+    const event = {
+      id: "EV-1",
+      data_type: "mme_calendar.event" as const,
+      calendar_id: "WORK",
+      calendar: "Work",
+      title: "Stand-up",
+      location: null,
+      all_day: false,
+      start: "2027-03-29T09:00:00+02:00",
+      end: "2027-03-29T09:15:00+02:00",
+      time_zone: "Europe/Berlin",
+      recurring: true,
+    };
+    const note = {
+      id: "N-1",
+      data_type: "mme_notes.note" as const,
+      title: "Packing list",
+      folder: "Notes",
+      folder_id: "F-1",
+      created: null,
+      modified: "2027-03-29T07:00:00.000Z",
+      locked: false,
+      text: null,
+      attachments: [],
+    };
+    const birthday = { id: "0123456789abcdef", name: "Zoë Lefèvre", birthday: "1990-03-29", age: 37 };
+    engine.setSnapshot("home", {
+      contacts: { count: 12, date: "2027-03-29", birthdays_today: [birthday] },
+      calendar: { next: event, date: "2027-03-29", today: [event], calendars: [{ id: "WORK", title: "Work" }] },
+      notes: { count: 4, recent: [note] },
+      safari: { available: false, reason: SAFARI_NOT_AVAILABLE_MESSAGE },
+    });
+    const res = await get("api/services?account=home");
+    expect(res.status).toBe(200);
+    const status = fakeAccountState("home", { services }).services;
+    expect(JSON.parse(res.body.toString("utf8"))).toEqual({
+      account: "home",
+      services: {
+        contacts: {
+          title: "Contacts",
+          data_type: "mme_contacts.contacts",
+          status: status.contacts,
+          count: 12,
+          date: "2027-03-29",
+          birthdays_today: [birthday],
+        },
+        calendar: {
+          title: "Calendar",
+          data_type: "mme_calendar.events",
+          status: status.calendar,
+          next: event,
+          date: "2027-03-29",
+          today: [event],
+          calendars: [{ id: "WORK", title: "Work" }],
+        },
+        notes: { title: "Notes", data_type: "mme_notes.notes", status: status.notes, count: 4, recent: [note] },
+        safari: {
+          title: "Safari history",
+          data_type: "cloudkit_safari.history",
+          status: status.safari,
+          available: false,
+          reason: SAFARI_NOT_AVAILABLE_MESSAGE,
+        },
+      },
+    });
   });
 
   it("needs the token when one is configured", async () => {

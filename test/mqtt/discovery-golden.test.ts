@@ -8,7 +8,7 @@ import { appleDeviceDiscovery } from "../../src/engine/services/findmy/mqtt-disc
 import { bridgeDiscovery } from "../../src/mqtt/discovery/bridge-device.ts";
 import { composeAccountDiscovery, loadMqttViews } from "../../src/mqtt/service-views.ts";
 import { Topics } from "../../src/mqtt/topics.ts";
-import { device, summary } from "../support/mqtt.ts";
+import { device, FINDMY_ONLY, summary } from "../support/mqtt.ts";
 
 const BIOME = fileURLToPath(new URL("../../node_modules/@biomejs/biome/bin/biome", import.meta.url));
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "golden", "mqtt");
@@ -69,10 +69,10 @@ describe("Home Assistant discovery payloads (golden)", () => {
     expectGolden("account-all-services", accountDiscovery(summary("acct1")));
   });
 
-  it("account with photos and calls disabled leaves their entities out", () => {
-    const payload = accountDiscovery(summary("family", { findmy: true, photos: false, calls: false }));
-    expect(Object.keys(payload.cmps)).not.toContain("latest_photo");
-    expect(Object.keys(payload.cmps)).not.toContain("call");
+  it("account with only Find My leaves the other services' entities out", () => {
+    const payload = accountDiscovery(summary("family", FINDMY_ONLY));
+    for (const key of ["latest_photo", "call", "next_event", "birthdays_today", "notes_count", "note"])
+      expect(Object.keys(payload.cmps)).not.toContain(key);
     expectGolden("account-findmy-only", payload);
   });
 

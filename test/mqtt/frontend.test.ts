@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import {
+  ALL_SERVICES,
   ASSET,
   accountState,
   BROKERS,
@@ -62,10 +63,13 @@ for (const spec of BROKERS) {
           "play_sound",
           "send_message",
           "lost_mode",
+          "list_contacts",
+          "contact_image",
+          "list_events",
+          "list_notes",
+          "note_attachment",
         ],
-        accounts: [
-          { id: "acct1", username: "a***@example.com", services: { findmy: true, photos: true, calls: true } },
-        ],
+        accounts: [{ id: "acct1", username: "a***@example.com", services: ALL_SERVICES }],
       });
       expect(info.payload.toString()).not.toContain("acct1.owner@");
       await bridge.stop();

@@ -30,6 +30,11 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   play_sound: { account: "acct1", device: "dev-1" },
   send_message: { account: "acct1", device: "dev-1", text: "Where are you?" },
   lost_mode: { account: "acct1", device: "dev-1", passcode: "4321", text: "Lost" },
+  list_contacts: { account: "acct1", limit: 10 },
+  contact_image: { account: "acct1", file: "mme_contact_image://0123456789abcdef" },
+  list_events: { account: "acct1", from: "2026-12-01", to: "2026-12-07" },
+  list_notes: { account: "acct1", folder: "Recipes", limit: 20 },
+  note_attachment: { account: "acct1", file: "mme_notes_attachment://ATT-1" },
 };
 
 describe("parseRequest", () => {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AccountSnapshot, AccountSummary } from "../../src/engine/api.ts";
 import { COMMAND_NAMES } from "../../src/engine/commands.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
+import { SAFARI_NOT_AVAILABLE_MESSAGE } from "../../src/engine/services/safari/index.ts";
 import { accountMessages } from "../../src/mqtt/messages.ts";
 import type { MqttOutput, MqttViewContext } from "../../src/mqtt/service-view.ts";
 import { type LoadedMqttView, loadMqttViews } from "../../src/mqtt/service-views.ts";
@@ -9,6 +10,7 @@ import { Topics } from "../../src/mqtt/topics.ts";
 import { AccountMirror, type MirroredEvent } from "../../src/remote/account-mirror.ts";
 import { resultSchemas } from "../../src/remote/results.ts";
 import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
+import { ALL_SERVICES, FINDMY_ONLY } from "../support/mqtt.ts";
 
 /**
  * The way back: what the bridge's MQTT views publish, read by a remote engine's account mirror, gives
@@ -17,10 +19,32 @@ import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "
  */
 
 const ctx: MqttViewContext = { topics: new Topics("i2m", "homeassistant"), version: "1.2.3" };
-const ALL: AccountSummary = {
-  id: "jane",
-  username: "j***@example.com",
-  services: { findmy: true, photos: true, calls: true },
+const ALL: AccountSummary = { id: "jane", username: "j***@example.com", services: ALL_SERVICES };
+
+const EVENT = {
+  id: "EV-1",
+  data_type: "mme_calendar.event" as const,
+  calendar_id: "CAL-1",
+  calendar: "Work",
+  title: "Stand-up",
+  location: "Room 4",
+  all_day: false,
+  start: "2026-12-01T09:30:00+01:00",
+  end: "2026-12-01T09:45:00+01:00",
+  time_zone: "Europe/Berlin",
+  recurring: true,
+};
+const NOTE = {
+  id: "NOTE-1",
+  data_type: "mme_notes.note" as const,
+  title: "Shopping list",
+  folder: "Notes",
+  folder_id: "F-1",
+  created: "2026-11-01T10:00:00.000Z",
+  modified: "2026-12-01T08:00:00.000Z",
+  locked: false,
+  text: null,
+  attachments: [],
 };
 
 let views: LoadedMqttView[];
@@ -111,6 +135,14 @@ const FULL: AccountSnapshot = {
     },
   },
   calls: { last: FAKE_CALL, recent: [FAKE_CALL, { ...FAKE_CALL, id: "call-0", missed: false, answered: true }] },
+  contacts: {
+    count: 3,
+    date: "2026-12-01",
+    birthdays_today: [{ id: "0123456789abcdef", name: "Zoë Lefèvre", birthday: "1990-12-01", age: 36 }],
+  },
+  calendar: { next: EVENT, date: "2026-12-01", today: [EVENT], calendars: [] },
+  notes: { count: 5, recent: [] },
+  safari: { available: false, reason: SAFARI_NOT_AVAILABLE_MESSAGE },
 };
 
 describe("AccountMirror: the bridge's retained topics read back", () => {
@@ -123,7 +155,7 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
   });
 
   it("has no snapshot before the account's state, and empty ones for services the account does not use", () => {
-    const summary: AccountSummary = { ...ALL, services: { findmy: true, photos: false, calls: false } };
+    const summary: AccountSummary = { ...ALL, services: FINDMY_ONLY };
     const mirror = new AccountMirror(summary, views);
     expect(mirror.snapshot()).toBeNull();
     expect(mirror.filters(ctx)).toEqual(["i2m/jane/state", "i2m/jane/devices/+"]);
@@ -132,6 +164,9 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
       ...FULL,
       photos: { latest: null, count: null, backfill: null },
       calls: { last: null, recent: [] },
+      contacts: { count: null, date: null, birthdays_today: [] },
+      calendar: { next: null, date: null, today: [], calendars: [] },
+      notes: { count: null, recent: [] },
     });
     // A photos topic is not the mirror's business when the account does not use photos.
     expect(mirror.receive(ctx, { topic: "i2m/jane/photos/count", payload: Buffer.from("3"), retained: true })).toEqual({
@@ -151,6 +186,12 @@ describe("AccountMirror: the bridge's retained topics read back", () => {
       "i2m/jane/calls/last",
       "i2m/jane/calls/recent",
       "i2m/jane/calls/event",
+      "i2m/jane/contacts/birthdays_today",
+      "i2m/jane/contacts/count",
+      "i2m/jane/calendar/next",
+      "i2m/jane/calendar/today",
+      "i2m/jane/notes/count",
+      "i2m/jane/notes/event",
     ]);
   });
 
@@ -216,6 +257,49 @@ describe("AccountMirror: events from changes", () => {
     expect(feed(mirror, leftover, true)).toEqual([]);
   });
 
+  it("contacts: contacts.birthdays when today's birthdays change, contacts.count on a new count", () => {
+    const mirror = mirrorOf(FULL);
+    const contacts = [{ id: "fedcba9876543210", name: "Анна Иванова", birthday: "--12-02", age: null }];
+    const payload = { account: "jane", date: "2026-12-02", contacts };
+    expect(feed(mirror, render("contacts", "contacts.birthdays", payload))).toEqual([
+      { event: "contacts.birthdays", payload },
+    ]);
+    expect(feed(mirror, render("contacts", "contacts.birthdays", payload))).toEqual([]);
+    expect(feed(mirror, render("contacts", "contacts.count", { account: "jane", count: 4 }))).toEqual([
+      { event: "contacts.count", payload: { account: "jane", count: 4 } },
+    ]);
+    expect(mirror.snapshot()?.contacts).toEqual({ count: 4, date: "2026-12-02", birthdays_today: contacts });
+  });
+
+  it("calendar: calendar.next (also to no event) and calendar.today on change", () => {
+    const mirror = mirrorOf(FULL);
+    expect(feed(mirror, render("calendar", "calendar.next", { account: "jane", event: null }))).toEqual([
+      { event: "calendar.next", payload: { account: "jane", event: null } },
+    ]);
+    const later = { ...EVENT, id: "EV-2", title: "Dentist", recurring: false };
+    expect(feed(mirror, render("calendar", "calendar.next", { account: "jane", event: later }))).toEqual([
+      { event: "calendar.next", payload: { account: "jane", event: later } },
+    ]);
+    const today = { account: "jane", date: "2026-12-02", events: [later] };
+    expect(feed(mirror, render("calendar", "calendar.today", today))).toEqual([
+      { event: "calendar.today", payload: today },
+    ]);
+    expect(mirror.snapshot()?.calendar).toEqual({ next: later, date: "2026-12-02", today: [later], calendars: [] });
+  });
+
+  it("notes: note.changed for each live event (never a retained one), notes.count on a new count", () => {
+    const mirror = mirrorOf(FULL);
+    const changed = { account: "jane", change: "updated" as const, note: NOTE };
+    expect(feed(mirror, render("notes", "note.changed", changed))).toEqual([
+      { event: "note.changed", payload: changed },
+    ]);
+    expect(feed(mirror, render("notes", "note.changed", changed), true)).toEqual([]);
+    expect(feed(mirror, render("notes", "notes.count", { account: "jane", count: 6 }))).toEqual([
+      { event: "notes.count", payload: { account: "jane", count: 6 } },
+    ]);
+    expect(mirror.snapshot()?.notes).toEqual({ count: 6, recent: [NOTE] });
+  });
+
   it("the account's state: account.state on change; mfa.required on becoming blocked; sync.failed on a new error", () => {
     const mirror = mirrorOf(FULL);
     const ready = FULL.state;
@@ -251,6 +335,13 @@ describe("AccountMirror: payloads it does not apply", () => {
     ["photo count: negative", "i2m/jane/photos/count", "-1"],
     ["last call: a wrong date", "i2m/jane/calls/last", JSON.stringify({ ...FAKE_CALL, date: "yesterday" })],
     ["call event: no event type", "i2m/jane/calls/event", JSON.stringify({ ...FAKE_CALL })],
+    ["birthdays: no count", "i2m/jane/contacts/birthdays_today", JSON.stringify({ date: "2026-12-01", contacts: [] })],
+    ["contacts count: not a number", "i2m/jane/contacts/count", "many"],
+    ["next event: not an event", "i2m/jane/calendar/next", JSON.stringify({ title: "x" })],
+    ["today: events not a list", "i2m/jane/calendar/today", JSON.stringify({ date: "x", count: 1, events: {} })],
+    ["note event: unknown type", "i2m/jane/notes/event", JSON.stringify({ event_type: "x", ...NOTE })],
+    ["note event: not a note", "i2m/jane/notes/event", JSON.stringify({ event_type: "created", id: "x" })],
+    ["notes count: negative", "i2m/jane/notes/count", "-2"],
   ];
 
   it.each(invalid)("%s: invalid, nothing changes", (_label, topic, payload) => {

@@ -321,7 +321,19 @@ describe.skipIf(skipMosquitto)("RemoteEngine", () => {
     it("reads accounts, services and version from bridge/info", () => {
       expect(remote.version).toBe("9.9.9");
       expect(remote.accounts()).toEqual([
-        { id: "ghost", username: "g***@example.com", services: { findmy: true, photos: false, calls: false } },
+        {
+          id: "ghost",
+          username: "g***@example.com",
+          services: {
+            findmy: true,
+            photos: false,
+            calls: false,
+            contacts: false,
+            calendar: false,
+            notes: false,
+            safari: false,
+          },
+        },
       ]);
       expect(remote.snapshot().state.account).toBe("ghost");
       expect(remote.logs(undefined, "debug")).toEqual([]);

@@ -123,7 +123,9 @@ export function engineContract(name: string, factory: EngineFactory, dsid: strin
       });
       await until(() => {
         const s = stateOf(api);
-        return s?.state === "ready" && Object.values(s.services).every((service) => service.last_sync !== null);
+        // Every service that runs and is offered (calendar is on by default, but this account has none).
+        const offered = Object.values(s?.services ?? {}).filter((service) => service.enabled && service.available);
+        return s?.state === "ready" && offered.length >= 3 && offered.every((service) => service.last_sync !== null);
       }, "the first sync of every service");
       await until(() => api.snapshot(ID).calls.last !== null, "the newest call");
       const snapshot = api.snapshot(ID);

@@ -13,8 +13,8 @@ export const GOOD_CODE = "918273";
 export const TWO_STEP_CODE = "4821";
 export const TOKEN = "s3cret-Token-for-tests-0123456789";
 
-/** The HTTP tests' accounts use Find My and photos, not calls. */
-const SERVICES = { calls: false } as const;
+/** The HTTP tests' accounts use Find My and photos, not the other services. */
+const SERVICES = { calls: false, contacts: false, calendar: false, notes: false, safari: false } as const;
 
 export function readyState(account: string): AccountState {
   return fakeAccountState(account, { services: SERVICES });

@@ -35,11 +35,30 @@ export const CALL = FAKE_CALL;
 export const ASSET = FAKE_ASSET;
 export const JPEG = FAKE_JPEG;
 
+/** Every service on, as an account summary lists them. */
+export const ALL_SERVICES: AccountSummary["services"] = {
+  findmy: true,
+  photos: true,
+  calls: true,
+  contacts: true,
+  calendar: true,
+  notes: true,
+  safari: true,
+};
+
+/** Only Find My on. */
+export const FINDMY_ONLY: AccountSummary["services"] = {
+  findmy: true,
+  photos: false,
+  calls: false,
+  contacts: false,
+  calendar: false,
+  notes: false,
+  safari: false,
+};
+
 /** An account summary as the engine lists it. */
-export function summary(
-  id: string,
-  services: AccountSummary["services"] = { findmy: true, photos: true, calls: true },
-): AccountSummary {
+export function summary(id: string, services: AccountSummary["services"] = ALL_SERVICES): AccountSummary {
   return { id, username: `${id}.owner@example.com`, services };
 }
 

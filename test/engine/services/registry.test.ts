@@ -29,7 +29,15 @@ describe("the service registry", () => {
     const keys = SERVICES.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(new Set(DATA_TYPES).size).toBe(DATA_TYPES.length);
-    expect(DATA_TYPES).toEqual(["fmip.devices", "icpl.photos", "callkit.calls"]);
+    expect(DATA_TYPES).toEqual([
+      "fmip.devices",
+      "icpl.photos",
+      "callkit.calls",
+      "mme_contacts.contacts",
+      "mme_calendar.events",
+      "mme_notes.notes",
+      "cloudkit_safari.history",
+    ]);
     for (const service of GENERIC_SERVICES) {
       expect(() => service.config.parse({}), service.key).not.toThrow();
       expect(() => service.state.parse({}), service.key).not.toThrow();
@@ -48,6 +56,11 @@ describe("the service registry", () => {
       "play_sound",
       "send_message",
       "lost_mode",
+      "list_contacts",
+      "contact_image",
+      "list_events",
+      "list_notes",
+      "note_attachment",
     ]);
   });
 

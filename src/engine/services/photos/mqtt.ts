@@ -93,6 +93,7 @@ export const photosMqtt: MqttServiceView<PhotosSnapshot, PhotosEvents, PhotosRem
     topics.anyAccount("photos", "latest"),
     topics.anyAccount("photos", "latest", "thumbnail"),
     topics.anyAccount("photos", "count"),
+    topics.anyAccount("photos", "backfill"),
   ],
   remote: photosRemote,
 };

@@ -1,0 +1,145 @@
+/**
+ * Wall-clock times in IANA time zones with nothing but `Intl` (pure maths, shared with the
+ * simulator's calendar): which instant 09:00 in Europe/Berlin is on a given day, across DST changes.
+ */
+
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This machine's time zone (`TZ`, else the system's), e.g. `Europe/Berlin`. */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** The wall-clock time of instant `ms` in `timeZone`, read from Intl (slow; see `wallTime`). */
+function intlWallTime(ms: number, timeZone: string): WallTime {
+  const parts: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(new Date(ms))) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  return {
+    year: parts["year"] ?? 1970,
+    month: parts["month"] ?? 1,
+    day: parts["day"] ?? 1,
+    hour: (parts["hour"] ?? 0) % 24,
+    minute: parts["minute"] ?? 0,
+    second: parts["second"] ?? 0,
+  };
+}
+
+const asUtc = (w: WallTime) => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+
+function intlOffset(ms: number, timeZone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  return Math.round((asUtc(intlWallTime(whole, timeZone)) - whole) / 60_000);
+}
+
+/** Offsets are asked for per quarter hour (zone changes happen on those in current rules). */
+const BUCKET_MS = 15 * 60_000;
+const MAX_CACHED = 20_000;
+const offsets = new Map<string, number>();
+
+/** Minutes `timeZone` is ahead of UTC at instant `ms` (+60 for Berlin in winter). */
+export function offsetMinutes(ms: number, timeZone: string): number {
+  const bucket = Math.floor(ms / BUCKET_MS);
+  const key = `${timeZone}|${bucket}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  const start = intlOffset(bucket * BUCKET_MS, timeZone);
+  // A change inside the quarter hour (not in current rules, but in old ones): no caching, the exact answer.
+  if (intlOffset(bucket * BUCKET_MS + BUCKET_MS - 1000, timeZone) !== start) return intlOffset(ms, timeZone);
+  if (offsets.size >= MAX_CACHED) offsets.clear();
+  offsets.set(key, start);
+  return start;
+}
+
+/** The wall-clock time of instant `ms` in `timeZone`. */
+export function wallTime(ms: number, timeZone: string): WallTime {
+  const shifted = new Date(Math.floor(ms / 1000) * 1000 + offsetMinutes(ms, timeZone) * 60_000);
+  return {
+    year: shifted.getUTCFullYear(),
+    month: shifted.getUTCMonth() + 1,
+    day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(),
+    minute: shifted.getUTCMinutes(),
+    second: shifted.getUTCSeconds(),
+  };
+}
+
+/**
+ * The instant a wall-clock time in `timeZone` stands for. A time that does not exist (skipped by a
+ * spring-forward change) moves forward by the change; an ambiguous one (fall back) is the earlier.
+ */
+export function wallToUtc(wall: WallTime, timeZone: string): number {
+  const guess = asUtc(wall);
+  // The offsets half a day before and after: equal except around a change.
+  const before = guess - offsetMinutes(guess - 43_200_000, timeZone) * 60_000;
+  const after = guess - offsetMinutes(guess + 43_200_000, timeZone) * 60_000;
+  const shows = (ms: number) => asUtc(wallTime(ms, timeZone)) === guess;
+  const fits = [before, after].filter(shows);
+  // Repeated (fall back): the earlier; skipped (spring forward): the old offset, which lands after the gap.
+  return fits.length > 0 ? Math.min(...fits) : before;
+}
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+export function isoDateOf(w: Pick<WallTime, "year" | "month" | "day">): string {
+  return `${String(w.year).padStart(4, "0")}-${two(w.month)}-${two(w.day)}`;
+}
+
+/** `2027-03-29T09:00:00+02:00`: the instant as wall time in `timeZone`, with its offset. */
+export function isoInZone(ms: number, timeZone: string): string {
+  const w = wallTime(ms, timeZone);
+  const offset = offsetMinutes(ms, timeZone);
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return `${isoDateOf(w)}T${two(w.hour)}:${two(w.minute)}:${two(w.second)}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
+}
+
+/** The date `days` after `date` (`YYYY-MM-DD`). */
+export function addDays(date: string, days: number): string {
+  const [y = 1970, m = 1, d = 1] = date.split("-").map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return isoDateOf({ year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() });
+}
+
+/** The instant a day (`YYYY-MM-DD`) starts in `timeZone`. */
+export function startOfDay(date: string, timeZone: string): number {
+  const [year = 1970, month = 1, day = 1] = date.split("-").map(Number);
+  return wallToUtc({ year, month, day, hour: 0, minute: 0, second: 0 }, timeZone);
+}
