@@ -14,6 +14,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "nodes/test/**/*.test.ts", "homebridge-plugin/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // `expect.poll` waits for what a browser or another process does: give a busy machine time (default 1 s).
+    expect: { poll: { timeout: 10_000, interval: 50 } },
     pool: "forks",
     reporters: ["default"],
   },

@@ -158,6 +158,12 @@ describe("GET /api/services (each enabled service's view)", () => {
           count: 12,
           date: "2027-03-29",
           birthdays_today: [birthday],
+          card: {
+            facts: [{ label: "Contacts", value: 12, format: "number" }],
+            itemsTitle: "Birthdays today",
+            items: [{ id: birthday.id, title: "Zoë Lefèvre", subtitle: "turns 37" }],
+            empty: "No birthdays today.",
+          },
         },
         calendar: {
           title: "Calendar",
@@ -167,14 +173,56 @@ describe("GET /api/services (each enabled service's view)", () => {
           date: "2027-03-29",
           today: [event],
           calendars: [{ id: "WORK", title: "Work" }],
+          card: {
+            facts: [
+              { label: "Next", value: "Stand-up" },
+              { label: "Starts", value: event.start, format: "time" },
+              { label: "Events today", value: 1, format: "number" },
+            ],
+            itemsTitle: "Today",
+            items: [
+              {
+                id: "EV-1",
+                title: "Stand-up",
+                subtitle: "Work",
+                facts: [
+                  { label: "Starts", value: event.start, format: "time" },
+                  { label: "Ends", value: event.end, format: "time" },
+                ],
+                badges: [{ text: "Repeats", tone: "muted" }],
+              },
+            ],
+            empty: "Nothing on the calendar today.",
+          },
         },
-        notes: { title: "Notes", data_type: "mme_notes.notes", status: status.notes, count: 4, recent: [note] },
+        notes: {
+          title: "Notes",
+          data_type: "mme_notes.notes",
+          status: status.notes,
+          count: 4,
+          recent: [note],
+          card: {
+            facts: [{ label: "Notes", value: 4, format: "number" }],
+            itemsTitle: "Recently changed",
+            items: [
+              {
+                id: "N-1",
+                title: "Packing list",
+                subtitle: "Notes",
+                facts: [{ label: "Changed", value: note.modified, format: "time" }],
+                badges: [],
+              },
+            ],
+            empty: "No notes yet.",
+          },
+        },
         safari: {
           title: "Safari history",
           data_type: "cloudkit_safari.history",
           status: status.safari,
           available: false,
           reason: SAFARI_NOT_AVAILABLE_MESSAGE,
+          card: { empty: SAFARI_NOT_AVAILABLE_MESSAGE },
         },
       },
     });
