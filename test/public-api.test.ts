@@ -75,6 +75,10 @@ describe("public API", () => {
       | "play_sound"
       | "send_message"
       | "lost_mode"
+      | "list_devices"
+      | "list_photos"
+      | "photo_file"
+      | "list_calls"
     >();
     expectTypeOf<AccountSnapshot["findmy"]>().toEqualTypeOf<{ devices: FmipDevice[] }>();
     expectTypeOf<AccountSnapshot["photos"]>().toEqualTypeOf<{

@@ -62,6 +62,10 @@ for (const spec of BROKERS) {
           "play_sound",
           "send_message",
           "lost_mode",
+          "list_devices",
+          "list_photos",
+          "photo_file",
+          "list_calls",
         ],
         accounts: [
           { id: "acct1", username: "a***@example.com", services: { findmy: true, photos: true, calls: true } },

@@ -30,6 +30,10 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   play_sound: { account: "acct1", device: "dev-1" },
   send_message: { account: "acct1", device: "dev-1", text: "Where are you?" },
   lost_mode: { account: "acct1", device: "dev-1", passcode: "4321", text: "Lost" },
+  list_devices: { account: "acct1" },
+  list_photos: { account: "acct1", since: "2024-01-01T00:00:00Z", limit: 5 },
+  photo_file: { account: "acct1", file: "icpl://AbC", asset: "asset-1", master_id: "master-1", zone: "PrimarySync" },
+  list_calls: { account: "acct1", limit: 10 },
 };
 
 describe("parseRequest", () => {

@@ -48,10 +48,14 @@ describe("the service registry", () => {
       "play_sound",
       "send_message",
       "lost_mode",
+      "list_devices",
+      "list_photos",
+      "photo_file",
+      "list_calls",
     ]);
   });
 
-  it("gives every service an MQTT view and an HTTP view, loaded on demand", async () => {
+  it("gives every service an MQTT view, an HTTP view and a ricloud view, loaded on demand", async () => {
     for (const service of GENERIC_SERVICES) {
       const mqtt = (await service.views.mqtt()) as Record<string, unknown>;
       expect(Object.keys(mqtt).sort(), service.key).toEqual([
@@ -62,6 +66,8 @@ describe("the service registry", () => {
       ]);
       const http = (await service.views.http()) as Record<string, unknown>;
       expect(Object.keys(http).sort(), service.key).toEqual(["files", "view"]);
+      const ricloud = (await service.views.ricloud()) as Record<string, unknown>;
+      expect(typeof ricloud["items"], service.key).toBe("function");
     }
   });
 

@@ -1,7 +1,14 @@
+import type { IcplAsset } from "../../../icloud/photos/types.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { PhotosConfig } from "./config.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
 import { PhotosJob } from "./job.ts";
+import {
+  type FetchedPhotoFile,
+  type PhotoFileRef,
+  PhotoLibraryReader,
+  type PhotoListOptions,
+} from "./library-reader.ts";
 import type { PhotosState } from "./state.ts";
 
 const THUMBNAIL_FILE = "latest-thumbnail.jpg";
@@ -15,12 +22,18 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   readonly jobs: readonly ServiceJob[];
   readonly #ctx: ServiceContext<PhotosConfig, PhotosState, PhotosEvents>;
   readonly #job: PhotosJob;
+  readonly #reader: PhotoLibraryReader;
   #thumbnail: Buffer | null;
 
   private constructor(ctx: ServiceContext<PhotosConfig, PhotosState, PhotosEvents>, thumbnail: Buffer | null) {
     this.#ctx = ctx;
     this.#thumbnail = thumbnail;
     this.#job = new PhotosJob(ctx.transport, ctx.config, {
+      stateDir: ctx.stateDir,
+      account: ctx.account,
+      log: ctx.log,
+    });
+    this.#reader = new PhotoLibraryReader(this.#job.service, ctx.transport, ctx.config, {
       stateDir: ctx.stateDir,
       account: ctx.account,
       log: ctx.log,
@@ -36,6 +49,16 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   snapshot(): PhotosSnapshot {
     const { latest, count } = this.#ctx.state;
     return { latest: latest === null ? null : { asset: latest, thumbnail: this.#thumbnail }, count };
+  }
+
+  /** Library items newest added first (see PhotoLibraryReader). */
+  list(options: PhotoListOptions): Promise<IcplAsset[]> {
+    return this.#reader.list(options);
+  }
+
+  /** One file of an asset, fetched into the engine's file cache. */
+  file(ref: PhotoFileRef): Promise<FetchedPhotoFile> {
+    return this.#reader.file(ref);
   }
 
   async close(): Promise<void> {
