@@ -138,7 +138,7 @@ export class PollRunner {
   plan(raw: PollPayload): TaskPlan[] {
     const plans: TaskPlan[] = [];
     const add = (plan: TaskPlan) => {
-      if (!plans.some((p) => p.type === plan.type && p.target === plan.target)) plans.push(plan);
+      if (!plans.some((p) => p.target === plan.target)) plans.push(plan);
     };
     for (const type of raw.info_types ?? []) {
       if (!INFO_TYPES.has(type))
@@ -146,8 +146,7 @@ export class PollRunner {
       add({ type: "info", target: INFO_TYPE });
     }
     for (const dataType of raw.data_types ?? []) {
-      if (dataType === INFO_TYPE) add({ type: "info", target: INFO_TYPE });
-      else if (this.#o.types.has(dataType)) add({ type: "data", target: dataType });
+      if (dataType === INFO_TYPE || this.#o.types.has(dataType)) add({ type: "data", target: dataType });
       else
         throw invalidParameter(
           "payload.data_types",
@@ -215,7 +214,7 @@ export class PollRunner {
     const account = source._account;
     const summary = api.accounts().find((candidate) => candidate.id === account);
     if (summary === undefined) throw new EngineError("NOT_FOUND", "the source's account is no longer configured");
-    if (task.type === "info") {
+    if (task.target === INFO_TYPE) {
       const state = api.snapshot(account).state;
       const item = {
         id: account,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ApiDeps } from "./context.ts";
-import { invalidParameter } from "./errors.ts";
+import { fromZod, invalidParameter } from "./errors.ts";
 import { paginate } from "./pagination.ts";
 import type { Source } from "./records.ts";
 import { render } from "./resources.ts";
@@ -13,8 +13,10 @@ const code = z
   .union([z.string().min(1).max(20), z.number().int().nonnegative()])
   .transform((value) => (typeof value === "number" ? String(value) : value.trim()));
 
+/** `source` is the source's id, or `{user, type, identifier}` to find or create it. */
+const SourceField = z.union([z.string().min(1).max(100), z.number().int(), z.record(z.string(), z.unknown())]);
 const SessionCreate = z.object({
-  source: z.union([SourceRef, z.union([z.string().min(1).max(100), z.number().int()]).transform(String)]),
+  source: SourceField,
   payload: z.looseObject({
     password: secret,
     code: code.optional(),
@@ -29,12 +31,14 @@ export function sessionRoutes(d: ApiDeps): Route[] {
     route("POST", "/sessions", async (ctx) => {
       const input = parseBody(ctx, SessionCreate);
       let source: Source;
-      if (typeof input.source === "string") {
-        const found = s().sources.find((candidate) => candidate.id === input.source);
+      if (typeof input.source === "object") {
+        const ref = SourceRef.safeParse(input.source);
+        if (!ref.success) throw fromZod(ref.error, "source");
+        source = sourceFor(d, ref.data);
+      } else {
+        const found = s().sources.find((candidate) => candidate.id === String(input.source));
         if (found === undefined) throw invalidParameter("source", "no such source");
         source = found;
-      } else {
-        source = sourceFor(d, input.source);
       }
       if (source.state === "deactivated") throw invalidParameter("source", "the source is deactivated");
       const session = d.sessions.create(ctx.key.id, source, input.payload);

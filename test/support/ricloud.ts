@@ -77,16 +77,20 @@ export interface RicloudHarnessOptions extends EngineHarnessOptions {
   logger?: Logger;
   /** Start the engine (default true). */
   startEngine?: boolean;
+  /** The password the configuration holds, for the API's password check (default the account's). */
+  configuredPassword?: string | null;
 }
 
 export async function ricloudHarness(options: RicloudHarnessOptions): Promise<RicloudHarness> {
-  const { api, webhookRetryDelaysMs, logger, startEngine = true, ...engineOptions } = options;
+  const { api, webhookRetryDelaysMs, logger, startEngine = true, configuredPassword, ...engineOptions } = options;
   const { sim, dir, engine } = await engineHarness(engineOptions);
   const server = new RicloudApiServer({
     api: engine,
     config: RicloudApiSchema.parse({ enabled: true, host: "127.0.0.1", port: 0, ...api }),
     stateDir: dir,
-    verifyPassword: passwordVerifier([{ id: options.id, password: options.account.password }]),
+    verifyPassword: passwordVerifier([
+      { id: options.id, password: configuredPassword === undefined ? options.account.password : configuredPassword },
+    ]),
     ...(webhookRetryDelaysMs ? { webhookRetryDelaysMs } : {}),
     ...(logger ? { logger } : {}),
   });
