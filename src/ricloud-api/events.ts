@@ -27,6 +27,7 @@ export class EventHub {
   readonly #o: EventHubOptions;
   readonly #delays: readonly number[];
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #inflight = new Set<Promise<unknown>>();
   #stopped = false;
 
   constructor(options: EventHubOptions) {
@@ -41,10 +42,12 @@ export class EventHub {
     }
   }
 
-  stop(): void {
+  /** Arms no further delivery and waits for those under way. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    await Promise.allSettled([...this.#inflight]);
   }
 
   /**
@@ -118,7 +121,9 @@ export class EventHub {
     clearTimeout(this.#timers.get(event.id));
     const timer = setTimeout(() => {
       this.#timers.delete(event.id);
-      void this.#attempt(event);
+      const attempt = this.#attempt(event);
+      this.#inflight.add(attempt);
+      void attempt.finally(() => this.#inflight.delete(attempt));
     }, delay);
     timer.unref?.();
     this.#timers.set(event.id, timer);

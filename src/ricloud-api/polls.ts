@@ -47,6 +47,7 @@ export interface PollRunnerOptions {
 export class PollRunner {
   readonly #o: PollRunnerOptions;
   readonly #waiters = new Waiters();
+  readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
   constructor(options: PollRunnerOptions) {
@@ -68,9 +69,11 @@ export class PollRunner {
     store.changed();
   }
 
-  stop(): void {
+  /** Starts no further task and waits for the running ones. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiters.wakeAll();
+    await Promise.allSettled([...this.#running]);
   }
 
   /** Checks the payload, records the poll and its tasks, and runs them in the background. */
@@ -130,7 +133,9 @@ export class PollRunner {
     store.changed();
     events.emit("poll", "created", this.render(poll), key);
     for (const task of tasks) events.emit("task", "created", render(task), key);
-    void this.#run(poll, tasks, source);
+    const run = this.#run(poll, tasks, source);
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
     return poll;
   }
 
@@ -187,7 +192,10 @@ export class PollRunner {
     poll.state = "processing";
     poll.date_started = isoNow();
     for (const task of tasks) {
-      if (this.#stopped) return;
+      if (this.#stopped) {
+        this.#finish(poll, task, { error: "interrupted", message: "the API stopped before the task ran" });
+        continue;
+      }
       task.state = "processing";
       task.date_started = isoNow();
       move(poll, task.id, "tasks_pending", "tasks_processing");

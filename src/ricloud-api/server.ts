@@ -40,6 +40,8 @@ export interface RicloudApiOptions {
   logger?: Logger;
   /** Back-off between webhook delivery attempts (tests shorten it). */
   webhookRetryDelaysMs?: readonly number[];
+  /** Shortest gap between a subscription's polls; default a minute (tests shorten it). */
+  subscriptionMinGapMs?: number;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -114,7 +116,12 @@ export class RicloudApiServer {
       log,
     });
     const polls = new PollRunner({ api, store, events, storage, types, log });
-    const subscriptions = new Subscriptions({ store, polls, log });
+    const subscriptions = new Subscriptions({
+      store,
+      polls,
+      log,
+      ...(this.#o.subscriptionMinGapMs === undefined ? {} : { minGapMs: this.#o.subscriptionMinGapMs }),
+    });
     const deps: ApiDeps = {
       api,
       config,
@@ -194,11 +201,11 @@ export class RicloudApiServer {
       });
     }
     if (deps) {
-      deps.sessions.stop();
-      deps.polls.stop();
-      deps.events.stop();
       await deps.subscriptions.stop();
-      await deps.store.flush();
+      await deps.sessions.stop();
+      await deps.polls.stop();
+      await deps.events.stop();
+      await deps.store.close();
     }
   }
 

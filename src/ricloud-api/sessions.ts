@@ -69,6 +69,8 @@ export class SessionManager {
   readonly #accounts = new Waiters();
   /** Requests holding for a session to settle (`Ricloud-Await`), by session. */
   readonly #sessions = new Waiters();
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
 
   constructor(options: SessionManagerOptions) {
     this.#o = options;
@@ -84,10 +86,13 @@ export class SessionManager {
     this.#o.api.bus.on(this, "account.state", (state) => this.#onAccountState(state));
   }
 
-  stop(): void {
+  /** Starts no further engine command and waits for the attempts running. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     this.#o.api.bus.removeListeners(this);
     this.#accounts.wakeAll();
     this.#sessions.wakeAll();
+    await Promise.allSettled([...this.#running]);
   }
 
   /** Records a new attempt (`pending`) and runs it in the background. */
@@ -119,7 +124,9 @@ export class SessionManager {
     };
     this.#o.store.state.sessions.push(session);
     this.#o.store.changed();
-    void this.#run(session, source, payload);
+    const run = this.#run(session, source, payload);
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
     return session;
   }
 
@@ -167,7 +174,7 @@ export class SessionManager {
     if (this.#o.verifyPassword(account, payload.password ?? "") === "mismatch") {
       return failed("invalid-credentials");
     }
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 4 && !this.#stopped; round++) {
       const state = api.snapshot(account).state;
       const view = state.session;
       if (view.state === "active") return { state: "active" };

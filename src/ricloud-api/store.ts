@@ -20,6 +20,7 @@ export class ApiStore {
   #state: ApiState;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #closed = false;
 
   private constructor(file: string, state: ApiState, log: Logger) {
     this.#file = file;
@@ -76,7 +77,7 @@ export class ApiStore {
 
   /** Schedules a write of the current state (coalesced within 25 ms). */
   changed(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#save();
@@ -92,6 +93,12 @@ export class ApiStore {
       await this.#save();
     }
     await this.#writing;
+  }
+
+  /** Writes pending changes; later changes stay in memory only. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
   }
 
   #save(): Promise<void> {

@@ -22,8 +22,10 @@ export class Subscriptions {
   readonly #polls: PollRunner;
   readonly #log: Logger;
   readonly #scheduler: Scheduler;
+  readonly #minGapMs: number;
 
-  constructor(options: { store: ApiStore; polls: PollRunner; log: Logger }) {
+  constructor(options: { store: ApiStore; polls: PollRunner; log: Logger; minGapMs?: number }) {
+    this.#minGapMs = options.minGapMs ?? MIN_SUBSCRIPTION_GAP_MS;
     this.#store = options.store;
     this.#polls = options.polls;
     this.#log = options.log;
@@ -44,8 +46,8 @@ export class Subscriptions {
     this.#polls.plan(payload);
     const problem = scheduleProblem(schedule);
     if (problem !== undefined) throw invalidParameter("schedule", problem);
-    if (shortestGapMs(parseSchedule(schedule)) < MIN_SUBSCRIPTION_GAP_MS)
-      throw invalidParameter("schedule", "subscriptions poll at most once a minute");
+    if (shortestGapMs(parseSchedule(schedule)) < this.#minGapMs)
+      throw invalidParameter("schedule", `subscriptions poll at most every ${this.#minGapMs / 1000} seconds`);
     const subscription: Subscription = {
       id: newId(),
       resource: "subscription",

@@ -74,6 +74,7 @@ export interface RicloudHarnessOptions extends EngineHarnessOptions {
   /** `ricloud_api:` settings (enabled, loopback and a free port are set). */
   api?: Record<string, unknown>;
   webhookRetryDelaysMs?: readonly number[];
+  subscriptionMinGapMs?: number;
   logger?: Logger;
   /** Start the engine (default true). */
   startEngine?: boolean;
@@ -82,7 +83,15 @@ export interface RicloudHarnessOptions extends EngineHarnessOptions {
 }
 
 export async function ricloudHarness(options: RicloudHarnessOptions): Promise<RicloudHarness> {
-  const { api, webhookRetryDelaysMs, logger, startEngine = true, configuredPassword, ...engineOptions } = options;
+  const {
+    api,
+    webhookRetryDelaysMs,
+    subscriptionMinGapMs,
+    logger,
+    startEngine = true,
+    configuredPassword,
+    ...engineOptions
+  } = options;
   const { sim, dir, engine } = await engineHarness(engineOptions);
   const server = new RicloudApiServer({
     api: engine,
@@ -92,6 +101,7 @@ export async function ricloudHarness(options: RicloudHarnessOptions): Promise<Ri
       { id: options.id, password: configuredPassword === undefined ? options.account.password : configuredPassword },
     ]),
     ...(webhookRetryDelaysMs ? { webhookRetryDelaysMs } : {}),
+    ...(subscriptionMinGapMs === undefined ? {} : { subscriptionMinGapMs }),
     ...(logger ? { logger } : {}),
   });
   await engine.load();
