@@ -17,6 +17,7 @@ import { RicloudError, toRicloudError } from "./errors.ts";
 import { EventHub } from "./events.ts";
 import { KeyStore } from "./key-store.ts";
 import { PollRunner } from "./polls.ts";
+import { parseRelaxedJson } from "./relaxed-json.ts";
 import { expireResults } from "./retention.ts";
 import { match, type Reply, type RequestContext, type Route } from "./router.ts";
 import { accountRoutes } from "./routes-account.ts";
@@ -289,14 +290,17 @@ export class RicloudApiServer {
   }
 }
 
-/** The request body as a JSON object (ricloud-py sends JSON without a content type); `{}` when empty. */
+/**
+ * The request body as a JSON object (ricloud-py sends JSON without a content type; ricloud's curl
+ * examples' slips are forgiven, see relaxed-json.ts); `{}` when empty.
+ */
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const raw = await readBody(req, MAX_BODY);
   const text = raw.toString("utf8").trim();
   if (text === "") return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseRelaxedJson(text);
   } catch {
     throw new RicloudError(400, "invalid-body", "the body is not valid JSON");
   }
