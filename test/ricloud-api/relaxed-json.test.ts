@@ -7,7 +7,10 @@ describe("request bodies as ricloud's curl examples write them", () => {
     expect(parseRelaxedJson('{"payload": {"data_types": ["callkit.calls"],}, }')).toEqual({
       payload: { data_types: ["callkit.calls"] },
     });
-    expect(parseRelaxedJson('{\n  "password": "pw"\n  "code": "123456"\n}')).toEqual({ password: "pw", code: "123456" });
+    expect(parseRelaxedJson('{\n  "password": "pw"\n  "code": "123456"\n}')).toEqual({
+      password: "pw",
+      code: "123456",
+    });
     expect(parseRelaxedJson('{"a": 1\n"b": true\n"c": null\n"d": {}\n"e": "x"}')).toEqual({
       a: 1,
       b: true,
