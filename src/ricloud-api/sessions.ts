@@ -80,7 +80,9 @@ export class SessionManager {
     const { store } = this.#o;
     // Attempts cut short by a restart cannot be resumed (their password is gone).
     for (const session of store.state.sessions) {
-      if (session.state === "pending") Object.assign(session, failed("service-unavailable"), { state: "failed" });
+      if (session.state !== "pending") continue;
+      session.state = "failed";
+      session.error = "interrupted";
     }
     store.changed();
     this.#o.api.bus.on(this, "account.state", (state) => this.#onAccountState(state));

@@ -7,7 +7,7 @@ import { type ApiState, ApiStateSchema, type KeySettings } from "./records.ts";
 import { isoNow } from "./time.ts";
 
 /** Kept at most (oldest dropped first, never one still running or undelivered). */
-const KEEP = { polls: 2000, sessions: 2000, events: 2000, files: 50_000 } as const;
+const KEEP = { polls: 2000, sessions: 2000, events: 2000, results: 20_000, files: 50_000 } as const;
 
 /**
  * The API's resources, persisted in `<state_dir>/ricloud/api.json` (atomic 0600 writes, parsed with
@@ -116,7 +116,10 @@ export class ApiStore {
     return this.#writing;
   }
 
-  /** Drops the oldest finished polls (with their tasks), sessions, delivered events and file references. */
+  /**
+   * Drops the oldest finished polls (with their tasks), sessions, settled events, consumed or expired
+   * results, and file references.
+   */
   #prune(): void {
     const s = this.#state;
     if (s.polls.length > KEEP.polls) {
@@ -148,6 +151,16 @@ export class ApiStore {
           .map((event) => event.id),
       );
       s.events = s.events.filter((event) => !drop.has(event.id));
+    }
+    if (s.results.length > KEEP.results) {
+      const extra = s.results.length - KEEP.results;
+      const drop = new Set(
+        s.results
+          .filter((result) => result.state !== "available")
+          .slice(0, extra)
+          .map((result) => result.id),
+      );
+      s.results = s.results.filter((result) => !drop.has(result.id));
     }
     const files = Object.keys(s.files);
     if (files.length > KEEP.files) {

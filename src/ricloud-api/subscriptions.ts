@@ -21,7 +21,8 @@ export class Subscriptions {
   readonly #store: ApiStore;
   readonly #polls: PollRunner;
   readonly #log: Logger;
-  readonly #scheduler: Scheduler;
+  /** One scheduler per active subscription, stopped when it ends. */
+  readonly #schedulers = new Map<string, Scheduler>();
   readonly #minGapMs: number;
 
   constructor(options: { store: ApiStore; polls: PollRunner; log: Logger; minGapMs?: number }) {
@@ -29,7 +30,6 @@ export class Subscriptions {
     this.#store = options.store;
     this.#polls = options.polls;
     this.#log = options.log;
-    this.#scheduler = new Scheduler(options.log);
   }
 
   start(): void {
@@ -39,7 +39,9 @@ export class Subscriptions {
   }
 
   async stop(): Promise<void> {
-    await this.#scheduler.stop();
+    const schedulers = [...this.#schedulers.values()];
+    this.#schedulers.clear();
+    await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
   }
 
   create(key: string, session: Session, source: Source, payload: PollPayload, schedule: string | number): Subscription {
@@ -73,10 +75,15 @@ export class Subscriptions {
     subscription.state = "ended";
     subscription.date_ended = isoNow();
     this.#store.changed();
+    const scheduler = this.#schedulers.get(subscription.id);
+    this.#schedulers.delete(subscription.id);
+    void scheduler?.stop();
   }
 
   #schedule(subscription: Subscription): void {
-    this.#scheduler.add(`subscription/${subscription.id}`, parseSchedule(subscription.schedule), async () => {
+    const scheduler = new Scheduler(this.#log);
+    this.#schedulers.set(subscription.id, scheduler);
+    scheduler.add(`subscription/${subscription.id}`, parseSchedule(subscription.schedule), async () => {
       if (subscription.state !== "active") return;
       const s = this.#store.state;
       const session = s.sessions.find((candidate) => candidate.id === subscription.session);

@@ -18,6 +18,8 @@ describe("ricloud API: the getting-started walkthrough", () => {
       id: "jane",
       dirPrefix: "i2m-ricloud-start-",
       spec: { calls: { generate: { count: 6, seed: 4 } }, photos: { count: 2, seed: 1 } },
+      // Find My waits for family devices still loading; this walkthrough needs no devices.
+      settings: { findmy: { enabled: false } },
     });
 
     const organisation = await client.request("GET", "/organisation");

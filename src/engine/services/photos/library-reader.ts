@@ -157,6 +157,10 @@ export class PhotoLibraryReader {
   }
 
   /** Removes cached files older than the TTL (and parts left by crashes). */
+  sweep(): Promise<void> {
+    return this.#sweep();
+  }
+
   async #sweep(): Promise<void> {
     let names: string[];
     try {

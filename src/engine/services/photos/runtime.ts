@@ -66,6 +66,7 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   }
 
   async #poll(): Promise<void> {
+    await this.#reader.sweep();
     const { state } = this.#ctx;
     const before = { count: state.count, latest: state.latest?.id };
     const result = await this.#job.poll(state);
