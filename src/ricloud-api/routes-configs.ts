@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { toEngineError } from "../errors.ts";
 import type { ApiDeps } from "./context.ts";
-import { invalidParameter } from "./errors.ts";
+import { fromZod, invalidParameter } from "./errors.ts";
 import { paginate } from "./pagination.ts";
 import type { StorageConfig, Task, WebhookConfig } from "./records.ts";
 import { ORGANISATION_ID, render, renderWebhookConfig } from "./resources.ts";
 import { byId, created, ok, parseBody, type RequestContext, type Route, route } from "./router.ts";
+import { parseS3Url, S3CredentialsSchema } from "./s3-storage.ts";
 import { localStorageUrl } from "./storage.ts";
 import { isoNow, newId } from "./time.ts";
 
@@ -14,7 +15,10 @@ const StorageCreate = z.object({
   url: z.string().min(1).max(1100),
   credentials: z.unknown().optional(),
 });
-const StorageUpdate = z.strictObject({ url: z.string().min(1).max(1100).optional() });
+const StorageUpdate = z.strictObject({
+  url: z.string().min(1).max(1100).optional(),
+  credentials: z.unknown().optional(),
+});
 const WebhookUrl = z
   .string()
   .max(2000)
@@ -54,7 +58,7 @@ function testTask(key: string, target: string): Task {
   };
 }
 
-/** Storage configs (`local://` folders inside the state folder) and webhook configs. */
+/** Storage configs (`local://` folders inside the state folder, `s3://` buckets) and webhook configs. */
 export function configRoutes(d: ApiDeps): Route[] {
   const s = () => d.store.state;
 
@@ -66,9 +70,29 @@ export function configRoutes(d: ApiDeps): Route[] {
     d.store.changed();
   };
 
-  const localUrl = (url: string): string => {
-    if (url.startsWith("local://")) return localStorageUrl(d.stateDir, url).url;
-    throw invalidParameter("url", "only local:// storage is available in icloud2mqtt");
+  /** Type, canonical URL and stored credentials of a storage config; `invalid-parameter` otherwise. */
+  const storageTarget = (
+    url: string,
+    credentials: unknown,
+    previous: StorageConfig["_credentials"] = null,
+  ): Pick<StorageConfig, "type" | "url" | "_credentials"> => {
+    if (url.startsWith("local://")) {
+      if (credentials !== undefined && credentials !== null)
+        throw invalidParameter("credentials", "local:// storage takes no credentials");
+      return { type: "local", url: localStorageUrl(d.stateDir, url).url, _credentials: null };
+    }
+    if (url.startsWith("s3://")) {
+      parseS3Url(url);
+      const parsed = S3CredentialsSchema.safeParse(credentials ?? previous);
+      if (!parsed.success) throw fromZod(parsed.error, "credentials");
+      const { access_key_id, secret_access_key, region, endpoint } = parsed.data;
+      return {
+        type: "s3",
+        url,
+        _credentials: { access_key_id, secret_access_key, region, ...(endpoint === undefined ? {} : { endpoint }) },
+      };
+    }
+    throw invalidParameter("url", "use local://<folder in the state folder> or s3://<bucket>/<prefix>");
   };
 
   const testStorage = async (config: StorageConfig, key: string): Promise<Task> => {
@@ -119,17 +143,14 @@ export function configRoutes(d: ApiDeps): Route[] {
   return [
     route("POST", "/configs/storage", async (ctx) => {
       const input = parseBody(ctx, StorageCreate);
-      if (input.credentials !== undefined && input.credentials !== null)
-        throw invalidParameter("credentials", "local:// storage takes no credentials");
+      const target = storageTarget(input.url, input.credentials);
       const config: StorageConfig = {
         id: d.store.nextId("storage_config"),
         resource: "storage_config",
         organisation: ORGANISATION_ID,
-        type: "local",
-        url: localUrl(input.url),
+        ...target,
         state: "new",
         date_created: isoNow(),
-        _credentials: null,
       };
       s().storage_configs.push(config);
       await testStorage(config, ctx.key.id);
@@ -142,8 +163,8 @@ export function configRoutes(d: ApiDeps): Route[] {
     route("POST", "/configs/storage/:id", async (ctx) => {
       const config = byId(s().storage_configs, ctx.params["id"], "storage_config");
       const update = parseBody(ctx, StorageUpdate);
-      if (update.url !== undefined) {
-        config.url = localUrl(update.url);
+      if (update.url !== undefined || update.credentials !== undefined) {
+        Object.assign(config, storageTarget(update.url ?? config.url, update.credentials, config._credentials));
         await testStorage(config, ctx.key.id);
       }
       d.store.changed();

@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../util/atomic-file.ts";
 import { invalidParameter } from "./errors.ts";
 import { ricloudDir } from "./key-store.ts";
 import type { StorageConfig } from "./records.ts";
+import { S3CredentialsSchema, S3Storage } from "./s3-storage.ts";
 
 /** What a stored result file is: its `url`, size and MD5 (ricloud's `checksum`). */
 export interface StoredObject {
@@ -117,5 +118,5 @@ export class LocalStorage implements StorageBackend {
 /** The backend of a storage config. */
 export function backendFor(stateDir: string, config: StorageConfig): StorageBackend {
   if (config.type === "local") return new LocalStorage(localStorageUrl(stateDir, config.url).dir);
-  throw new Error(`storage type ${config.type} is not available`);
+  return new S3Storage(config.url, S3CredentialsSchema.parse(config._credentials ?? {}));
 }

@@ -199,11 +199,13 @@ describe("ricloud API: requests", () => {
       state: "valid",
       date_created: expect.any(String),
     });
-    for (const url of ["local:///etc", "local://../escape", "s3://bucket/prefix", "gs://bucket"]) {
+    for (const url of ["local:///etc", "local://../escape", "s3://Not_A_Bucket/x", "gs://bucket"]) {
       const answer = await client.request("POST", "/configs/storage", { body: { url } });
       expect(answer.status, url).toBe(400);
       expect(answer.json.params, url).toHaveProperty("url");
     }
+    const noKeys = await client.request("POST", "/configs/storage", { body: { url: "s3://bucket/prefix" } });
+    expect(noKeys.json).toMatchObject({ error: "invalid-parameter", params: { credentials: expect.any(String) } });
     const key = await client.request("POST", "/keys/1", { body: { storage_config: "2" } });
     expect(key.json.storage_config).toBe("2");
     await client.request("POST", "/keys/1", { body: { storage_config: null } });
