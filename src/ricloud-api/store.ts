@@ -7,7 +7,9 @@ import { type ApiState, ApiStateSchema, type KeySettings } from "./records.ts";
 import { isoNow } from "./time.ts";
 
 /** Kept at most (oldest dropped first, never one still running or undelivered). */
-const KEEP = { polls: 2000, sessions: 2000, events: 2000, results: 20_000, files: 50_000 } as const;
+const KEEP = { polls: 1000, sessions: 1000, events: 1000, results: 20_000, files: 50_000 } as const;
+/** Changes within this window are written together (a crash loses at most this much). */
+const SAVE_DELAY_MS = 200;
 
 /**
  * The API's resources, persisted in `<state_dir>/ricloud/api.json` (atomic 0600 writes, parsed with
@@ -75,13 +77,13 @@ export class ApiStore {
     return this.#state.keys[key];
   }
 
-  /** Schedules a write of the current state (coalesced within 25 ms). */
+  /** Schedules a write of the current state (coalesced within SAVE_DELAY_MS). */
   changed(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#save();
-    }, 25);
+    }, SAVE_DELAY_MS);
     this.#timer.unref?.();
   }
 
