@@ -9,6 +9,7 @@ import { KeyStore } from "../../src/ricloud-api/key-store.ts";
 import { passwordVerifier } from "../../src/ricloud-api/passwords.ts";
 import { RicloudApiServer } from "../../src/ricloud-api/server.ts";
 import { FakeEngine } from "../../src/testing/fake-engine.ts";
+import { fakeAccountState } from "../../src/testing/fixtures.ts";
 import { type RicloudClient, ricloudClient } from "../support/ricloud.ts";
 
 let dir: string;
@@ -234,6 +235,31 @@ describe("ricloud API: requests", () => {
     server = newServer();
     client = ricloudClient((await server.start()).url, client.token);
     expect((await client.request("GET", "/users")).json.total_count).toBe(0);
+  });
+});
+
+describe("ricloud API: sessions on a fake engine", () => {
+  it("a code goes to the engine's mfa command; code attempts are limited per account (429)", async () => {
+    engine.setState("main", fakeAccountState("main", { awaiting: "code" }));
+    const user = (await client.request("POST", "/users", { body: { identifier: "codes" } })).json;
+    const attempt = (code: string) =>
+      client.request("POST", "/sessions", {
+        body: {
+          source: { user: user.id, type: "icloud.account", identifier: "main@example.com" },
+          payload: { password: "pw", code },
+        },
+        headers: { "Ricloud-Await": "5" },
+      });
+    const before = engine.executed.length;
+    const wrong = await attempt("654321");
+    expect(wrong.json).toMatchObject({ state: "failed", error: "code-invalid" });
+    expect(engine.executed.slice(before)).toEqual([{ command: "mfa", input: { account: "main", code: "654321" } }]);
+    for (let i = 0; i < 3; i++) expect((await attempt("654321")).status).toBe(201);
+    expect((await attempt("123456")).json).toMatchObject({ state: "active" });
+    const limited = await attempt("123456");
+    expect(limited).toMatchObject({ status: 429, json: { error: "limit-exceeded" } });
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(engine.executed.filter((e) => e.command === "mfa")).toHaveLength(5);
   });
 });
 
