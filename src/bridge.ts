@@ -14,6 +14,8 @@ export interface RunningBridge {
   broker: EmbeddedBroker | undefined;
   /** URL of the web UI / HTTP API, when enabled. */
   httpUrl: string | undefined;
+  /** URL of the ricloud-compatible API, when enabled. */
+  ricloudUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,9 +59,11 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
     started.push(() => mqtt.stop());
     const http = await startHttp(config, engine, logger);
     if (http) started.push(() => http.stop());
+    const ricloud = await startRicloud(config, engine, logger);
+    if (ricloud) started.push(() => ricloud.stop());
     started.push(() => engine.stop());
     await engine.start();
-    return { engine, mqtt, broker, httpUrl: http?.url, stop: stopAll };
+    return { engine, mqtt, broker, httpUrl: http?.url, ricloudUrl: ricloud?.url, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -125,4 +129,21 @@ async function startHttp(
   if (!config.http.enabled) return undefined;
   const { startHttpServer } = await import("./http/index.ts");
   return startHttpServer({ api: engine, config: config.http, push: config.push, stateDir: config.state_dir, logger });
+}
+
+/** The ricloud-compatible API, loaded only when enabled. */
+async function startRicloud(
+  config: Config,
+  engine: Engine,
+  logger: Logger,
+): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  if (!config.ricloud_api.enabled) return undefined;
+  const { passwordVerifier, startRicloudApi } = await import("./ricloud-api/index.ts");
+  return startRicloudApi({
+    api: engine,
+    config: config.ricloud_api,
+    stateDir: config.state_dir,
+    verifyPassword: passwordVerifier(config.accounts),
+    logger,
+  });
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AccountState, Engine } from "icloud2mqtt/engine";
-import { parseScenario, type SimulatorHandle, startSimulator } from "icloud2mqtt/testing";
+import { fakeAccountState, parseScenario, type SimulatorHandle, startSimulator } from "icloud2mqtt/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { accountStatus, errorName } from "../src/index.ts";
 
@@ -85,34 +85,12 @@ describe("accountStatus on a real engine", () => {
   });
 });
 
-/** An account signed in and idle, as the engine reports it. */
+/** An account signed in and idle, as the engine reports it (Find My only). */
 const IDLE: AccountState = {
-  account: "red",
-  state: "ready",
-  timestamp: 1_767_225_600_000,
+  ...fakeAccountState("red", { services: { findmy: true, photos: false, calls: false, calendar: false } }),
   nextSync: 1_767_225_660_000,
-  prevError: null,
   prevTrigger: null,
-  progressMsg: null,
   progress: null,
-  session: { state: "active", error: null, error_info: null, trust_expires_at: "2026-03-01T00:00:00.000Z" },
-  services: {
-    findmy: { enabled: true, available: true, message: null, last_sync: null, next_sync: null },
-    photos: {
-      enabled: false,
-      available: false,
-      message: "disabled in the configuration",
-      last_sync: null,
-      next_sync: null,
-    },
-    calls: {
-      enabled: false,
-      available: false,
-      message: "disabled in the configuration",
-      last_sync: null,
-      next_sync: null,
-    },
-  },
 };
 
 describe("accountStatus", () => {

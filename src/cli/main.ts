@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { isEngineError } from "../errors.ts";
 import { setLockCommand } from "../icloud/account-lock.ts";
 import { VERSION } from "../version.ts";
+import { registerApiKeyCommand } from "./api-key-command.ts";
 import { registerDemoCommand } from "./demo-command.ts";
 import { registerLoginCommand } from "./login-command.ts";
 import { registerRunCommand } from "./run-command.ts";
@@ -22,6 +23,7 @@ registerDemoCommand(program);
 registerLoginCommand(program);
 registerSimulateCommand(program);
 registerServiceCommands(program);
+registerApiKeyCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,7 @@ async function run(options: RunOptions): Promise<void> {
   }
   const bridge = await startBridge({ config: loaded.config, logger });
   if (bridge.httpUrl) logger.info(`web UI and HTTP API at ${bridge.httpUrl}`);
+  if (bridge.ricloudUrl) logger.info(`ricloud-compatible API at ${bridge.ricloudUrl}`);
   const signal = await waitForSignal();
   logger.info(`stopping (${signal})`);
   await bridge.stop();

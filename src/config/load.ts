@@ -111,6 +111,9 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     config.mqtt[key] = fixNullable(["mqtt", key], config.mqtt[key]);
   }
   config.http.auth_token_file = fixNullable(["http", "auth_token_file"], config.http.auth_token_file);
+  for (const key of ["tls_cert", "tls_key"] as const) {
+    config.ricloud_api[key] = fixNullable(["ricloud_api", key], config.ricloud_api[key]);
+  }
 
   const secretProblems: ConfigIssue[] = [];
   const readSecret = async (path: string, secretFile: string | null, assign: (secret: string) => void) => {

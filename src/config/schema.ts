@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AccountListSchema } from "../engine/account-config.ts";
 import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
+import { RicloudApiSchema } from "./ricloud-api-schema.ts";
 
 /**
  * The configuration: the one source of its TypeScript type, defaults, validation and JSON Schema
@@ -185,6 +186,7 @@ export const ConfigSchema = z
     mqtt: MqttSchema.prefault({}),
     http: HttpSchema.prefault({}),
     push: PushSchema.prefault({}),
+    ricloud_api: RicloudApiSchema.prefault({}),
   })
   .describe("icloud2mqtt configuration.");
 
@@ -194,3 +196,4 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type MqttConfig = Config["mqtt"];
 export type HttpConfig = Config["http"];
 export type PushConfig = Config["push"];
+export type { RicloudApiConfig } from "./ricloud-api-schema.ts";

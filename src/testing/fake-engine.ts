@@ -30,8 +30,8 @@ const LEVELS: LogEntry["level"][] = ["debug", "info", "warn", "error"];
  * `EventBus` (emit on `fake.bus` to drive the front-end), states and snapshots the test sets,
  * and `execute` validating with the real command schemas and recording every accepted call. By
  * default `mfa` accepts only `acceptedCodes` (others reject with `CODE_INVALID` and the account
- * stays blocked), `choice` moves on to waiting for a code, and Find My commands answer from the
- * snapshot; set `handler` to answer differently or `failNext[command]` to make one call fail.
+ * stays blocked), `choice` moves on to waiting for a code, and Find My and the listing commands
+ * answer from the snapshot; set `handler` to answer differently or `failNext[command]` to make one call fail.
  */
 export class FakeEngine implements EngineApi {
   readonly bus = new EventBus<EngineEvents>();
@@ -137,7 +137,14 @@ export class FakeEngine implements EngineApi {
       case "sync":
         return { state: snapshot.state.state };
       case "locate":
+      case "list_devices":
         return { devices: snapshot.findmy.devices };
+      case "list_photos":
+        return { assets: snapshot.photos.latest === null ? [] : [snapshot.photos.latest.asset] };
+      case "list_calls":
+        return { calls: snapshot.calls.last === null ? [] : [snapshot.calls.last] };
+      case "photo_file":
+        throw new EngineError("NOT_FOUND", "the fake engine holds no photo files");
       default: {
         const device = snapshot.findmy.devices.find((d) => d.id === input["device"] || d.name === input["device"]);
         if (device === undefined)

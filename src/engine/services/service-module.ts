@@ -100,10 +100,15 @@ export interface ServiceCliCommand {
   load(): Promise<unknown>;
 }
 
-/** How the MQTT front-end and the HTTP server present a service; loaded only by the front-end that needs it. */
-export interface ServiceViews<MqttView, HttpView> {
+/**
+ * How the MQTT front-end, the HTTP server and the ricloud-compatible API present a service; each is
+ * loaded only by the front-end that needs it.
+ */
+export interface ServiceViews<MqttView, HttpView, RicloudView> {
   mqtt(): Promise<MqttView>;
   http(): Promise<HttpView>;
+  /** The data type's ricloud items and files (`src/ricloud-api/service-view.ts`). */
+  ricloud(): Promise<RicloudView>;
 }
 
 export interface ServiceModule<
@@ -117,6 +122,7 @@ export interface ServiceModule<
   Commands extends Record<string, ServiceCommand<z.ZodType, Runtime, unknown>>,
   MqttView,
   HttpView,
+  RicloudView = unknown,
 > {
   /** Folder, config key, state key and topic segment: `findmy`, `photos`, `calls`. */
   readonly key: Key;
@@ -141,7 +147,7 @@ export interface ServiceModule<
   /** The snapshot of a disabled service. */
   emptySnapshot(): Snapshot;
   readonly commands: Commands;
-  readonly views: ServiceViews<MqttView, HttpView>;
+  readonly views: ServiceViews<MqttView, HttpView, RicloudView>;
   /** Command-line commands of the service (`icloud2mqtt <key> <name>`). */
   readonly cli?: readonly ServiceCliCommand[];
   /** Type-level only: the events this service emits (see `eventsOf`). */
@@ -165,6 +171,7 @@ export function defineService<
   Commands extends Record<string, ServiceCommand<z.ZodType, Runtime, unknown>>,
   MqttView,
   HttpView,
+  RicloudView,
 >(
   module: ServiceModule<
     Key,
@@ -176,8 +183,21 @@ export function defineService<
     Runtime,
     Commands,
     MqttView,
-    HttpView
+    HttpView,
+    RicloudView
   >,
-): ServiceModule<Key, DataType, ConfigSchema, StateSchema, Snapshot, Events, Runtime, Commands, MqttView, HttpView> {
+): ServiceModule<
+  Key,
+  DataType,
+  ConfigSchema,
+  StateSchema,
+  Snapshot,
+  Events,
+  Runtime,
+  Commands,
+  MqttView,
+  HttpView,
+  RicloudView
+> {
   return module;
 }

@@ -56,6 +56,10 @@ describe("the service registry", () => {
       "play_sound",
       "send_message",
       "lost_mode",
+      "list_devices",
+      "list_photos",
+      "photo_file",
+      "list_calls",
       "list_contacts",
       "contact_image",
       "list_events",
@@ -64,7 +68,7 @@ describe("the service registry", () => {
     ]);
   });
 
-  it("gives every service an MQTT view (with its way back for remote engines) and an HTTP view, loaded on demand", async () => {
+  it("gives every service an MQTT view (with its way back for remote engines), an HTTP view and a ricloud view, loaded on demand", async () => {
     for (const service of GENERIC_SERVICES) {
       const mqtt = (await service.views.mqtt()) as Record<string, unknown>;
       // `accountState` is optional.
@@ -81,6 +85,8 @@ describe("the service registry", () => {
       );
       const http = (await service.views.http()) as Record<string, unknown>;
       expect(Object.keys(http).sort(), service.key).toEqual(["card", "files", "view"]);
+      const ricloud = (await service.views.ricloud()) as Record<string, unknown>;
+      expect(typeof ricloud["items"], service.key).toBe("function");
     }
   });
 

@@ -27,6 +27,7 @@ export const calendar = defineService({
   views: {
     mqtt: async () => (await import("./mqtt.ts")).calendarMqtt,
     http: async () => (await import("./http.ts")).calendarHttp,
+    ricloud: async () => (await import("./ricloud.ts")).calendarRicloud,
   },
   events: eventsOf<CalendarEvents>(),
 });

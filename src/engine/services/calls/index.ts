@@ -1,4 +1,5 @@
 import { defineService, eventsOf } from "../service-module.ts";
+import { callsCommands } from "./commands.ts";
 import { CallsConfigSchema } from "./config.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
 import { CallsRuntime } from "./runtime.ts";
@@ -27,10 +28,11 @@ export const calls = defineService({
   pathKeys: [["macos_db"]],
   start: async (context) => new CallsRuntime(context),
   emptySnapshot: (): CallsSnapshot => ({ last: null, recent: [] }),
-  commands: {},
+  commands: callsCommands,
   views: {
     mqtt: async () => (await import("./mqtt.ts")).callsMqtt,
     http: async () => (await import("./http.ts")).callsHttp,
+    ricloud: async () => (await import("./ricloud.ts")).callsRicloud,
   },
   events: eventsOf<CallsEvents>(),
 });

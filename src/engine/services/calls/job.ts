@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { isEngineError } from "../../../errors.ts";
 import { CloudCallsSource } from "../../../icloud/calls/cloud-source.ts";
 import { MacCallsSource } from "../../../icloud/calls/macos-source.ts";
-import type { CallkitCall, CallsSource, NewCallsResult } from "../../../icloud/calls/types.ts";
+import type { CallkitCall, CallListOptions, CallsSource, NewCallsResult } from "../../../icloud/calls/types.ts";
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
 import type { Logger } from "../../../logger.ts";
 import type { CallsConfig } from "./config.ts";
@@ -45,6 +45,11 @@ export class CallsJob {
       last: newest ?? state.last,
       cursor: result.cursor,
     };
+  }
+
+  /** Call history, newest first (does not move the cursor). */
+  history(options: CallListOptions): Promise<CallkitCall[]> {
+    return this.#source.calls(options);
   }
 
   close(): void {

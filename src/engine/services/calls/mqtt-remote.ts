@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type CallkitCall, CallkitCallSchema } from "../../../icloud/calls/types.ts";
 import { parseJsonPayload } from "../../../mqtt/remote-payload.ts";
 import type { MqttRemoteView, MqttViewContext } from "../../../mqtt/service-view.ts";
+import type { callsCommands } from "./commands.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
 
 /** What a remote engine knows of an account's calls: the newest one, with the JSON it was compared by. */
@@ -9,6 +10,13 @@ export interface CallsRemoteState {
   last: { call: CallkitCall; json: string } | null;
   recent: CallkitCall[];
 }
+
+type Results = {
+  [K in keyof typeof callsCommands]: z.ZodType<Awaited<ReturnType<(typeof callsCommands)[K]["run"]>>>;
+};
+
+/** The results of the calls commands, parsed when a remote engine reads them back. */
+const results: Results = { list_calls: z.object({ calls: z.array(CallkitCallSchema) }) };
 
 const EventSchema = z.object({ event_type: z.enum(["incoming", "outgoing", "missed"]) }).loose();
 
@@ -61,5 +69,5 @@ export const callsRemote: MqttRemoteView<CallsSnapshot, CallsEvents, CallsRemote
     }
     return { kind: "ignored" };
   },
-  results: {},
+  results,
 };

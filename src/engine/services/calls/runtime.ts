@@ -1,3 +1,4 @@
+import type { CallkitCall } from "../../../icloud/calls/types.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { CallsConfig } from "./config.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
@@ -19,6 +20,14 @@ export class CallsRuntime implements ServiceRuntime<CallsSnapshot> {
   snapshot(): CallsSnapshot {
     const { last, recent } = this.#ctx.state;
     return { last, recent: recent.length === 0 && last !== null ? [last] : [...recent] };
+  }
+
+  /** Call history newest first: at most `limit` calls, only those that started after `since`. */
+  history(options: { since?: string; limit: number }): Promise<CallkitCall[]> {
+    return this.#job.history({
+      limit: options.limit,
+      ...(options.since === undefined ? {} : { since: new Date(options.since) }),
+    });
   }
 
   close(): void {

@@ -27,6 +27,7 @@ export const contacts = defineService({
   views: {
     mqtt: async () => (await import("./mqtt.ts")).contactsMqtt,
     http: async () => (await import("./http.ts")).contactsHttp,
+    ricloud: async () => (await import("./ricloud.ts")).contactsRicloud,
   },
   events: eventsOf<ContactsEvents>(),
 });

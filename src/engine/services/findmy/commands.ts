@@ -3,6 +3,7 @@ import { accountField, deviceField } from "../../command-fields.ts";
 import type { ServiceCommand } from "../service-module.ts";
 import type { FindMyRuntime } from "./runtime.ts";
 
+const listDevices = z.strictObject({ account: accountField });
 const locate = z.strictObject({ account: accountField, device: deviceField.optional() });
 const playSound = z.strictObject({
   account: accountField,
@@ -57,4 +58,9 @@ export const findMyCommands = {
         ...(passcode ? { passcode } : {}),
       }),
   } satisfies ServiceCommand<typeof lostMode, FindMyRuntime, unknown>,
+  /** Every device (`fmip.device`), from a fresh list unless one was read within 10 s; wakes no device. */
+  list_devices: {
+    schema: listDevices,
+    run: async (runtime) => ({ devices: await runtime.listDevices() }),
+  } satisfies ServiceCommand<typeof listDevices, FindMyRuntime, unknown>,
 };

@@ -35,6 +35,7 @@ export const findmy = defineService({
   views: {
     mqtt: async () => (await import("./mqtt.ts")).findMyMqtt,
     http: async () => (await import("./http.ts")).findMyHttp,
+    ricloud: async () => (await import("./ricloud.ts")).findMyRicloud,
   },
   events: eventsOf<FindMyEvents>(),
 });

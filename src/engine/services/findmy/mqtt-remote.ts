@@ -19,6 +19,7 @@ const results: Results = {
   play_sound: deviceResult,
   send_message: deviceResult,
   lost_mode: deviceResult,
+  list_devices: z.object({ devices: z.array(FmipDeviceSchema) }),
 };
 
 const devicesPrefix = (ctx: MqttViewContext, account: string) => ctx.topics.account(account, "devices");

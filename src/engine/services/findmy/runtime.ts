@@ -6,6 +6,13 @@ import { type DeviceChanges, FindMyJob } from "./job.ts";
 import type { FindMyState } from "./state.ts";
 
 /**
+ * Apple's device list is refreshed at most this often on request (`list_devices`); requests closer
+ * together get the list from the last refresh. Fresh locations need a locate (Apple delivers new fixes
+ * some 10–30 s after one), which only the devices in `findmy.locate` get, on their own schedule.
+ */
+export const LIST_MIN_INTERVAL_MS = 10_000;
+
+/**
  * Find My for one account: the device list on `schedule` (never wakes a device), active locating of
  * the configured devices on `locate_schedule`, and the actions the commands run.
  */
@@ -13,6 +20,8 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
   readonly jobs: readonly ServiceJob[];
   readonly #ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>;
   readonly #job: FindMyJob;
+  #refreshedAt = Number.NEGATIVE_INFINITY;
+  #refreshing: Promise<void> | undefined;
 
   constructor(ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>) {
     this.#ctx = ctx;
@@ -22,9 +31,7 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
       {
         name: "findmy",
         schedule: ctx.config.schedule,
-        run: async () => {
-          await this.#apply(await this.#job.refresh(ctx.state));
-        },
+        run: () => this.#refresh(),
       },
     ];
     if (ctx.config.locate !== "none") {
@@ -41,6 +48,25 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
 
   snapshot(): FindMySnapshot {
     return { devices: Object.values(this.#ctx.state.devices) };
+  }
+
+  /** Every device, from a refresh of the list unless one finished within `LIST_MIN_INTERVAL_MS` (wakes no device). */
+  async listDevices(): Promise<FmipDevice[]> {
+    if (Date.now() - this.#refreshedAt >= LIST_MIN_INTERVAL_MS) await this.#refresh();
+    return this.snapshot().devices;
+  }
+
+  /** One refresh at a time; callers arriving meanwhile share it. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        await this.#apply(await this.#job.refresh(this.#ctx.state));
+        this.#refreshedAt = Date.now();
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
   }
 
   /** Locates one device (id or name) or the configured ones now; returns the devices that changed. */

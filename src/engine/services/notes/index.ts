@@ -27,6 +27,7 @@ export const notes = defineService({
   views: {
     mqtt: async () => (await import("./mqtt.ts")).notesMqtt,
     http: async () => (await import("./http.ts")).notesHttp,
+    ricloud: async () => (await import("./ricloud.ts")).notesRicloud,
   },
   events: eventsOf<NotesEvents>(),
 });

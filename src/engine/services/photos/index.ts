@@ -1,4 +1,5 @@
 import { defineService, eventsOf } from "../service-module.ts";
+import { photosCommands } from "./commands.ts";
 import { PhotosConfigSchema } from "./config.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
 import { PhotosRuntime } from "./runtime.ts";
@@ -24,10 +25,11 @@ export const photos = defineService({
   pathKeys: [["download", "folder"]],
   start: (context) => PhotosRuntime.start(context),
   emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null, backfill: null }),
-  commands: {},
+  commands: photosCommands,
   views: {
     mqtt: async () => (await import("./mqtt.ts")).photosMqtt,
     http: async () => (await import("./http.ts")).photosHttp,
+    ricloud: async () => (await import("./ricloud.ts")).photosRicloud,
   },
   cli: [
     {

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { type IcplAsset, IcplAssetSchema } from "../../../icloud/photos/types.ts";
+import { FILE_ROLES, type IcplAsset, IcplAssetSchema } from "../../../icloud/photos/types.ts";
 import { parseJsonPayload } from "../../../mqtt/remote-payload.ts";
 import type { MqttRemoteView, MqttViewContext, RemoteEvent } from "../../../mqtt/service-view.ts";
+import type { photosCommands } from "./commands.ts";
 import type { MirrorProgress, PhotosEvents, PhotosSnapshot } from "./events.ts";
 
 /** What a remote engine knows of an account's photos. */
@@ -24,6 +25,23 @@ const ProgressSchema = z.object({
   eta_seconds: z.number().nonnegative().nullable(),
   percent: z.number().min(0).max(100),
 }) satisfies z.ZodType<MirrorProgress>;
+
+type Results = {
+  [K in keyof typeof photosCommands]: z.ZodType<Awaited<ReturnType<(typeof photosCommands)[K]["run"]>>>;
+};
+
+/** The results of the photos commands, parsed when a remote engine reads them back. */
+const results: Results = {
+  list_photos: z.object({ assets: z.array(IcplAssetSchema) }),
+  photo_file: z.object({
+    id: z.string(),
+    path: z.string(),
+    size: z.number().int().nonnegative(),
+    extension: z.string(),
+    data_type: z.enum(["image", "video", "audio", "file"]),
+    role: z.enum(FILE_ROLES),
+  }),
+};
 
 const EventSchema = z.object({ event_type: z.literal("new_photo") }).loose();
 const CountSchema = z.string().regex(/^\d+$/, "not a whole number").transform(Number);
@@ -133,5 +151,5 @@ export const photosRemote: MqttRemoteView<PhotosSnapshot, PhotosEvents, PhotosRe
     }
     return { kind: "update", events };
   },
-  results: {},
+  results,
 };

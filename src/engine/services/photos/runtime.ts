@@ -1,8 +1,15 @@
 import { parseSchedule, shortestGapMs } from "../../../config/schedule.ts";
+import type { IcplAsset } from "../../../icloud/photos/types.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { PhotosConfig } from "./config.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
 import { PhotosJob, pendingOf } from "./job.ts";
+import {
+  type FetchedPhotoFile,
+  type PhotoFileRef,
+  PhotoLibraryReader,
+  type PhotoListOptions,
+} from "./library-reader.ts";
 import type { MirrorProgress } from "./mirror.ts";
 import { progressMessage } from "./progress.ts";
 import type { PhotosState } from "./state.ts";
@@ -27,6 +34,7 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   readonly #ctx: ServiceContext<PhotosConfig, PhotosState, PhotosEvents>;
   readonly #job: PhotosJob;
   readonly #pollEveryMs: number;
+  readonly #reader: PhotoLibraryReader;
   #thumbnail: Buffer | null;
   #progress: MirrorProgress | null;
   #verifyRequested = false;
@@ -37,6 +45,11 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
     this.#ctx = ctx;
     this.#thumbnail = thumbnail;
     this.#job = new PhotosJob(ctx.transport, ctx.config, {
+      stateDir: ctx.stateDir,
+      account: ctx.account,
+      log: ctx.log,
+    });
+    this.#reader = new PhotoLibraryReader(this.#job.service, ctx.transport, ctx.config, {
       stateDir: ctx.stateDir,
       account: ctx.account,
       log: ctx.log,
@@ -82,6 +95,16 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
     if (this.#mirrors()) this.#verifyRequested = true;
   }
 
+  /** Library items newest added first (see PhotoLibraryReader). */
+  list(options: PhotoListOptions): Promise<IcplAsset[]> {
+    return this.#reader.list(options);
+  }
+
+  /** One file of an asset, fetched into the engine's file cache. */
+  file(ref: PhotoFileRef): Promise<FetchedPhotoFile> {
+    return this.#reader.file(ref);
+  }
+
   async close(): Promise<void> {
     await this.#job.close();
   }
@@ -92,6 +115,7 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   }
 
   async #run(): Promise<void> {
+    await this.#reader.sweep();
     const { state, signal } = this.#ctx;
     const poll = await this.#poll();
     const { download } = this.#ctx.config;

@@ -53,6 +53,7 @@ export const safari = defineService({
   views: {
     mqtt: async () => (await import("./views.ts")).safariMqtt,
     http: async () => (await import("./views.ts")).safariHttp,
+    ricloud: async () => (await import("./views.ts")).safariRicloud,
   },
   events: eventsOf<Record<never, never>>(),
 });
