@@ -141,7 +141,7 @@ describe("ricloud API: data types", () => {
           identifier: ACCOUNT.appleId,
           session_state: "active",
           trust_expires_at: null,
-          data_types: ["fmip.devices", "icpl.photos", "callkit.calls"],
+          data_types: ["fmip.devices", "icpl.photos", "callkit.calls", "mme_calendar.events"],
         },
       ],
     });
@@ -155,7 +155,7 @@ describe("ricloud API: data types", () => {
 
   it("refuses unknown data types and unknown files; a file id never listed fails its task", async () => {
     const unknown = await client.request("POST", "/polls", {
-      body: { session, payload: { data_types: ["mme_notes.notes"] } },
+      body: { session, payload: { data_types: ["idrive.files"] } },
     });
     expect(unknown.status).toBe(400);
     expect(unknown.json).toMatchObject({

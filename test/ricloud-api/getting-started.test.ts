@@ -40,6 +40,10 @@ describe("ricloud API: the getting-started walkthrough", () => {
       "data_type:fmip.devices",
       "data_type:icpl.photos",
       "data_type:callkit.calls",
+      "data_type:mme_contacts.contacts",
+      "data_type:mme_calendar.events",
+      "data_type:mme_notes.notes",
+      "data_type:cloudkit_safari.history",
       "data_type:info.account",
     ]);
 
