@@ -59,6 +59,11 @@ export interface ICloudSessionOptions extends EndpointOptions {
   store?: SessionStore;
   http?: HttpClientOptions;
   logger?: Logger;
+  /**
+   * Called before every full (SRP) sign-in; throwing refuses it (the sign-in fails with that error).
+   * The engine's per-account budget of full sign-ins (each one e-mails the user).
+   */
+  beforeFullSignIn?: () => void;
 }
 
 export interface SignInOptions {

@@ -51,6 +51,7 @@ export class ICloudSession implements ServiceTransport {
   readonly #mfa: MfaFlow;
   readonly #store: SessionStore | undefined;
   readonly #log: Logger;
+  readonly #beforeFullSignIn: (() => void) | undefined;
   #password: string | undefined;
   #state: SessionState = "pending";
   #error: EngineError | undefined;
@@ -66,6 +67,7 @@ export class ICloudSession implements ServiceTransport {
     this.username = options.username;
     this.#password = options.password;
     this.#store = options.store;
+    this.#beforeFullSignIn = options.beforeFullSignIn;
     this.#log = (options.logger ?? silentLogger).child({ username: options.username });
     this.#ctx = {
       http: new HttpClient({ ...options.http, logger: options.http?.logger ?? this.#log }),
@@ -232,6 +234,7 @@ export class ICloudSession implements ServiceTransport {
       }
     }
     if (password === undefined) throw new EngineError("NOT_SIGNED_IN", "a password is needed to sign in again");
+    this.#beforeFullSignIn?.();
     let outcome: Awaited<ReturnType<typeof srpSignIn>>;
     try {
       outcome = await srpSignIn(this.#ctx, password);
