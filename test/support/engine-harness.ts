@@ -202,7 +202,11 @@ export async function enterCode(engine: Engine, id: string, code: string): Promi
 
 /** Starts the whole bridge with the tests' quick MQTT timings. */
 export function startTestBridge(config: Config, logger: Logger = silentLogger): Promise<RunningBridge> {
-  return startBridge({ config, logger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
+  return startBridge({
+    config,
+    logger,
+    mqtt: { republishDelayMs: 50, staleSweepMs: 300, reconnectMinMs: 100, reconnectMaxMs: 500 },
+  });
 }
 
 /** Waits for a message on an account's state `topic` that reports `state`. */

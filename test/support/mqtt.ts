@@ -30,6 +30,18 @@ export function accountState(account: string, session: AccountState["session"]["
   };
 }
 
+/** `accountState` after every enabled service completed a refresh (what lets the stale sweep delete). */
+export function refreshedState(account: string): AccountState {
+  const state = accountState(account);
+  const services = Object.fromEntries(
+    Object.entries(state.services).map(([key, status]) => [
+      key,
+      { ...status, last_sync: status.enabled ? "2026-01-01T12:00:00.000Z" : null },
+    ]),
+  ) as AccountState["services"];
+  return { ...state, services };
+}
+
 export const device = fakeDevice;
 export const CALL = FAKE_CALL;
 export const ASSET = FAKE_ASSET;
@@ -101,8 +113,9 @@ export async function startAedes(): Promise<TestBroker> {
   return { name: "aedes", ...broker };
 }
 
-export async function startMosquitto(): Promise<TestBroker> {
-  const port = await freePort();
+/** Debian's mosquitto without persistence, on `port` (default a free one). */
+export async function startMosquitto(port?: number): Promise<TestBroker> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), "mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n`);
