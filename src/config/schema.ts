@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AccountListSchema } from "../engine/account-config.ts";
-import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
+import { brokerUrlProblem, isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
 
 /**
  * The configuration: the one source of its TypeScript type, defaults, validation and JSON Schema
@@ -26,6 +26,10 @@ export const MqttSchema = z
     url: z
       .string()
       .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, "must be a mqtt://, mqtts://, ws:// or wss:// URL")
+      .superRefine((value, ctx) => {
+        const problem = brokerUrlProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      })
       .nullable()
       .default(null)
       .describe("Broker URL (mqtt://, mqtts://, ws://, wss://); null starts the embedded broker."),
