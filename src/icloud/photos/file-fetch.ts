@@ -44,6 +44,7 @@ export async function fetchToPart(
   part: string,
   size: number,
   signal?: AbortSignal,
+  mode = 0o600,
 ): Promise<void> {
   let offset = (await sizeOf(part)) ?? 0;
   if (offset > size) {
@@ -65,7 +66,7 @@ export async function fetchToPart(
     if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
     throw new EngineError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
   }
-  await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode: 0o644 }), {
+  await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode }), {
     ...(signal === undefined ? {} : { signal }),
   });
   const written = (await sizeOf(part)) ?? 0;

@@ -26,6 +26,13 @@ export const PhotoDownloadSchema = z
     live_videos: z.boolean().default(true).describe("Also download the video part of Live Photos."),
     thumbnails: z.boolean().default(false).describe("Also download thumbnails."),
     concurrency: z.number().int().min(1).max(16).default(2).describe("Parallel downloads."),
+    file_mode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'must be an octal mode in quotes, like "0600" or "0640"')
+      .default("0600")
+      .describe(
+        'Permissions of downloaded files, octal in quotes ("0640": readable by the group). Folders the bridge creates get the same plus search (x) where anyone may read or write. Default "0600": the files are private to the bridge\'s user.',
+      ),
   })
   .superRefine(
     (download, ctx) => {

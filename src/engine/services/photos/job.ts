@@ -283,6 +283,7 @@ export class PhotosJob {
       liveVideos: this.#config.download.live_videos,
       thumbnails: this.#config.download.thumbnails,
       concurrency: this.#config.download.concurrency,
+      fileMode: Number.parseInt(this.#config.download.file_mode, 8),
       logger: this.#log,
     });
     return this.#downloader;
