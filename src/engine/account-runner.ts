@@ -63,6 +63,8 @@ export class AccountRunner {
   #retryDelay: number;
   #running = 0;
   #authCalls = 0;
+  /** The last snapshot that asked the user for something (code, choice), while the account waits. */
+  #waiting: SessionSnapshot | undefined;
   /** The session's count of full sign-ins last seen (the store keeps it across restarts). */
   #signIns = 0;
   #stopped = false;
@@ -137,7 +139,20 @@ export class AccountRunner {
   }
 
   get state(): AccountState {
-    return render(this.id, this.#fields, this.session.snapshot());
+    return render(this.id, this.#fields, this.#shownSession());
+  }
+
+  /**
+   * The session as front-ends see it. While the account waits for the user, a failed step (a resend
+   * Apple refused, a network error) is told by `prevError`; the session keeps saying what it waits
+   * for, with the choices and trusted numbers, so a front-end can still offer them.
+   */
+  #shownSession(): SessionSnapshot {
+    const snapshot = this.session.snapshot();
+    const waiting = this.#waiting;
+    if (this.#fields.state !== "blocked" || snapshot.awaiting === null || waiting === undefined) return snapshot;
+    if (snapshot.error !== null && WAITING.has(snapshot.error)) return snapshot;
+    return { ...snapshot, error: waiting.error, error_info: waiting.error_info, message: waiting.message };
   }
 
   snapshot(): AccountSnapshot {
@@ -372,6 +387,7 @@ export class AccountRunner {
     // A sign-in step that was in flight when the engine stopped: no state, events or timers.
     if (this.#stopped) return;
     if (snapshot.state === "active") {
+      this.#waiting = undefined;
       clearTimeout(this.#mfaTimer);
       this.#mfaTimer = undefined;
       this.#retryDelay = this.#retryMin;
@@ -380,6 +396,8 @@ export class AccountRunner {
     }
     const error = snapshot.error ?? "service-unavailable";
     const message = this.#explain(error, snapshot.message ?? error);
+    if (snapshot.awaiting !== null && WAITING.has(error)) this.#waiting = snapshot;
+    if (snapshot.awaiting === null) this.#waiting = undefined;
     if (snapshot.awaiting !== null) {
       const wasBlocked = this.#fields.state === "blocked";
       this.#update({

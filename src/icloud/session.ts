@@ -217,6 +217,8 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async #srp(force: boolean): Promise<void> {
+    // A step after Apple accepted the password failed transiently: resume it, no second sign-in.
+    if (await this.#mfa.resume()) return this.#finishLogin();
     const data = this.#ctx.data;
     const password = this.#password;
     if (data.blocked !== undefined && !force) {
@@ -291,7 +293,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async #activate(via: string): Promise<void> {
-    this.#mfa.reset();
+    this.#mfa.reset(true);
     this.#ctx.data.blocked = undefined;
     this.#generation += 1;
     this.#reauthNotBefore = 0;

@@ -13,7 +13,7 @@ export interface RequestRecord {
   method: string;
   path: string;
   route: string | null;
-  status: number | "reset";
+  status: number | "reset" | "hang";
 }
 
 export const ADMIN_PREFIX = "/__sim/";

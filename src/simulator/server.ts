@@ -47,6 +47,8 @@ export interface SimulatorHandle {
   addServices(factories: readonly ServiceRoutesFactory[]): void;
   /** Handled Apple requests (method, path, route id, status); no bodies or headers. */
   requests(): RequestRecord[];
+  /** Every Apple route id this simulator answers (core and service modules), for fault matrices. */
+  routeIds(): string[];
   /** With `tls: true`: the self-signed certificate to trust (it is its own CA). */
   tls?: { cert: string; ca: string };
   close(): Promise<void>;
@@ -140,6 +142,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     addServices,
     requests: () => records.map((entry) => ({ ...entry })),
+    routeIds: () => [...new Set(routes.map((route) => route.id))],
     ...(certificate ? { tls: { cert: certificate.cert, ca: certificate.cert } } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {

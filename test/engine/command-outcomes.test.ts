@@ -110,10 +110,11 @@ describe("sign-in commands report what Apple answered", () => {
     const refused = await rejection(engine.execute("resend_mfa", { method: "sms", phone_number_id: 1 }));
     expect(refused).toMatchObject({ code: "RATE_LIMITED", info: { reason: "too-many-codes-sent" } });
     expect(sim.stats(APPLE_ID).codes_sent).toEqual(sent);
+    // Still waiting for a code (the session view says so, with the numbers); prevError tells the refusal.
     expect(engine.snapshot("acct").state).toMatchObject({
       state: "blocked",
-      prevError: { code: "rate-limited" },
-      session: { state: "failed", error: "rate-limited" },
+      prevError: { code: "rate-limited", message: expect.stringMatching(/sent too many verification codes/) },
+      session: { state: "failed", error: "code-required", error_info: { trusted_phone_numbers: [PHONE] } },
     });
     const url = await http(engine);
     expect((await fetch(`${url}api/resend_mfa?method=sms&phoneNumberId=1`, { method: "POST" })).status).toBe(429);

@@ -66,6 +66,18 @@ export async function fetchToPart(
     if (status === 403 || status === 410) throw new ExpiredUrlError(`download URL refused (HTTP ${status})`);
     throw new EngineError("DOWNLOAD_FAILED", `download answered HTTP ${status}`, { info: { status } });
   }
+  // A body that announces another length than the record's file (an error page, a broken proxy)
+  // is not the file: writing it and resuming after it would leave a corrupt photo of the right size.
+  const declared = response.headers["content-length"];
+  const expected = append ? size - offset : size;
+  if (declared !== undefined && Number(declared) !== expected) {
+    discard(response.body);
+    throw new EngineError(
+      "DOWNLOAD_FAILED",
+      `download announced ${declared} bytes where ${expected} were expected; not written`,
+      { info: { status } },
+    );
+  }
   await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode }), {
     ...(signal === undefined ? {} : { signal }),
   });

@@ -43,6 +43,8 @@ export interface PhotosPoll {
    */
   fresh: IcplAsset[];
   latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
+  /** Downloads still failing after this poll (kept in `pending_downloads`, retried on the next polls). */
+  failedDownloads: number;
   count: number | null;
   /** Apply to the engine state once the results were handed on. */
   commit: () => void;
@@ -139,6 +141,7 @@ export class PhotosJob {
       fresh: fresh.map((item) => item.asset),
       latest,
       count,
+      failedDownloads: this.#config.download.enabled ? pending.length : 0,
       commit: () => {
         state.sync = nextState ?? null;
         state.watermark = nextWatermark;
@@ -296,7 +299,8 @@ export class PhotosJob {
     if (!url) return null;
     try {
       const response = await this.#transport.download(url);
-      if (response.status !== 200) {
+      const declared = response.headers["content-length"];
+      if (response.status !== 200 || (declared !== undefined && file !== undefined && Number(declared) !== file.size)) {
         response.body.resume();
         return null;
       }
@@ -311,6 +315,8 @@ export class PhotosJob {
         }
         chunks.push(buffer);
       }
+      // A cut answer is no picture (the record knows the thumbnail's size).
+      if (file !== undefined && file.size > 0 && size !== file.size) return null;
       return Buffer.concat(chunks);
     } catch (error) {
       this.#log.warn("could not fetch the thumbnail of the newest photo", {

@@ -1,3 +1,4 @@
+import { EngineError } from "../../../errors.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { PhotosConfig } from "./config.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
@@ -60,5 +61,13 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
       this.#ctx.emit("photo.latest", { asset: result.latest.asset, thumbnail: this.#thumbnail });
     }
     if (result.count !== null && result.count !== before.count) this.#ctx.emit("photo.count", { count: result.count });
+    // Everything new was announced and saved; the account still shows that files are missing.
+    if (result.failedDownloads > 0) {
+      throw new EngineError(
+        "DOWNLOAD_FAILED",
+        `${result.failedDownloads} photo download(s) failed; they are retried on the next polls`,
+        { info: { pending: result.failedDownloads } },
+      );
+    }
   }
 }
