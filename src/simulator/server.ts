@@ -142,7 +142,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     addServices,
     requests: () => records.map((entry) => ({ ...entry })),
-    routeIds: () => [...new Set(routes.map((route) => route.id))],
+    // Apple's routes only: service modules' control routes under /__sim/ are not.
+    routeIds: () => [
+      ...new Set(
+        routes.filter((route) => typeof route.path !== "string" || !route.path.startsWith("/__sim/")).map((r) => r.id),
+      ),
+    ],
     ...(certificate ? { tls: { cert: certificate.cert, ca: certificate.cert } } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {

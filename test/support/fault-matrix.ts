@@ -6,6 +6,7 @@
 import type { AccountState } from "../../src/engine/account-state.ts";
 import type { HttpClientOptions } from "../../src/icloud/http.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
 
 export interface MatrixFault {
   name: string;
@@ -146,6 +147,29 @@ export function matrixReport(title: string, results: readonly CellResult[], notR
     lines.push(`  BROKEN ${r.phase} / ${r.route} / ${r.fault} / ${r.mode}: ${r.problems.join("; ")}`);
   }
   return lines.join("\n");
+}
+
+/** The simulator's request counter now (requests after it have a higher `seq`). */
+export function requestMark(sim: SimulatorHandle): number {
+  return sim.requests().at(-1)?.seq ?? 0;
+}
+
+/** Route ids requested after `mark`. */
+export function routesSince(sim: SimulatorHandle, mark: number): string[] {
+  return [
+    ...new Set(
+      sim
+        .requests()
+        .filter((r) => r.seq > mark)
+        .map((r) => r.route ?? ""),
+    ),
+  ].filter((r) => r !== "");
+}
+
+/** A cell whose fault never hit a request tests nothing: say so. */
+export function checkFaultReached(sim: SimulatorHandle, mode: Mode, problems: string[]): void {
+  const left = sim.faults.list();
+  if (mode === "once" ? left.length > 0 : left.every((f) => f.hits === 0)) problems.push("the fault was never reached");
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -8,6 +8,7 @@ import { cleanUp, startScenario, tempDir } from "../../support/engine-harness.ts
 import {
   type CellResult,
   checkErrors,
+  checkFaultReached,
   checkStateShowsFailure,
   FAULTS,
   faultSpec,
@@ -17,6 +18,8 @@ import {
   matrixHttp,
   matrixReport,
   RETRY_AFTER_S,
+  requestMark,
+  routesSince,
   sleep,
   UnhandledWatch,
 } from "../../support/fault-matrix.ts";
@@ -124,6 +127,8 @@ interface Run {
   srp: number;
   routes: string[];
   sleeps: number[];
+  /** The requests of the run, for the report of a broken cell. */
+  trace?: string;
 }
 
 /**
@@ -137,11 +142,15 @@ async function signIn(variant: Variant, injected?: { fault: MatrixFault; mode: M
   const engine = engineFor(variant, dir, sleeps);
   const run: Run = { errors: [], reauthenticated: 0, problems: [], srp: 0, routes: [], sleeps };
   const srpBefore = sim.stats(variant.appleId).srp_signins;
-  const requestsBefore = sim.requests().length;
+  const mark = requestMark(sim);
   if (injected) sim.faults.add(faultSpec(injected.route, injected.fault, injected.mode));
   /** A failure the account showed; `waiting` when it is being asked for a code or choice (again). */
+  let cleared = false;
   const failed = (code: string) => {
-    if (injected?.mode === "repeated") sim.faults.clear();
+    if (injected?.mode === "repeated") {
+      cleared = true;
+      sim.faults.clear();
+    }
     // Asked for a (new) code: Apple refused to trust this browser. The sign-in goes on.
     if (code === "code-required" || code === "choice-required") return;
     run.errors.push(code);
@@ -206,18 +215,17 @@ async function signIn(variant: Variant, injected?: { fault: MatrixFault; mode: M
   } catch (error) {
     run.problems.push(`threw: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
+    if (injected && !cleared) checkFaultReached(sim, injected.mode, run.problems);
     sim.faults.clear();
     await engine.stop();
   }
   run.srp = sim.stats(variant.appleId).srp_signins - srpBefore;
-  run.routes = [
-    ...new Set(
-      sim
-        .requests()
-        .slice(requestsBefore)
-        .map((r) => r.route ?? ""),
-    ),
-  ].filter((r) => r !== "");
+  run.routes = routesSince(sim, mark);
+  run.trace = sim
+    .requests()
+    .filter((r) => r.seq > mark)
+    .map((r) => `${r.route} ${r.status}`)
+    .join(", ");
   return run;
 }
 
@@ -263,7 +271,7 @@ describe("fault matrix: sign-in", () => {
             const run = await signIn(variant, { fault, mode, route });
             const problems = [...run.problems, ...watch.take()];
             checkErrors(fault, run.errors, problems);
-            if (run.srp > 1) problems.push(`${run.srp} full SRP sign-ins`);
+            if (run.srp > 1) problems.push(`${run.srp} full SRP sign-ins (${run.trace})`);
             if (fault.spec.kind === "rate_limit" && mode === "once" && run.errors.length === 0) {
               if (!run.sleeps.some((ms) => ms >= RETRY_AFTER_S * 1000)) problems.push("Retry-After not honoured");
             }
