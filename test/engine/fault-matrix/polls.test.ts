@@ -224,7 +224,7 @@ function startsLikeItsFormat(name: string, head: Buffer): boolean {
 
 /** Photos: every new photo announced once; with downloads, on disk once, complete and uncorrupted. */
 async function photosPhase(kind: "check" | "download" | "retry"): Promise<Phase> {
-  const appleId = { check: "photos", download: "download", retry: "retry" }[kind] + "@matrix.example";
+  const appleId = `${kind === "check" ? "photos" : kind}@matrix.example`;
   const name = {
     check: "photos change check",
     download: "photo download",
