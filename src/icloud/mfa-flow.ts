@@ -85,7 +85,9 @@ export class MfaFlow {
       return true;
     } catch (error) {
       const e = error instanceof EngineError ? error : undefined;
-      if (e === undefined || e.retryable || e.code === "CODE_REQUIRED" || e.code === "CHOICE_REQUIRED") throw error;
+      // Still failing: try again later. SESSION_EXPIRED (401): Apple forgot that sign-in, start anew.
+      const gone = e !== undefined && (e.code === "SESSION_EXPIRED" || !e.retryable);
+      if (e === undefined || !gone || e.code === "CODE_REQUIRED" || e.code === "CHOICE_REQUIRED") throw error;
       this.#ctx.log.info("the interrupted sign-in cannot be resumed; signing in again", { reason: e.message });
       return false;
     }

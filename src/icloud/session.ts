@@ -217,7 +217,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async #srp(force: boolean): Promise<void> {
-    // A step after Apple accepted the password failed transiently: resume it, no second sign-in.
+    // A step after Apple accepted the password (or the code) failed: resume it, no second sign-in.
     if (await this.#mfa.resume()) return this.#finishLogin();
     const data = this.#ctx.data;
     const password = this.#password;

@@ -67,6 +67,7 @@ export class BrokerConnection {
   /** When the current outage began (first failed attempt), undefined while connected. */
   #outageSince: number | undefined;
   #fallback = false;
+  #refusedLogged = false;
   #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   constructor(options: MqttFrontendOptions, willTopic: string, log: Logger, handlers: ConnectionHandlers) {
@@ -162,6 +163,7 @@ export class BrokerConnection {
       this.#log.info("connected to MQTT", { reconnect: !first, protocol: this.#version === 5 ? "5" : "3.1.1" });
     }
     this.#outageSince = undefined;
+    this.#refusedLogged = false;
     this.#attempts = 0;
     this.#delay = this.#o.reconnectMinMs;
     try {
@@ -181,15 +183,16 @@ export class BrokerConnection {
       return;
     }
     const unreachable = typeof code === "string" && UNREACHABLE.has(code);
-    if (!unreachable && this.#connections === 0) {
-      // Credentials, authorisation, TLS: waiting does not help, and nothing has worked yet.
+    if (!unreachable && this.#connections === 0 && this.#settle !== undefined) {
+      // Credentials, authorisation, TLS at start: waiting does not help, and nothing has worked yet.
       this.#log.error("MQTT connection refused", { error: describe(error) });
       this.#stopping = true;
       client.end(true);
       this.#finish(error);
       return;
     }
-    this.#noteFailure(describe(error));
+    // Later (the program runs already): keep trying, and say once that the broker refuses us.
+    this.#noteFailure(describe(error), !unreachable);
   }
 
   #onClose(client: MqttClient): void {
@@ -218,8 +221,12 @@ export class BrokerConnection {
     }, delay);
   }
 
-  /** Logs the first failure of an outage as a warning, later ones at debug level. */
-  #noteFailure(reason: string): void {
+  /** Logs the first failure of an outage as a warning, later ones at debug level; the first refusal as an error. */
+  #noteFailure(reason: string, refused = false): void {
+    if (refused && !this.#refusedLogged) {
+      this.#refusedLogged = true;
+      this.#log.error("the MQTT broker refuses the connection; retrying with back-off", { reason });
+    }
     if (this.#outageSince === undefined) {
       this.#outageSince = Date.now();
       const what = this.#connections === 0 ? "MQTT broker not reachable yet" : "MQTT connection lost";
