@@ -66,7 +66,6 @@ export class BrokerConnection {
   #attempts = 0;
   /** When the current outage began (first failed attempt), undefined while connected. */
   #outageSince: number | undefined;
-  #fallback = false;
   #refusedLogged = false;
   #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
@@ -179,7 +178,9 @@ export class BrokerConnection {
     const code = errorCode(error);
     if (this.#version === 5 && typeof code === "number" && PROTOCOL_REFUSED.has(code)) {
       this.#log.info("the broker does not speak MQTT 5; using MQTT 3.1.1");
-      this.#fallback = true;
+      this.#version = 4;
+      this.#drop(client);
+      this.#open();
       return;
     }
     const unreachable = typeof code === "string" && UNREACHABLE.has(code);
@@ -197,15 +198,6 @@ export class BrokerConnection {
 
   #onClose(client: MqttClient): void {
     if (client !== this.#client || this.#stopping) return;
-    if (this.#fallback) {
-      this.#fallback = false;
-      this.#version = 4;
-      client.removeAllListeners();
-      client.on("error", () => undefined);
-      client.end(true);
-      this.#open();
-      return;
-    }
     this.#noteFailure("connection closed");
     // The first attempt found no broker: let the program start; connecting goes on in the background.
     if (this.#connections === 0) this.#finish();
@@ -219,6 +211,13 @@ export class BrokerConnection {
       this.#attempts += 1;
       client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     }, delay);
+  }
+
+  /** Abandons a client (no more events from it). */
+  #drop(client: MqttClient): void {
+    client.removeAllListeners();
+    client.on("error", () => undefined);
+    client.end(true);
   }
 
   /** Logs the first failure of an outage as a warning, later ones at debug level; the first refusal as an error. */

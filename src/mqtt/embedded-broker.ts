@@ -70,6 +70,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => undefined);
+    // aedes corks the connection while it writes a packet's parts; through the guard's duplex that
+    // does not reach the socket, so the small writes would wait for Nagle (40 ms each).
+    socket.setNoDelay(true);
     const guard = new PacketSizeGuard(maxPacketBytes);
     guard.on("error", (error) => {
       log.warn("closed an MQTT connection", { reason: error.message });
