@@ -23,14 +23,15 @@ export interface StartBridgeOptions {
   config: Config;
   logger: Logger;
   /** Test and demo knobs for the MQTT front-end. */
-  mqtt?: { republishDelayMs?: number; staleSweepMs?: number };
+  mqtt?: { republishDelayMs?: number; staleSweepMs?: number; reconnectMinMs?: number; reconnectMaxMs?: number };
 }
 
 /**
  * Starts the whole bridge from a validated configuration: the embedded broker when no MQTT url is
- * set, the MQTT front-end, the HTTP server, then the engine. If a step fails, what was started is
- * stopped again before the error is thrown. `stop()` shuts down in reverse order and publishes
- * `offline` before disconnecting.
+ * set, the MQTT front-end, the HTTP server, then the engine. A broker that is not reachable yet is
+ * waited for in the background (the engine starts meanwhile); one that refuses the bridge
+ * (credentials, TLS) fails the start. If a step fails, what was started is stopped again before
+ * the error is thrown. `stop()` shuts down in reverse order and publishes `offline` before disconnecting.
  */
 export async function startBridge(options: StartBridgeOptions): Promise<RunningBridge> {
   const { config, logger } = options;
@@ -73,7 +74,7 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
 async function startBroker(config: Config, logger: Logger): Promise<EmbeddedBroker> {
   const { host, port } = config.mqtt.embedded_broker;
   try {
-    const broker = await startEmbeddedBroker({ host, port, logger });
+    const broker = await startEmbeddedBroker({ host, port, logger, baseTopic: config.mqtt.base_topic });
     logger.info(`embedded MQTT broker listening at ${broker.url}`);
     return broker;
   } catch (error) {
@@ -102,6 +103,8 @@ async function mqttOptions(
     discoveryPrefix: config.mqtt.discovery_prefix,
     statusTopic: config.mqtt.status_topic,
     keepalive: config.mqtt.keepalive,
+    // The embedded broker (aedes) speaks MQTT 3.1.1 and refuses retained requests itself.
+    ...(broker === undefined ? {} : { protocolVersion: 4 as const }),
     ...options.mqtt,
   };
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { checkConfig, formatConfigCheck } from "../config/check.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
-import { loadConfigDetailed } from "../config/load.ts";
+import { invalid, loadConfigDetailed } from "../config/load.ts";
+import { credentialProblems } from "../engine/credentials.ts";
 import { EngineError } from "../errors.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
@@ -18,6 +19,13 @@ async function run(options: RunOptions): Promise<void> {
     throw new EngineError(
       "CONFIG_INVALID",
       "no accounts configured: pass --config FILE (see config.example.yaml), or try `icloud2mqtt demo`",
+    );
+  }
+  const unusable = await credentialProblems(loaded.config.accounts, loaded.config.state_dir);
+  if (unusable.length > 0) {
+    throw invalid(
+      loaded.file,
+      unusable.map((p) => ({ path: `accounts.${p.index}.password`, message: p.message })),
     );
   }
   const bridge = await startBridge({ config: loaded.config, logger });

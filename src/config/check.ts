@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { credentialProblems } from "../engine/credentials.ts";
 import { isEngineError } from "../errors.ts";
 import { redactConfig } from "./json-schema.ts";
 import { type ConfigIssue, type LoadConfigOptions, loadConfigDetailed } from "./load.ts";
@@ -16,10 +17,18 @@ export interface ConfigCheckResult {
   config: Config | null;
 }
 
-/** Loads like loadConfig but returns the problems instead of throwing CONFIG_INVALID. */
+/**
+ * Loads like loadConfig but returns the problems instead of throwing CONFIG_INVALID; an account
+ * without a password and without a stored session is a problem too (it could never sign in).
+ */
 export async function checkConfig(options: LoadConfigOptions = {}): Promise<ConfigCheckResult> {
   try {
     const { config, warnings, file } = await loadConfigDetailed(options);
+    const errors = (await credentialProblems(config.accounts, config.state_dir)).map((p) => ({
+      path: `accounts.${p.index}.password`,
+      message: p.message,
+    }));
+    if (errors.length > 0) return { ok: false, file, errors, warnings, config: null };
     return { ok: true, file, errors: [], warnings, config };
   } catch (error) {
     if (!isEngineError(error, "CONFIG_INVALID")) throw error;

@@ -44,6 +44,19 @@ export function topicField(defaultValue: string, description: string) {
     .describe(description);
 }
 
+/** Why a broker URL that has the right scheme cannot be used (a port outside 1–65535, no host, …), or undefined. */
+export function brokerUrlProblem(url: string): string | undefined {
+  const authority = /^[a-z]+:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/i.exec(url);
+  if (authority === null) return "is not a valid URL";
+  const [, host, portText] = authority;
+  if (host === undefined || host === "" || host === "[]") return "has no host name";
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535)
+      return `has port ${JSON.stringify(portText)}; a port is a number from 1 to 65535`;
+  }
+  return URL.canParse(url) ? undefined : "is not a valid URL";
+}
+
 export function port(defaultValue: number, description: string) {
   return z.number().int().min(0).max(65_535).default(defaultValue).describe(description);
 }

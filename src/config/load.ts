@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -8,6 +8,7 @@ import { EngineError } from "../errors.ts";
 import { applyEnvOverrides, type ConfigPath, ENV_PREFIX, type EnvProblem, envOverrides } from "./env.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 import { type ConfigWarning, configWarnings } from "./warnings.ts";
+import { MAX_CONFIG_BYTES, yamlShapeProblem } from "./yaml-limits.ts";
 
 /**
  * Loading: YAML file → environment overrides → zod validation → paths (`~`, relative to the config
@@ -152,13 +153,23 @@ export function invalid(file: string | null, issues: ConfigIssue[]): EngineError
   return new EngineError("CONFIG_INVALID", `Invalid configuration${where}:\n${lines}`, { info: { file, issues } });
 }
 
+/** Reads and parses the file; too large or too deeply nested files are refused before parsing. */
 async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw invalid(file, [
+        { path: "(file)", message: `is ${size} bytes; a configuration file may have at most ${MAX_CONFIG_BYTES}` },
+      ]);
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof EngineError) throw error;
     throw invalid(file, [{ path: "(file)", message: `cannot read ${file} (${errorCode(error)})` }]);
   }
+  const shape = yamlShapeProblem(text);
+  if (shape !== undefined) throw invalid(file, [{ path: "(yaml)", message: `not parsed: ${shape}` }]);
   try {
     return parseYaml(text) ?? {};
   } catch (error) {

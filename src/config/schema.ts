@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AccountListSchema } from "../engine/account-config.ts";
-import { isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
+import { brokerUrlProblem, isLoopbackHost, notBoth, nullableString, port, topicField } from "./fields.ts";
 import { RicloudApiSchema } from "./ricloud-api-schema.ts";
 
 /**
@@ -27,6 +27,10 @@ export const MqttSchema = z
     url: z
       .string()
       .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, "must be a mqtt://, mqtts://, ws:// or wss:// URL")
+      .superRefine((value, ctx) => {
+        const problem = brokerUrlProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      })
       .nullable()
       .default(null)
       .describe("Broker URL (mqtt://, mqtts://, ws://, wss://); null starts the embedded broker."),

@@ -1,5 +1,6 @@
 import { parseDuration, parseSchedule } from "../config/schedule.ts";
 import { EngineError, toEngineError } from "../errors.ts";
+import type { HttpClientOptions } from "../icloud/http.ts";
 import { ICloudSession } from "../icloud/session.ts";
 import type { SessionStore } from "../icloud/session-store.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
@@ -11,6 +12,7 @@ import type { AccountSnapshot } from "./api.ts";
 import type { DataType } from "./commands.ts";
 import type { EventBus } from "./event-bus.ts";
 import type { EngineEvents } from "./events.ts";
+import { AccountLimits, type Limits } from "./limits.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { GENERIC_SERVICES, type GenericService } from "./services/generic.ts";
 import type { ServiceContext, ServiceEvents, ServiceJob, ServiceRuntime } from "./services/service-module.ts";
@@ -29,7 +31,14 @@ export interface RunnerDeps {
   clearLog: () => void;
   /** First delay before a failed sign-in is retried (doubles up to an hour); default one minute. */
   retryDelayMs?: number;
+  /** Budgets of code attempts, code requests, re-authentications and full sign-ins (defaults in limits.ts). */
+  limits?: Partial<Limits>;
+  /** HTTP client settings of the iCloud session (tests shorten back-off and timeouts). */
+  http?: HttpClientOptions;
 }
+
+/** Outcomes of a sign-in step that mean "done, now the user's turn" rather than a failure. */
+const WAITING = new Set(["code-required", "choice-required"]);
 
 const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3_600_000;
@@ -50,9 +59,14 @@ export class AccountRunner {
   #mfaTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #retryMin: number;
+  readonly #limits: AccountLimits;
   #retryDelay: number;
   #running = 0;
   #authCalls = 0;
+  /** The last snapshot that asked the user for something (code, choice), while the account waits. */
+  #waiting: SessionSnapshot | undefined;
+  /** The session's count of full sign-ins last seen (the store keeps it across restarts). */
+  #signIns = 0;
   #stopped = false;
   #loaded = false;
   /** Aborted by `halt()`: long service jobs end early so the engine can stop. */
@@ -63,6 +77,7 @@ export class AccountRunner {
     this.id = deps.config.id;
     this.#retryMin = deps.retryDelayMs ?? RETRY_MIN_MS;
     this.#retryDelay = this.#retryMin;
+    this.#limits = new AccountLimits(deps.limits);
     const c = deps.config;
     this.#fields = initialStatus(
       Object.fromEntries(GENERIC_SERVICES.map((m) => [m.key, this.#enabled(m)])) as Record<ServiceKey, boolean>,
@@ -74,7 +89,11 @@ export class AccountRunner {
       logger: deps.log,
       ...(c.endpoint === null ? {} : { endpoint: c.endpoint }),
       china: c.region === "china",
+      ...(deps.http === undefined ? {} : { http: deps.http }),
+      // Checked before the password is sent; counted once Apple saw the proof (a 503 before it costs nothing).
+      beforeFullSignIn: () => this.#limits.check("full_sign_ins"),
     });
+    this.session.onChange((snapshot) => this.#countSignIns(snapshot));
   }
 
   /** Loads the persisted state and session and starts the services, so snapshots are complete before front-ends connect. */
@@ -92,6 +111,13 @@ export class AccountRunner {
       this.#runtimes.set(module.key as ServiceKey, runtime);
     }
     await this.session.load();
+    this.#signIns = this.session.snapshot().srp_sign_ins;
+  }
+
+  #countSignIns(snapshot: SessionSnapshot): void {
+    if (snapshot.srp_sign_ins > this.#signIns)
+      this.#limits.count("full_sign_ins", snapshot.srp_sign_ins - this.#signIns);
+    this.#signIns = snapshot.srp_sign_ins;
   }
 
   async start(): Promise<void> {
@@ -122,7 +148,20 @@ export class AccountRunner {
   }
 
   get state(): AccountState {
-    return render(this.id, this.#fields, this.session.snapshot());
+    return render(this.id, this.#fields, this.#shownSession());
+  }
+
+  /**
+   * The session as front-ends see it. While the account waits for the user, a failed step (a resend
+   * Apple refused, a network error) is told by `prevError`; the session keeps saying what it waits
+   * for, with the choices and trusted numbers, so a front-end can still offer them.
+   */
+  #shownSession(): SessionSnapshot {
+    const snapshot = this.session.snapshot();
+    const waiting = this.#waiting;
+    if (this.#fields.state !== "blocked" || snapshot.awaiting === null || waiting === undefined) return snapshot;
+    if (snapshot.error !== null && WAITING.has(snapshot.error)) return snapshot;
+    return { ...snapshot, error: waiting.error, error_info: waiting.error_info, message: waiting.message };
   }
 
   snapshot(): AccountSnapshot {
@@ -201,6 +240,25 @@ export class AccountRunner {
     return snapshot;
   }
 
+  /**
+   * The `reauthenticate` command: a full sign-in even after a refused password (within the
+   * re-authentication budget). Resolves when the session is active or waits for the user's code or
+   * choice; any other outcome rejects with the session's error.
+   */
+  async reauthenticate(): Promise<SessionSnapshot> {
+    if (this.#fields.state === "running") throw new EngineError("INVALID_STATE", "a sync or sign-in is in progress");
+    this.#limits.take("reauthentications");
+    const snapshot = await this.authenticate("auth", true);
+    if (snapshot.state === "active" || (snapshot.error !== null && WAITING.has(snapshot.error))) return snapshot;
+    throw this.#refusal(snapshot);
+  }
+
+  /** The session's error behind a refused step (what the command rejects with). */
+  #refusal(snapshot: SessionSnapshot): EngineError {
+    if (this.session.error !== undefined) return this.session.error;
+    return new EngineError("UNEXPECTED_RESPONSE", snapshot.message ?? "the sign-in step did not complete");
+  }
+
   /** Runs an explicit sign-in step; its outcome is handled by the caller, not by `#onSession`. */
   async #authCall(step: () => Promise<SessionSnapshot>): Promise<SessionSnapshot> {
     this.#authCalls += 1;
@@ -225,32 +283,42 @@ export class AccountRunner {
     }
   }
 
+  /**
+   * Submits a code (within the code-attempt budget). Resolves only when Apple accepted it; a wrong
+   * code, a locked code entry or any other failure rejects with the session's error (CODE_INVALID,
+   * RATE_LIMITED, …) after `prevError` and the state were updated.
+   */
   async submitCode(code: string): Promise<SessionSnapshot> {
     this.#requireAwaiting("code");
+    this.#limits.take("code_attempts");
     this.#update({ progressMsg: "Verifying the code...", progress: 30 });
     const snapshot = await this.#authCall(() => this.session.submitCode(code));
     this.#afterAuth(snapshot);
-    if (snapshot.state === "active") void this.sync();
-    else if (snapshot.error === "code-invalid")
-      throw new EngineError("CODE_INVALID", snapshot.message ?? "the code was not accepted");
+    if (snapshot.state !== "active") throw this.#refusal(snapshot);
+    void this.sync();
     return snapshot;
   }
 
+  /** Asks Apple for a new code (within the code-request budget); resolves when one was sent or a phone must be chosen. */
   async requestCode(method: "device" | "sms" | "voice", phoneNumberId?: number): Promise<SessionSnapshot> {
     this.#requireAwaiting("any");
+    this.#limits.take("code_requests");
     this.#armMfaTimeout();
     const snapshot = await this.#authCall(() =>
       this.session.requestCode({ method, ...(phoneNumberId === undefined ? {} : { phoneNumberId }) }),
     );
     this.#afterAuth(snapshot);
+    if (snapshot.error === null || !WAITING.has(snapshot.error)) throw this.#refusal(snapshot);
     return snapshot;
   }
 
+  /** Picks a device or phone; resolves when the code was sent to it. */
   async submitChoice(choice: string): Promise<SessionSnapshot> {
     this.#requireAwaiting("choice");
     this.#armMfaTimeout();
     const snapshot = await this.#authCall(() => this.session.submitChoice(choice));
     this.#afterAuth(snapshot);
+    if (snapshot.error === null || !WAITING.has(snapshot.error)) throw this.#refusal(snapshot);
     return snapshot;
   }
 
@@ -344,6 +412,7 @@ export class AccountRunner {
     // A sign-in step that was in flight when the engine stopped: no state, events or timers.
     if (this.#stopped) return;
     if (snapshot.state === "active") {
+      this.#waiting = undefined;
       clearTimeout(this.#mfaTimer);
       this.#mfaTimer = undefined;
       this.#retryDelay = this.#retryMin;
@@ -351,14 +420,17 @@ export class AccountRunner {
       return;
     }
     const error = snapshot.error ?? "service-unavailable";
-    const message = snapshot.message ?? error;
+    const message = this.#explain(error, snapshot.message ?? error);
+    if (snapshot.awaiting !== null && WAITING.has(error)) this.#waiting = snapshot;
+    if (snapshot.awaiting === null) this.#waiting = undefined;
     if (snapshot.awaiting !== null) {
       const wasBlocked = this.#fields.state === "blocked";
       this.#update({
         state: "blocked",
         progressMsg: snapshot.awaiting === "choice" ? "Waiting for a choice of device..." : "Waiting for MFA code...",
         progress: 25,
-        prevError: error === "code-invalid" ? { code: error, message } : this.#fields.prevError,
+        // Still waiting for the user, but the last step failed (a wrong code, a refused resend): say so.
+        prevError: WAITING.has(error) ? this.#fields.prevError : { code: error, message },
       });
       if (!wasBlocked) {
         this.#armMfaTimeout();
@@ -373,6 +445,13 @@ export class AccountRunner {
     // Only errors marked retryable (503, 429, network) come back by themselves; a wrong password,
     // a locked account or an unexpected answer waits for the user.
     if (this.session.error?.retryable === true) this.#armRetry(snapshot.error_info?.retry_after);
+  }
+
+  /** The session's message, made actionable where the configuration is the cause. */
+  #explain(error: string, message: string): string {
+    if (error === "not-signed-in" && this.#d.config.password === null)
+      return "no password is configured and no stored session could be used: set the account's password or password_file, or sign in once with `icloud2mqtt login`";
+    return message;
   }
 
   #armMfaTimeout(): void {

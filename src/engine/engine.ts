@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { EngineError } from "../errors.ts";
+import type { HttpClientOptions } from "../icloud/http.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import { type Logger, silentLogger } from "../logger.ts";
@@ -18,6 +19,7 @@ import {
 } from "./commands.ts";
 import { EventBus } from "./event-bus.ts";
 import type { EngineEvents, LogEntry } from "./events.ts";
+import type { Limits } from "./limits.ts";
 import { LogBuffer } from "./log-buffer.ts";
 import { Scheduler } from "./scheduler.ts";
 import { GENERIC_SERVICES } from "./services/generic.ts";
@@ -34,6 +36,13 @@ export interface EngineOptions {
   logger?: Logger;
   /** First retry delay after a transient sign-in failure (tests shorten it); default one minute. */
   retryDelayMs?: number;
+  /**
+   * Per-account budgets of code attempts, code requests, re-authentications and full sign-ins
+   * (`DEFAULT_LIMITS` in limits.ts); exceeding one rejects with RATE_LIMITED and `retry_after`.
+   */
+  limits?: Partial<Limits>;
+  /** HTTP client settings of every iCloud session (back-off, timeouts); tests shorten them. */
+  http?: HttpClientOptions;
 }
 
 /** `code: message; key.path: message` from a zod error, never quoting the input. */
@@ -84,6 +93,8 @@ export class Engine implements EngineApi {
           scheduler: this.#scheduler,
           clearLog: () => this.#logs.clear(account.id),
           ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+          ...(options.limits === undefined ? {} : { limits: options.limits }),
+          ...(options.http === undefined ? {} : { http: options.http }),
         }),
       );
     }
@@ -169,9 +180,7 @@ export class Engine implements EngineApi {
         await runner.sync((input as CommandInput<"sync">).data_types, { requested: true });
         return { state: runner.state.state };
       case "reauthenticate":
-        if (runner.state.state === "running")
-          throw new EngineError("INVALID_STATE", "a sync or sign-in is in progress");
-        return outcome(await runner.authenticate("auth", true));
+        return outcome(await runner.reauthenticate());
       default:
         throw new EngineError("INVALID_INPUT", `unknown command ${JSON.stringify(command)}`);
     }

@@ -33,12 +33,19 @@ export interface HttpServerOptions {
   logger?: Logger;
   /** HTTPS agent for push-service requests (corporate proxies, tests with a private CA). */
   pushAgent?: Agent;
+  /** Failed web logins allowed per client address and window (default 10 per minute; tests shorten it). */
+  loginLimit?: { attempts: number; windowMs: number };
 }
 
+/**
+ * A path only: `/` and segments of URL-safe characters. No `//` (a protocol-relative URL: a base
+ * href or login redirect to another host), no `.` or `..` segments.
+ */
 const IngressPathSchema = z
   .string()
   .max(300)
-  .regex(/^\/[A-Za-z0-9._~\-/]*$/);
+  .regex(/^\/(?:[A-Za-z0-9._~-]+\/)*[A-Za-z0-9._~-]*$/)
+  .refine((path) => !path.split("/").some((segment) => segment === "." || segment === ".."));
 
 function withSlash(path: string): string {
   return path.endsWith("/") ? path : `${path}/`;
@@ -101,7 +108,10 @@ export class HttpServer {
       api,
       logger: this.#log,
       mfaLimiter: new RateLimiter(config.mfa_attempts_per_minute),
-      loginLimiter: new RateLimiter(10),
+      loginLimiter: new RateLimiter(
+        this.#options.loginLimit?.attempts ?? 10,
+        this.#options.loginLimit?.windowMs ?? 60_000,
+      ),
       auth: this.#auth,
       push: this.#push,
       ui: await StaticUi.load(),

@@ -6,14 +6,27 @@ import { message } from "./respond.ts";
 
 const BUSY = "Cannot perform action while sync is in progress";
 
+const STARTED = Symbol("started");
+
 /**
  * `POST /api/sync` and `POST /api/reauthenticate`: accepted only while the account is
- * `ready` (412 when running or blocked); they answer at once and run in the background,
- * failures are logged and show up in the account's state.
+ * `ready` (412 when running or blocked); they answer once the engine took the command and run
+ * in the background: a refusal the engine gives at once (a budget used up: 429 with
+ * Retry-After) is the answer, later failures are logged and show up in the account's state.
  */
 export function actionRoutes(s: Services): Routes {
-  const trigger = (command: "sync" | "reauthenticate", account: string): void => {
-    s.api.execute(command, { account }).catch((error: unknown) => {
+  const trigger = async (command: "sync" | "reauthenticate", account: string): Promise<void> => {
+    const run = s.api.execute(command, { account });
+    // Refusals before any I/O settle before the next macrotask; the work itself goes on after the answer.
+    const early = await Promise.race([
+      run.then(
+        () => STARTED,
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setImmediate(() => resolve(STARTED))),
+    ]);
+    if (early !== STARTED) throw early;
+    run.catch((error: unknown) => {
       const e = toEngineError(error);
       s.logger.warn(`${command} requested over HTTP failed`, { account, code: e.code, error: e.message });
     });
@@ -23,18 +36,18 @@ export function actionRoutes(s: Services): Routes {
   };
   return {
     "/api/sync": {
-      POST: ({ query }) => {
+      POST: async ({ query }) => {
         const account = resolveAccount(s.api, query);
         requireReady(account);
-        trigger("sync", account);
+        await trigger("sync", account);
         return message(200, "Sync requested");
       },
     },
     "/api/reauthenticate": {
-      POST: ({ query }) => {
+      POST: async ({ query }) => {
         const account = resolveAccount(s.api, query);
         requireReady(account);
-        trigger("reauthenticate", account);
+        await trigger("reauthenticate", account);
         return message(200, "Reauthentication requested");
       },
     },

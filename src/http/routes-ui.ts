@@ -61,15 +61,21 @@ export function uiRoutes(s: Services): Routes {
       GET: (ctx) => (s.auth ? loginPage(ctx, false) : redirect(ctx.baseHref)),
       POST: async (ctx) => {
         if (!s.auth) return redirect(ctx.baseHref);
-        const wait = s.loginLimiter.hit("login");
+        // Failed logins are limited per client address, so nobody else's wrong tokens lock the
+        // owner out; while an address is limited every attempt from it waits (the right token
+        // too), and those attempts are not counted, so the wait never outlasts the wrong ones'.
+        const client = ctx.req.socket.remoteAddress ?? "unknown";
+        const wait = s.loginLimiter.wait(client);
         if (wait > 0) throw new HttpError(429, "Too many login attempts", { "retry-after": String(wait) });
         const form = LoginSchema.safeParse(
           Object.fromEntries(new URLSearchParams((await readBody(ctx.req)).toString("utf8"))),
         );
         if (!form.success || !s.auth.checkToken(form.data.token)) {
+          s.loginLimiter.hit(client);
           s.logger.warn("web UI login failed");
           return loginPage(ctx, true);
         }
+        s.loginLimiter.reset(client);
         return {
           ...redirect(ctx.baseHref),
           headers: { location: ctx.baseHref, "set-cookie": s.auth.loginCookie(ctx.baseHref, ctx.secure) },

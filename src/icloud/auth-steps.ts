@@ -125,10 +125,14 @@ export async function submitHsa2Code(
   throw unexpected("verify security code", res);
 }
 
-/** `GET /2sv/trust`: stores the trust token and the fresh session token (captured headers). */
+/**
+ * `GET /2sv/trust`: stores the trust token and the fresh session token (captured headers). A 5xx
+ * is thrown (transient: the step is resumed); a refusal only means this browser is not remembered.
+ */
 export async function fetchTrust(ctx: AuthContext): Promise<void> {
   const res = await idmsaCall(ctx, "GET", "/2sv/trust");
   if (res.status >= 200 && res.status < 300) return;
+  if (res.status >= 500) throw unexpected("2sv/trust", res);
   ctx.log.warn("2sv/trust refused; this browser will not be remembered", {
     username: ctx.data.username,
     status: res.status,
@@ -159,7 +163,8 @@ export async function validateSession(ctx: AuthContext): Promise<LoginOutcome | 
 }
 
 function handleLogin(ctx: AuthContext, step: string, res: HttpResponse): LoginOutcome | undefined {
-  if (res.status === 421 || res.status === 401 || res.status === 403 || res.status === 400) {
+  // 450: "Authentication required" (reference 5): the stored session is over, like 421.
+  if (res.status === 421 || res.status === 450 || res.status === 401 || res.status === 403 || res.status === 400) {
     ctx.log.info(`${step} refused the stored session`, { username: ctx.data.username, status: res.status });
     return undefined;
   }

@@ -141,9 +141,13 @@ export class HttpClient {
   /** GET with cookies whose body is streamed to the caller; retries 429/503 before streaming. */
   async stream(req: HttpRequest): Promise<StreamResponse> {
     for (let attempt = 1; ; attempt++) {
-      const res = await this.#dispatch(req).catch((error: unknown) => {
-        throw req.signal?.aborted === true ? error : networkError(req.url, error);
-      });
+      // The timeout bounds the wait for the headers only: a large body may take long.
+      const timer = this.#timer(req.signal);
+      const res = await this.#dispatch({ ...req, signal: timer.signal })
+        .catch((error: unknown) => {
+          throw req.signal?.aborted === true ? error : networkError(req.url, timer.explain(error));
+        })
+        .finally(() => timer.clear());
       const headers = flattenHeaders(res.headers);
       await this.#storeCookies(res.headers["set-cookie"], req.url);
       if ((res.statusCode === 429 || res.statusCode === 503) && attempt < this.#backoff.tries) {
@@ -160,8 +164,17 @@ export class HttpClient {
   }
 
   async #once(req: HttpRequest): Promise<HttpResponse> {
-    const res = await this.#dispatch(req);
-    const text = await res.body.text();
+    const timer = this.#timer(req.signal);
+    let res: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      res = await this.#dispatch({ ...req, signal: timer.signal });
+      text = await res.body.text();
+    } catch (error) {
+      throw timer.explain(error);
+    } finally {
+      timer.clear();
+    }
     const headers = flattenHeaders(res.headers);
     const setCookie = toArray(res.headers["set-cookie"]);
     await this.#storeCookies(setCookie, req.url);
@@ -185,6 +198,27 @@ export class HttpClient {
 
   async #storeCookies(raw: string | string[] | undefined, url: string): Promise<void> {
     for (const value of toArray(raw)) await this.jar.store(value, url);
+  }
+
+  /**
+   * The attempt's timeout (`timeoutMs`, on an exact timer: undici's own timers have a resolution
+   * of a second) joined with the caller's signal; `explain` turns its abort into ETIMEDOUT.
+   */
+  #timer(outer: AbortSignal | undefined): {
+    signal: AbortSignal;
+    clear(): void;
+    explain(error: unknown): unknown;
+  } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
+    return {
+      signal: outer === undefined ? controller.signal : AbortSignal.any([outer, controller.signal]),
+      clear: () => clearTimeout(timer),
+      explain: (error) =>
+        controller.signal.aborted && outer?.aborted !== true
+          ? Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: "ETIMEDOUT", cause: error })
+          : error,
+    };
   }
 
   #delay(attempt: number): number {

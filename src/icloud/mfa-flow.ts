@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EngineError } from "../errors.ts";
+import { EngineError, type ErrorCode } from "../errors.ts";
 import type { TwoSvDevice } from "./apple-schemas.ts";
 import type { AuthContext } from "./auth-context.ts";
 import {
@@ -26,6 +26,12 @@ type TwoSvPending = { kind: "2sv"; devices: TwoSvDevice[]; chosen?: TwoSvDevice 
 
 const hsa2CodeSchema = z.string().regex(/^\d{6}$/);
 const twoSvCodeSchema = z.string().regex(/^\d{4,8}$/);
+/** How long an interrupted step of a sign-in may be resumed instead of signing in again (Apple's auth session lives longer). */
+const RESUME_MS = 5 * 60_000;
+type ResumableStep = "hsa2" | "2sv" | "trust";
+/** Step outcomes that are the user's turn or Apple's final word: nothing to resume. */
+const FINAL = new Set<ErrorCode>(["CODE_REQUIRED", "CHOICE_REQUIRED", "SECURITY_KEY_REQUIRED", "INVALID_INPUT"]);
+
 const requestCodeSchema = z.object({
   method: z.enum(["device", "sms", "voice"]),
   phoneNumberId: z.number().int().optional(),
@@ -38,13 +44,20 @@ const requestCodeSchema = z.object({
 export class MfaFlow {
   readonly #ctx: AuthContext;
   #pending: Hsa2Pending | TwoSvPending | undefined;
+  /**
+   * A step after Apple accepted the password (or the code) that failed for a transient reason.
+   * Resuming it avoids another full sign-in (an e-mail to the user) and another code.
+   */
+  #interrupted: { step: ResumableStep; since: number } | undefined;
 
   constructor(ctx: AuthContext) {
     this.#ctx = ctx;
   }
 
-  reset(): void {
+  /** Forgets the awaited code or choice; `signedIn` also forgets an interrupted step. */
+  reset(signedIn = false): void {
     this.#pending = undefined;
+    if (signedIn) this.#interrupted = undefined;
   }
 
   awaiting(): "code" | "choice" | null {
@@ -54,8 +67,48 @@ export class MfaFlow {
     return p.choosing === undefined ? "code" : "choice";
   }
 
+  /**
+   * Resumes an interrupted step, if one is recent: resolves true when the caller should finish the
+   * login (the trust step), throws what the step throws (CODE_REQUIRED when a code was sent; a
+   * transient error keeps it resumable), and resolves false when it fails for good (Apple no longer
+   * knows that sign-in): the caller signs in again.
+   */
+  async resume(): Promise<boolean> {
+    const interrupted = this.#interrupted;
+    this.#interrupted = undefined;
+    if (interrupted === undefined || Date.now() - interrupted.since > RESUME_MS) return false;
+    this.#ctx.log.info("resuming the interrupted sign-in", { step: interrupted.step });
+    try {
+      if (interrupted.step === "hsa2") await this.startHsa2();
+      else if (interrupted.step === "2sv") await this.startTwoSv();
+      else await this.#resumable("trust", () => fetchTrust(this.#ctx));
+      return true;
+    } catch (error) {
+      const e = error instanceof EngineError ? error : undefined;
+      // Still failing: try again later. SESSION_EXPIRED (401): Apple forgot that sign-in, start anew.
+      const gone = e !== undefined && (e.code === "SESSION_EXPIRED" || !e.retryable);
+      if (e === undefined || !gone || e.code === "CODE_REQUIRED" || e.code === "CHOICE_REQUIRED") throw error;
+      this.#ctx.log.info("the interrupted sign-in cannot be resumed; signing in again", { reason: e.message });
+      return false;
+    }
+  }
+
+  /** Runs a step; a failure (other than the user's turn or a final answer) leaves it to `resume`. */
+  async #resumable<T>(step: ResumableStep, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof EngineError && FINAL.has(error.code))) this.#interrupted = { step, since: Date.now() };
+      throw error;
+    }
+  }
+
   /** After a 409: read the phones, make the devices show a code (SMS to the first phone if that fails). */
   async startHsa2(): Promise<never> {
+    return this.#resumable("hsa2", () => this.#startHsa2());
+  }
+
+  async #startHsa2(): Promise<never> {
     const options = await fetchAuthOptions(this.#ctx);
     if (options.securityKey)
       throw new EngineError("SECURITY_KEY_REQUIRED", "This account uses security keys, which the bridge cannot use");
@@ -74,7 +127,7 @@ export class MfaFlow {
 
   /** accountLogin asked for legacy 2SV: list the devices to choose from. */
   async startTwoSv(): Promise<never> {
-    const devices = await listTwoSvDevices(this.#ctx);
+    const devices = await this.#resumable("2sv", () => listTwoSvDevices(this.#ctx));
     this.#pending = { kind: "2sv", devices };
     throw this.#choiceError(devices.map(twoSvChoice));
   }
@@ -166,7 +219,8 @@ export class MfaFlow {
     if (!ok) throw this.#codeError("CODE_INVALID", "Incorrect verification code");
     this.#ctx.log.info("verification code accepted");
     this.#pending = undefined;
-    if (pending.kind === "hsa2") await fetchTrust(this.#ctx);
+    // Apple accepted the code; a transient failure of the trust step is resumed, not a new sign-in.
+    if (pending.kind === "hsa2") await this.#resumable("trust", () => fetchTrust(this.#ctx));
   }
 
   async #sendPhoneCode(pending: Hsa2Pending, phone: TrustedPhoneNumber, mode: "sms" | "voice"): Promise<never> {

@@ -75,6 +75,11 @@ export interface ICloudSessionOptions extends EndpointOptions {
   logger?: Logger;
   /** Waiting for, and taking over, sign-ins of other processes on the same store (defaults suit Apple). */
   sharing?: SessionSharingOptions;
+  /**
+   * Called before every full (SRP) sign-in; throwing refuses it (the sign-in fails with that error).
+   * The engine's per-account budget of full sign-ins (each one e-mails the user).
+   */
+  beforeFullSignIn?: () => void;
 }
 
 export interface SignInOptions {

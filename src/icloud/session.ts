@@ -64,6 +64,7 @@ export class ICloudSession implements ServiceTransport {
   readonly #sharing: SessionSharing | undefined;
   readonly #httpOptions: HttpClientOptions | undefined;
   readonly #log: Logger;
+  readonly #beforeFullSignIn: (() => void) | undefined;
   #password: string | undefined;
   #state: SessionState = "pending";
   #error: EngineError | undefined;
@@ -80,6 +81,7 @@ export class ICloudSession implements ServiceTransport {
     this.username = options.username;
     this.#password = options.password;
     this.#store = options.store;
+    this.#beforeFullSignIn = options.beforeFullSignIn;
     this.#log = (options.logger ?? silentLogger).child({ username: options.username });
     this.#httpOptions = options.http;
     this.#sharing =
@@ -374,6 +376,8 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async #srp(force: boolean): Promise<void> {
+    // A step after Apple accepted the password (or the code) failed: resume it, no second sign-in.
+    if (await this.#mfa.resume()) return this.#finishLogin();
     const data = this.#ctx.data;
     const password = this.#password;
     if (data.blocked !== undefined && !force) {
@@ -391,6 +395,7 @@ export class ICloudSession implements ServiceTransport {
       }
     }
     if (password === undefined) throw new EngineError("NOT_SIGNED_IN", "a password is needed to sign in again");
+    this.#beforeFullSignIn?.();
     let outcome: Awaited<ReturnType<typeof srpSignIn>>;
     try {
       outcome = await srpSignIn(this.#ctx, password);
@@ -449,7 +454,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async #activate(via: string): Promise<void> {
-    this.#mfa.reset();
+    this.#mfa.reset(true);
     this.#ctx.data.blocked = undefined;
     this.#generation += 1;
     this.#reauthNotBefore = 0;

@@ -2,13 +2,12 @@ import type { IClientOptions } from "mqtt";
 import { OFFLINE } from "./messages.ts";
 import type { MqttFrontendOptions } from "./options.ts";
 
-/** mqtt.js options: the retained QoS 1 last will `{"state":"offline"}`, credentials and TLS when set. */
+/** mqtt.js options: the retained QoS 1 last will `{"state":"offline"}`, credentials and TLS when set (reconnects: connection.ts). */
 export function clientOptionsFor(o: MqttFrontendOptions, willTopic: string): IClientOptions {
   return {
     clientId: o.clientId,
     keepalive: o.keepalive,
     rejectUnauthorized: o.rejectUnauthorized,
-    reconnectPeriod: 2_000,
     // The bridge subscribes again itself on every connect.
     resubscribe: false,
     will: { topic: willTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },

@@ -1,17 +1,17 @@
-import mqtt, { type MqttClient } from "mqtt";
+import type { IPublishPacket, MqttClient } from "mqtt";
 import { z } from "zod";
 import type { AccountState } from "../engine/account-state.ts";
 import type { AccountSnapshot, AccountSummary, EngineApi } from "../engine/api.ts";
 import { type Logger, silentLogger } from "../logger.ts";
-import { clientOptionsFor } from "./client-options.ts";
+import { BrokerConnection } from "./connection.ts";
 import { bridgeDiscovery } from "./discovery/bridge-device.ts";
 import type { DeviceDiscovery } from "./discovery/types.ts";
 import { DiscoveryLedger } from "./discovery-ledger.ts";
 import * as msg from "./messages.ts";
 import { type MqttFrontendOptions, withDefaults } from "./options.ts";
 import { Publisher } from "./publisher.ts";
-import { safeUrl } from "./redact.ts";
 import { handleRequest } from "./request-handler.ts";
+import { retainedRequestResponse } from "./requests.ts";
 import type { MqttOutput, MqttViewContext } from "./service-view.ts";
 import { composeAccountDiscovery, type LoadedMqttView, loadMqttViews, serviceEnabled } from "./service-views.ts";
 import { StaleSweep } from "./stale-sweep.ts";
@@ -40,12 +40,18 @@ export class MqttFrontend {
   readonly #ctx: MqttViewContext;
   readonly #stateDir: string | undefined;
   #ledger: DiscoveryLedger | undefined;
+  readonly #connection: BrokerConnection;
   #views: LoadedMqttView[] = [];
-  #client: MqttClient | undefined;
+  #started = false;
   #sweep: StaleSweep | undefined;
+  /** The sweep stopped collecting; it deletes an account's stale topics once that account completed a refresh. */
+  #sweepCollected = false;
   #sweepTimer: NodeJS.Timeout | undefined;
   #republishTimer: NodeJS.Timeout | undefined;
-  #connections = 0;
+  /** The protocol of the current connection (5, or 4 = 3.1.1 when the broker refused 5). */
+  #protocol: 4 | 5 = 5;
+  /** MQTT 3.1.1 echoes our own publishes: request topics we just cleared, whose empty echo is not a request. */
+  readonly #clearing = new Set<string>();
 
   constructor(config: MqttFrontendConfig) {
     this.#api = config.api;
@@ -55,6 +61,10 @@ export class MqttFrontend {
     this.#ctx = { topics: this.#topics, version: this.#api.version };
     this.#out = new Publisher(this.#log);
     this.#stateDir = config.stateDir;
+    this.#connection = new BrokerConnection(this.#options, this.#topics.bridgeState, this.#log, {
+      connected: (client, version, first) => this.#onConnect(client, version, first),
+      message: (topic, payload, packet) => this.#onMessage(topic, payload, packet),
+    });
     for (const account of this.#api.accounts()) {
       if (account.id === "bridge") throw new Error("an account id 'bridge' clashes with the <base>/bridge topics");
     }
@@ -64,32 +74,23 @@ export class MqttFrontend {
     return this.#topics;
   }
 
-  /** Connects; resolves once connected and the initial state is queued, rejects on a connect error (bad credentials, TLS). */
+  /**
+   * Connects. Resolves once connected and the initial state is queued, or once the broker was found
+   * not reachable yet (it keeps trying with back-off; everything is published when it comes);
+   * rejects when the broker refuses the connection (credentials, TLS) before the first success.
+   */
   async start(): Promise<void> {
-    if (this.#client !== undefined) throw new Error("MqttFrontend already started");
+    if (this.#started) throw new Error("MqttFrontend already started");
+    this.#started = true;
     this.#views = await loadMqttViews();
     this.#ledger = await DiscoveryLedger.open(this.#stateDir, this.#topics.idPrefix, this.#log);
-    const o = this.#options;
-    const clientOptions = clientOptionsFor(o, this.#topics.bridgeState);
-    this.#log.info("connecting to MQTT", { url: safeUrl(o.url), clientId: o.clientId, username: o.username });
-    const client = mqtt.connect(o.url, clientOptions);
-    this.#client = client;
-    this.#out.client = client;
     this.#listen();
-    return new Promise<void>((resolve, reject) => {
-      client.on("connect", () => {
-        this.#onConnect().then(resolve, (error: unknown) => this.#warn("publishing after connect failed", error));
-      });
-      client.on("error", (error) => {
-        this.#warn("MQTT error", error);
-        if (this.#connections === 0) {
-          client.end(true);
-          reject(error);
-        }
-      });
-      client.on("offline", () => this.#log.warn("MQTT connection lost; reconnecting"));
-      client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet.retain));
-    });
+    try {
+      await this.#connection.start();
+    } catch (error) {
+      this.#api.bus.removeListeners(this);
+      throw error;
+    }
   }
 
   /** Publishes `offline`, waits for the broker to take it, then disconnects and drops bus listeners. */
@@ -97,24 +98,17 @@ export class MqttFrontend {
     this.#api.bus.removeListeners(this);
     clearTimeout(this.#sweepTimer);
     clearTimeout(this.#republishTimer);
-    const client = this.#client;
-    this.#client = undefined;
     this.#out.client = undefined;
     await this.#ledger?.flush();
-    if (client === undefined) return;
-    if (client.connected) {
-      await client
-        .publishAsync(this.#topics.bridgeState, msg.OFFLINE, { qos: 1, retain: true })
-        .catch((error: unknown) => this.#warn("publishing offline failed", error));
-      await client.endAsync();
-    } else {
-      await client.endAsync(true);
-    }
+    await this.#connection.stop({ topic: this.#topics.bridgeState, payload: msg.OFFLINE });
   }
 
   #listen(): void {
     const bus = this.#api.bus;
-    bus.on(this, "account.state", (state) => this.#publishAccount(state));
+    bus.on(this, "account.state", (state) => {
+      this.#publishAccount(state);
+      this.#sweepStale();
+    });
     bus.on(this, "mfa.required", ({ state }) => this.#publishAccount(state));
     bus.on(this, "sync.failed", ({ account, code }) => this.#log.warn("sync failed", { account, code }));
     const on = bus.on.bind(bus) as (owner: object, event: string, listener: (payload: never) => void) => void;
@@ -126,14 +120,16 @@ export class MqttFrontend {
     }
   }
 
-  async #onConnect(): Promise<void> {
-    const client = this.#client;
-    if (client === undefined) return;
-    const first = this.#connections === 0;
-    this.#connections += 1;
-    this.#log.info("connected to MQTT", { reconnect: !first });
+  async #onConnect(client: MqttClient, version: 4 | 5, first: boolean): Promise<void> {
+    this.#out.client = client;
+    this.#clearing.clear();
     this.#out.publish(this.#topics.bridgeState, msg.ONLINE, true);
-    const filters = [this.#topics.requestFilter, this.#options.statusTopic];
+    // Requests retain-as-published (MQTT 5), so one published with the retain flag is recognised
+    // and refused; no-local, so our own clearing of it does not come back as a request.
+    const filters: Record<string, { qos: 1; rap?: boolean; nl?: boolean }> = {
+      [this.#topics.requestFilter]: { qos: 1, rap: true, nl: true },
+      [this.#options.statusTopic]: { qos: 1 },
+    };
     if (first) {
       const owned = [
         this.#topics.anyAccount("state"),
@@ -141,17 +137,18 @@ export class MqttFrontend {
         ...this.#views.flatMap(({ view }) => view.ownedStateFilters(this.#ctx)),
       ];
       this.#sweep = new StaleSweep(this.#topics, owned);
-      filters.push(...this.#sweep.filters);
+      for (const filter of this.#sweep.filters) filters[filter] = { qos: 1 };
     }
-    await client.subscribeAsync(filters, { qos: 1 });
+    this.#protocol = version;
+    await client.subscribeAsync(filters);
     // Every (re)connect re-sends everything retained: the broker may have restarted without persistence.
     this.#publishAll(true);
     if (first) this.#sweepTimer = setTimeout(() => this.#finishSweep(), this.#options.staleSweepMs);
   }
 
-  #onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    if (this.#sweep?.matches(topic)) {
-      if (retained) this.#sweep.record(topic, payload);
+  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (this.#sweep?.matches(topic) === true && !this.#sweepCollected) {
+      if (packet.retain) this.#sweep.record(topic, payload);
       return;
     }
     if (topic === this.#options.statusTopic) {
@@ -160,7 +157,27 @@ export class MqttFrontend {
       return;
     }
     const command = this.#topics.commandOf(topic);
-    if (command !== undefined) void this.#handleRequest(command, payload);
+    if (command === undefined) return;
+    if (packet.retain) {
+      this.#refuseRetained(command, topic, payload);
+      return;
+    }
+    // Our own clearing of a retained request, echoed by an MQTT 3.1.1 broker: not a request.
+    if (payload.length === 0 && this.#clearing.delete(topic)) return;
+    void this.#handleRequest(command, payload);
+  }
+
+  /**
+   * A request that arrives retained (it was published with the retain flag) is never executed: it
+   * would run again on every reconnect. It is answered with an error and removed from the broker.
+   */
+  #refuseRetained(command: string, topic: string, payload: Buffer): void {
+    // An empty retained message is a deletion (ours or someone's), not a request.
+    if (payload.length === 0) return;
+    this.#log.warn("refused a retained MQTT request; removing it from the broker", { command });
+    this.#out.publish(this.#topics.response(command), JSON.stringify(retainedRequestResponse(command, payload)), false);
+    if (this.#protocol === 4) this.#clearing.add(topic);
+    this.#out.publish(topic, "", true);
   }
 
   async #handleRequest(command: string, payload: Buffer): Promise<void> {
@@ -175,26 +192,62 @@ export class MqttFrontend {
     this.#out.publish(this.#topics.mfaCodeState(account), "", false);
   }
 
+  /** Stops collecting retained topics; the stale ones are deleted as accounts complete their first refresh. */
   #finishSweep(): void {
-    const client = this.#client;
+    const client = this.#connection.client;
     const sweep = this.#sweep;
-    this.#sweep = undefined;
     if (client === undefined || sweep === undefined) return;
+    this.#sweepCollected = true;
     client.unsubscribeAsync(sweep.filters).catch((error: unknown) => this.#warn("unsubscribe failed", error));
+    this.#sweepStale();
+  }
+
+  /**
+   * Deletes the stale retained topics of every account whose enabled services all completed a
+   * refresh (until then a fresh state folder would remove devices that are only not known yet), and
+   * those of accounts no longer configured.
+   */
+  #sweepStale(): void {
+    const sweep = this.#sweep;
+    if (sweep === undefined || !this.#sweepCollected) return;
+    const pending = new Set<string>();
+    for (const account of this.#api.accounts()) {
+      if (!this.#refreshedOnce(account.id)) pending.add(account.id);
+    }
+    const accounts = this.#api.accounts().map((a) => a.id);
     const bridge = `${this.#topics.base}/bridge/`;
     for (const topic of sweep.stale(this.#out.owned)) {
       if (topic.startsWith(bridge)) continue; // <base>/bridge/state matches <base>/+/state
+      const owner = sweep.accountOf(topic, accounts);
+      if (owner !== undefined && pending.has(owner)) continue;
       this.#log.info("removing stale retained topic", { topic });
+      sweep.forget(topic);
       this.#out.clear(topic);
     }
+    if (pending.size > 0) return;
     // Devices published by an earlier run that this one does not publish (removed while stopped, a
-    // removed account, discovery switched off), even when the broker lost their retained configs.
+    // removed account, discovery switched off), even when the broker lost their retained configs;
+    // only once every account completed a refresh, so nothing that is only not known yet goes.
     for (const nodeId of this.#ledger?.nodes() ?? []) {
       const topic = this.#topics.discoveryConfig(nodeId);
       if (this.#out.owned.has(topic)) continue;
       this.#log.info("removing a Home Assistant device this bridge no longer publishes", { nodeId });
       this.#out.clear(topic);
       this.#ledger?.forget(nodeId);
+    }
+    this.#sweep = undefined;
+  }
+
+  #refreshedOnce(account: string): boolean {
+    try {
+      const services = this.#api.snapshot(account).state.services as Record<
+        string,
+        { enabled: boolean; available: boolean; last_sync: string | null }
+      >;
+      // A service that cannot run for this account (not offered, e.g. Safari history) never will refresh.
+      return Object.values(services).every((s) => !s.enabled || !s.available || s.last_sync !== null);
+    } catch {
+      return false;
     }
   }
 

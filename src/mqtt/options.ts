@@ -23,8 +23,16 @@ export interface MqttFrontendOptions {
   keepalive: number;
   /** Wait after Home Assistant says `online` before re-publishing state (plus up to 10 %, max 5 s, at random). */
   republishDelayMs: number;
-  /** How long to collect retained discovery/device messages at start before deleting stale ones. */
+  /**
+   * How long to collect retained discovery/device messages at start; stale ones are deleted after
+   * that, each account's once all its services completed their first refresh.
+   */
   staleSweepMs: number;
+  /** MQTT 5 (requests subscribed retain-as-published, so retained requests are recognised), or 4 = 3.1.1. */
+  protocolVersion: 4 | 5;
+  /** First wait before reconnecting; doubles (with a little jitter) up to `reconnectMaxMs`. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
 }
 
 export const MQTT_DEFAULTS = {
@@ -38,6 +46,9 @@ export const MQTT_DEFAULTS = {
   keepalive: 60,
   republishDelayMs: 30_000,
   staleSweepMs: 3_000,
+  protocolVersion: 5,
+  reconnectMinMs: 1_000,
+  reconnectMaxMs: 60_000,
 } as const satisfies Partial<MqttFrontendOptions>;
 
 /** Fills every unset option with its default. */

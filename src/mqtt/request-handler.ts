@@ -4,16 +4,18 @@ import { scrub } from "./redact.ts";
 import {
   type ErrorResponse,
   errorResponse,
+  MAX_REQUEST_BYTES,
   type OkResponse,
   okResponse,
+  oversizedRequestResponse,
   parseRequest,
   requestSecrets,
 } from "./requests.ts";
 
 /**
  * Answers one `<base>/bridge/request/<command>`: parse, run through `api.execute` when valid,
- * and return the response for `<base>/bridge/response/<command>`. Never logs the payload; error
- * messages are scrubbed of the request's code/passcode.
+ * and return the response for `<base>/bridge/response/<command>`. A payload over MAX_REQUEST_BYTES
+ * is refused undecoded. Never logs the payload; error messages are scrubbed of the request's code/passcode.
  */
 export async function handleRequest(
   api: EngineApi,
@@ -21,6 +23,10 @@ export async function handleRequest(
   payload: Buffer,
   log: Logger,
 ): Promise<OkResponse | ErrorResponse> {
+  if (payload.length > MAX_REQUEST_BYTES) {
+    log.warn("rejected an oversized MQTT request", { command, bytes: payload.length });
+    return oversizedRequestResponse(command, payload.length);
+  }
   const request = parseRequest(command, payload);
   if (!request.ok) {
     log.warn("rejected MQTT request", { command, error: request.error.message });

@@ -43,6 +43,9 @@ export type ParsedRequest =
   | { ok: true; command: CommandName; input: CommandInput<CommandName>; transaction?: Transaction }
   | { ok: false; error: EngineError; transaction?: Transaction };
 
+/** Requests are small JSON objects; a larger payload is refused before it is decoded. */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+
 const BodySchema = z.record(z.string(), z.unknown());
 
 function invalid(message: string, transaction?: Transaction): ParsedRequest {
@@ -97,6 +100,28 @@ export function parseRequest(command: string, payload: Buffer): ParsedRequest {
   const result = COMMAND_SCHEMAS[command].safeParse(rest);
   if (!result.success) return invalid(`invalid '${command}' request: ${describeIssues(result.error)}`, transaction);
   return { ok: true, command, input: result.data, ...withTransaction(transaction) };
+}
+
+/** The answer to a request published with the retain flag: never executed (it would run again on every reconnect). */
+export function retainedRequestResponse(command: string, payload: Buffer): ErrorResponse {
+  const transaction = payload.length <= MAX_REQUEST_BYTES ? parseRequest(command, payload).transaction : undefined;
+  return errorResponse(
+    new EngineError(
+      "INVALID_INPUT",
+      `the '${command}' request was published with the retain flag and is not executed (a retained request would run again on every reconnect); it was removed from the broker: publish it without retain`,
+    ),
+    transaction,
+  );
+}
+
+/** The answer to a request whose payload exceeds MAX_REQUEST_BYTES (not decoded). */
+export function oversizedRequestResponse(command: string, size: number): ErrorResponse {
+  return errorResponse(
+    new EngineError(
+      "INVALID_INPUT",
+      `the '${command}' request payload has ${size} bytes; requests may have at most ${MAX_REQUEST_BYTES}`,
+    ),
+  );
 }
 
 export function okResponse(data: unknown, transaction?: Transaction): OkResponse {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ORIGIN_NAME } from "./discovery/common.ts";
-import type { Topics } from "./topics.ts";
+import { type Topics, topicKey } from "./topics.ts";
 
 /** Just enough of a retained discovery payload to tell whether this bridge published it. */
 const ForeignConfigSchema = z.object({
@@ -69,5 +69,33 @@ export class StaleSweep {
   /** Owned topics seen during the sweep that are not in `current`. */
   stale(current: ReadonlySet<string>): string[] {
     return [...this.#seen].filter((topic) => !current.has(topic)).sort();
+  }
+
+  /** Drops a topic once it was deleted. */
+  forget(topic: string): void {
+    this.#seen.delete(topic);
+  }
+
+  /**
+   * Which of `accounts` a recorded topic belongs to: `<base>/<account>/…` state topics, and the
+   * account's and its devices' discovery configs; undefined for others (an account no longer configured).
+   */
+  accountOf(topic: string, accounts: readonly string[]): string | undefined {
+    const nodeId = this.#configPattern.exec(topic)?.[1];
+    let best: string | undefined;
+    let bestLength = -1;
+    for (const account of accounts) {
+      const key = topicKey(account);
+      const owned =
+        nodeId === undefined
+          ? topic.startsWith(`${this.#topics.base}/${key}/`)
+          : nodeId === this.#topics.accountNodeId(account) ||
+            nodeId.startsWith(`${this.#topics.idPrefix}_device_${key}_`);
+      if (owned && key.length > bestLength) {
+        best = account;
+        bestLength = key.length;
+      }
+    }
+    return best;
   }
 }

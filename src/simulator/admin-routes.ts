@@ -9,11 +9,13 @@ import type { SimAccount } from "./sim-accounts.ts";
 
 /** One handled request, without bodies or headers. */
 export interface RequestRecord {
+  /** Increases by one per request, also past the log's size limit (the oldest records are dropped). */
+  seq: number;
   at: string;
   method: string;
   path: string;
   route: string | null;
-  status: number | "reset";
+  status: number | "reset" | "hang";
 }
 
 export const ADMIN_PREFIX = "/__sim/";

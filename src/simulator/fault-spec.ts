@@ -8,6 +8,7 @@ export const FAULT_KINDS = [
   "reset",
   "malformed",
   "truncated",
+  "hang",
 ] as const;
 
 /**

@@ -45,10 +45,17 @@ export function faultMatches(endpoint: string, routeId: string): boolean {
 
 /**
  * Answers the request with the fault, or (latency) waits and returns "continue" so the route
- * answers normally. Returns the status written, `continue`, or `reset` when the socket was cut.
+ * answers normally. Returns the status written, `continue`, `reset` when the socket was cut, or
+ * `hang` once the client gave up on a request that was never answered (its timeout).
  */
-export async function applyFault(fault: ActiveFault, res: ServerResponse): Promise<number | "continue" | "reset"> {
+export async function applyFault(
+  fault: ActiveFault,
+  res: ServerResponse,
+): Promise<number | "continue" | "reset" | "hang"> {
   switch (fault.kind) {
+    case "hang":
+      if (!res.socket?.destroyed) await new Promise((resolve) => res.once("close", resolve));
+      return "hang";
     case "latency":
       await sleep(fault.delay_ms ?? 1000);
       return "continue";

@@ -31,8 +31,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function record(d: Dispatcher, entry: Omit<RequestRecord, "at">): void {
-  d.records.push({ at: new Date(d.now()).toISOString(), ...entry });
+function record(d: Dispatcher, entry: Omit<RequestRecord, "at" | "seq">): void {
+  d.records.push({ seq: (d.records.at(-1)?.seq ?? 0) + 1, at: new Date(d.now()).toISOString(), ...entry });
   if (d.records.length > MAX_RECORDS) d.records.splice(0, d.records.length - MAX_RECORDS);
 }
 

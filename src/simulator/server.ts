@@ -49,6 +49,8 @@ export interface SimulatorHandle {
   addServices(factories: readonly ServiceRoutesFactory[]): void;
   /** Handled Apple requests (method, path, route id, status); no bodies or headers. */
   requests(): RequestRecord[];
+  /** Every Apple route id this simulator answers (core and service modules), for fault matrices. */
+  routeIds(): string[];
   /** With `tls: true`: the self-signed certificate to trust (it is its own CA). */
   tls?: { cert: string; ca: string };
   close(): Promise<void>;
@@ -142,6 +144,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     addServices,
     requests: () => records.map((entry) => ({ ...entry })),
+    // Apple's routes only: service modules' control routes under /__sim/ are not.
+    routeIds: () => [
+      ...new Set(
+        routes.filter((route) => typeof route.path !== "string" || !route.path.startsWith("/__sim/")).map((r) => r.id),
+      ),
+    ],
     ...(certificate ? { tls: { cert: certificate.cert, ca: certificate.cert } } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -128,8 +128,21 @@ describe("POST /api/sync and /api/reauthenticate", () => {
   });
 
   it("a failing background sync does not affect the response", async () => {
-    h.engine.failNext.sync = new EngineError("NOT_SIGNED_IN", "no session");
+    h.engine.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new EngineError("NOT_SIGNED_IN", "no session");
+    };
     expect((await post("api/sync")).status).toBe(200);
+  });
+
+  it("a refusal the engine gives at once is the answer: a used-up budget is 429 with Retry-After", async () => {
+    h.engine.failNext.reauthenticate = new EngineError("RATE_LIMITED", "too many re-authentication requests", {
+      info: { retry_after: 412, limit: "reauthentications" },
+      retryable: true,
+    });
+    const refused = await post("api/reauthenticate");
+    expect(refused).toMatchObject({ status: 429, json: { message: "too many re-authentication requests" } });
+    expect(refused.headers["retry-after"]).toBe("412");
   });
 });
 

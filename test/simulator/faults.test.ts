@@ -145,7 +145,7 @@ describe("admin API", () => {
     const requests = (await admin.request("GET", "/__sim/requests")).json["requests"] as Record<string, unknown>[];
     expect(requests.length).toBeGreaterThan(0);
     for (const entry of requests)
-      expect(Object.keys(entry).sort()).toEqual(["at", "method", "path", "route", "status"]);
+      expect(Object.keys(entry).sort()).toEqual(["at", "method", "path", "route", "seq", "status"]);
     expect(requests.some((entry) => String(entry["path"]).startsWith("/__sim"))).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type RunningBridge, startBridge } from "../../src/bridge.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
-import { Engine } from "../../src/engine/engine.ts";
+import { Engine, type EngineOptions } from "../../src/engine/engine.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
 import { parseScenario, type Scenario } from "../../src/simulator/scenario.ts";
@@ -124,6 +124,8 @@ export interface EngineHarnessOptions extends Omit<TestConfigOptions, "sim" | "d
   /** Prefix of the temporary state folder. */
   dirPrefix: string;
   retryDelayMs?: number;
+  /** More engine options (limits, HTTP back-off). */
+  engine?: Pick<EngineOptions, "limits" | "http" | "logger">;
 }
 
 export interface EngineHarness {
@@ -134,7 +136,7 @@ export interface EngineHarness {
 
 /** Simulator, state folder and the validated configuration, all removed at cleanup. */
 async function simulatedAccount(
-  options: Omit<EngineHarnessOptions, "retryDelayMs">,
+  options: Omit<EngineHarnessOptions, "retryDelayMs" | "engine">,
 ): Promise<{ sim: SimulatorHandle; dir: string; config: Config }> {
   const { spec, faults, dirPrefix, settings, ...configOptions } = options;
   const sim = await startTestSimulator(options.account, spec, faults);
@@ -150,12 +152,13 @@ async function simulatedAccount(
 
 /** Simulator, state folder, configuration and an engine not started yet; all stopped at cleanup. */
 export async function engineHarness(options: EngineHarnessOptions): Promise<EngineHarness> {
-  const { retryDelayMs, ...accountOptions } = options;
+  const { retryDelayMs, engine: engineOptions, ...accountOptions } = options;
   const { sim, dir, config } = await simulatedAccount(accountOptions);
   const engine = new Engine({
     accounts: config.accounts,
     stateDir: config.state_dir,
     ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+    ...engineOptions,
   });
   onCleanup(() => engine.stop());
   return { sim, dir, engine };
@@ -163,7 +166,7 @@ export async function engineHarness(options: EngineHarnessOptions): Promise<Engi
 
 /** Simulator, state folder, configuration and the whole bridge, started (see `startTestBridge`); all stopped at cleanup. */
 export async function bridgeHarness(
-  options: Omit<EngineHarnessOptions, "retryDelayMs">,
+  options: Omit<EngineHarnessOptions, "retryDelayMs" | "engine">,
 ): Promise<{ sim: SimulatorHandle; dir: string; bridge: RunningBridge }> {
   const { sim, dir, config } = await simulatedAccount(options);
   const bridge = await startTestBridge(config);
@@ -199,7 +202,11 @@ export async function enterCode(engine: Engine, id: string, code: string): Promi
 
 /** Starts the whole bridge with the tests' quick MQTT timings. */
 export function startTestBridge(config: Config, logger: Logger = silentLogger): Promise<RunningBridge> {
-  return startBridge({ config, logger, mqtt: { republishDelayMs: 50, staleSweepMs: 300 } });
+  return startBridge({
+    config,
+    logger,
+    mqtt: { republishDelayMs: 50, staleSweepMs: 300, reconnectMinMs: 100, reconnectMaxMs: 500 },
+  });
 }
 
 /** Waits for a message on an account's state `topic` that reports `state`. */

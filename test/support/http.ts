@@ -62,7 +62,7 @@ export interface Harness {
 
 export async function startHarness(
   options: { http?: Partial<HttpConfig>; push?: Partial<PushConfig>; engine?: FakeEngine; stateDir?: string } & Partial<
-    Pick<HttpServerOptions, "pushAgent" | "logger">
+    Pick<HttpServerOptions, "pushAgent" | "logger" | "loginLimit">
   > = {},
 ): Promise<Harness> {
   const engine = options.engine ?? httpFakeEngine();
@@ -74,6 +74,7 @@ export async function startHarness(
     stateDir,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.loginLimit ? { loginLimit: options.loginLimit } : {}),
   });
   const { url } = await server.start();
   return {

@@ -30,6 +30,18 @@ export function accountState(account: string, session: AccountState["session"]["
   };
 }
 
+/** `accountState` after every enabled service completed a refresh (what lets the stale sweep delete). */
+export function refreshedState(account: string): AccountState {
+  const state = accountState(account);
+  const services = Object.fromEntries(
+    Object.entries(state.services).map(([key, status]) => [
+      key,
+      { ...status, last_sync: status.enabled ? "2026-01-01T12:00:00.000Z" : null },
+    ]),
+  ) as AccountState["services"];
+  return { ...state, services };
+}
+
 export const device = fakeDevice;
 export const CALL = FAKE_CALL;
 export const ASSET = FAKE_ASSET;

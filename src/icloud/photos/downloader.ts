@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, rename, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
@@ -26,6 +26,8 @@ export interface DownloaderOptions {
   concurrency?: number;
   /** Attempts per file in one run (each resumes the previous one). Default 3. */
   attempts?: number;
+  /** Mode of the files written (umask does not apply); folders created get `folderMode(fileMode)`. Default 0o600. */
+  fileMode?: number;
   logger?: Logger;
 }
 
@@ -107,6 +109,25 @@ export function withSizeSuffix(filename: string, size: number): string {
   return `${kept}${tail}`;
 }
 
+/** A folder's mode for files of `fileMode`: search (x) added for whoever may read or write. */
+export function folderMode(fileMode: number): number {
+  let mode = fileMode & 0o777;
+  for (const shift of [6, 3, 0]) if (((mode >> shift) & 0o6) !== 0) mode |= 1 << shift;
+  return mode;
+}
+
+/** Creates `dir` and its missing parents with `mode` (set explicitly: umask does not apply); existing folders keep theirs. */
+async function makeFolders(dir: string, mode: number): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode });
+  if (first === undefined) return;
+  const created = [dir];
+  for (let at = dir; at !== first && path.dirname(at) !== at; ) {
+    at = path.dirname(at);
+    created.push(at);
+  }
+  for (const folder of created) await chmod(folder, mode);
+}
+
 /** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */
 function partPath(target: string, suffix: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.part`);
@@ -151,6 +172,7 @@ export class Downloader {
       thumbnails: false,
       concurrency: 3,
       attempts: 3,
+      fileMode: 0o600,
       ...options,
     };
     this.#root = path.resolve(options.libraryDir);
@@ -248,7 +270,7 @@ export class Downloader {
     const sized = withSizeSuffix(name, file.size);
     const candidates = [name, sized, withSuffix(sized, suffix)];
     if (!this.#folders.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      await makeFolders(dir, folderMode(this.#o.fileMode));
       this.#folders.add(dir);
     }
     let chosen: string | undefined;
@@ -281,7 +303,7 @@ export class Downloader {
       const part = partOf(chosen);
       for (let attempt = 1; ; attempt++) {
         try {
-          await fetchToPart(this.#o.fetcher, url, part, file.size, signal);
+          await fetchToPart(this.#o.fetcher, url, part, file.size, signal, this.#o.fileMode);
           break;
         } catch (error) {
           if (signal?.aborted || error instanceof ExpiredUrlError || attempt >= this.#o.attempts) throw error;
@@ -292,6 +314,7 @@ export class Downloader {
       // to (restored by `#restore`), so a finished file under its final name is always one of ours.
       const relative = this.#relative(chosen);
       await this.#o.index.recordFile(item.asset.id, file.id, { path: relative, size: file.size });
+      await chmod(part, this.#o.fileMode);
       await rename(part, chosen);
       return { path: relative, bytes: file.size };
     } finally {
@@ -323,6 +346,7 @@ export class Downloader {
     if (existing !== undefined) return existing === file.size;
     const part = partPath(target, shortId(assetId));
     if ((await sizeOf(part)) !== file.size) return false;
+    await chmod(part, this.#o.fileMode);
     await rename(part, target);
     this.#log.debug("finished a download interrupted before its rename", { asset: assetId, file: relative });
     return true;

@@ -59,6 +59,7 @@ export async function fetchToPart(
   part: string,
   size: number,
   signal?: AbortSignal,
+  mode = 0o600,
 ): Promise<void> {
   let offset = (await sizeOf(part)) ?? 0;
   if (offset > size) {
@@ -92,7 +93,22 @@ export async function fetchToPart(
       { info: { changed: true } },
     );
   }
-  await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode: 0o644 }), {
+
+  // A body that announces another length than the record's file (an error page, a broken proxy)
+  // is not the file: writing it and resuming after it would leave a corrupt photo of the right size.
+  const declared = response.headers["content-length"];
+  const expected = append ? size - offset : size;
+  const encoded =
+    response.headers["content-encoding"] !== undefined && response.headers["content-encoding"] !== "identity";
+  if (declared !== undefined && !encoded && Number(declared) !== expected) {
+    discard(response.body);
+    throw new EngineError(
+      "DOWNLOAD_FAILED",
+      `download announced ${declared} bytes where ${expected} were expected; not written`,
+      { info: { status } },
+    );
+  }
+  await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w", mode }), {
     ...(signal === undefined ? {} : { signal }),
   });
   const written = (await sizeOf(part)) ?? 0;

@@ -54,6 +54,13 @@ export const PhotoDownloadSchema = z
         "Mirror user albums as folders of links (`_Albums/<album>/`, hard links, else relative symbolic links) " +
           "to the downloaded files.",
       ),
+    file_mode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'must be an octal mode in quotes, like "0600" or "0640"')
+      .default("0600")
+      .describe(
+        'Permissions of downloaded files, octal in quotes ("0640": readable by the group). Folders the bridge creates get the same plus search (x) where anyone may read or write. Default "0600": the files are private to the bridge\'s user.',
+      ),
   })
   .superRefine(
     (download, ctx) => {

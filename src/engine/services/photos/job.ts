@@ -44,6 +44,8 @@ export interface PhotosPoll {
    */
   fresh: IcplAsset[];
   latest: { asset: IcplAsset; thumbnail: Buffer | null } | null;
+  /** Downloads still failing after this poll (kept in `pending_downloads`, retried on the next polls). */
+  failedDownloads: number;
   count: number | null;
   /** The library changed since the last poll (new, changed or removed items). */
   changed: boolean;
@@ -155,6 +157,7 @@ export class PhotosJob {
       count,
       changed: changedAny || firstRun,
       resync,
+      failedDownloads: this.#config.download.enabled ? pending.length : 0,
       commit: () => {
         state.sync = nextState ?? null;
         state.watermark = nextWatermark;
@@ -342,7 +345,8 @@ export class PhotosJob {
     if (!url) return null;
     try {
       const response = await this.#transport.download(url);
-      if (response.status !== 200) {
+      const declared = response.headers["content-length"];
+      if (response.status !== 200 || (declared !== undefined && file !== undefined && Number(declared) !== file.size)) {
         response.body.resume();
         return null;
       }
@@ -357,6 +361,8 @@ export class PhotosJob {
         }
         chunks.push(buffer);
       }
+      // A cut answer is no picture (the record knows the thumbnail's size).
+      if (file !== undefined && file.size > 0 && size !== file.size) return null;
       return Buffer.concat(chunks);
     } catch (error) {
       this.#log.warn("could not fetch the thumbnail of the newest photo", {

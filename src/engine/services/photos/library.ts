@@ -71,6 +71,7 @@ export async function openLibrary(options: {
     liveVideos: options.download.live_videos,
     thumbnails: options.download.thumbnails,
     concurrency: options.download.concurrency,
+    fileMode: Number.parseInt(options.download.file_mode, 8),
     logger: options.log,
   });
   const mirror = new LibraryMirror({ service: options.service, downloader, index, log: options.log });

@@ -1,4 +1,5 @@
 import { parseSchedule, shortestGapMs } from "../../../config/schedule.ts";
+import { EngineError } from "../../../errors.ts";
 import type { IcplAsset } from "../../../icloud/photos/types.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { PhotosConfig } from "./config.ts";
@@ -35,6 +36,8 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
   readonly #job: PhotosJob;
   readonly #pollEveryMs: number;
   readonly #reader: PhotoLibraryReader;
+  /** Downloads of announced photos that failed on the last poll (retried on later polls). */
+  #failedDownloads = 0;
   #thumbnail: Buffer | null;
   #progress: MirrorProgress | null;
   #verifyRequested = false;
@@ -151,6 +154,14 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
         this.#albumsDone = true;
       }
     }
+    // Everything new was announced and saved; the account still shows that files are missing.
+    if (this.#failedDownloads > 0) {
+      throw new EngineError(
+        "DOWNLOAD_FAILED",
+        `${this.#failedDownloads} photo download(s) failed; they are retried on the next polls`,
+        { info: { pending: this.#failedDownloads } },
+      );
+    }
   }
 
   /** The cheap check and what follows from it: new photos announced, downloads, archive. */
@@ -173,6 +184,7 @@ export class PhotosRuntime implements ServiceRuntime<PhotosSnapshot> {
       this.#ctx.emit("photo.latest", { asset: result.latest.asset, thumbnail: this.#thumbnail });
     }
     if (result.count !== null && result.count !== before.count) this.#ctx.emit("photo.count", { count: result.count });
+    this.#failedDownloads = result.failedDownloads;
     return { changed: result.changed, resync: result.resync };
   }
 
