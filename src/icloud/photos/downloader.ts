@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { chmod, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { EngineError, toEngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";

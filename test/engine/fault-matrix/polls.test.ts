@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DataType } from "../../../src/engine/commands.ts";
 import { Engine } from "../../../src/engine/engine.ts";
+import { SERVICES } from "../../../src/engine/services/registry.ts";
 import type { ServiceKey } from "../../../src/engine/services/types.ts";
 import { isEngineError } from "../../../src/errors.ts";
 import { callsProbe } from "../../../src/simulator/calls/index.ts";
@@ -44,7 +45,8 @@ const SRP = { protocol: "s2k", iterations: 1000 } as const;
 const STEADY = (name: string, model: string) =>
   steadyDevice(name, model, "iPhone", 0.8, { latitude: 51.5, longitude: -0.12, age: "2m" });
 const HOUR = "1h";
-const ALL_OFF = { findmy: { enabled: false }, photos: { enabled: false }, calls: { enabled: false } };
+/** Every service off (the cells turn on the ones they test), whatever the registry holds. */
+const ALL_OFF = Object.fromEntries(SERVICES.map(({ key }) => [key, { enabled: false }]));
 
 let sim: SimulatorHandle;
 const watch = new UnhandledWatch();
