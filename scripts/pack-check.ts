@@ -309,7 +309,7 @@ const status = accountStatus({
   session: { state: "active", error: null, error_info: null, trust_expires_at: null },
   services: {},
 });
-assert.deepEqual(status, { fill: "green", shape: "dot", text: "connected" });
+assert.deepEqual(status, { fill: "green", shape: "dot", text: "ready" });
 console.log("workspaces ok");
 `,
       );

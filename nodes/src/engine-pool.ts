@@ -29,7 +29,9 @@ interface Entry {
 
 /** Settings that make an engine different; the password only as a hash. */
 function fingerprint(plan: EmbeddedPlan): string {
-  return createHash("sha256").update(JSON.stringify([plan.account, plan.stateDir])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([plan.account, plan.stateDir]))
+    .digest("hex");
 }
 
 /** `<userDir>/icloud2mqtt/<account>/` and its parent, 0700 even when they existed. */

@@ -82,7 +82,11 @@ export function codeRequest(state: EngineEvents["account.state"][0]) {
     /** Masked numbers a code can be sent to by SMS or voice (`push_mode` is Apple's default for the number). */
     trusted_phone_numbers:
       info?.trusted_phone_numbers ??
-      (state.trustedPhoneNumbers ?? []).map((phone) => ({ id: phone.id, number: phone.maskedNumber, push_mode: "sms" })),
+      (state.trustedPhoneNumbers ?? []).map((phone) => ({
+        id: phone.id,
+        number: phone.maskedNumber,
+        push_mode: "sms",
+      })),
     choices: info?.choices ?? [],
   };
 }

@@ -61,7 +61,7 @@ export interface RegisterOptions {
 export interface NodeRedApi {
   nodes: {
     createNode(node: RedNode, definition: Record<string, unknown>): void;
-    registerType(type: string, constructor: NodeConstructor, options?: RegisterOptions): void;
+    registerType(type: string, ctor: NodeConstructor, options?: RegisterOptions): void;
     getNode(id: string): unknown;
   };
   settings: Record<string, unknown> & { userDir?: string };

@@ -13,7 +13,7 @@ describe("EventBus", () => {
     bus.onAny(owner, (...event) => void seen.push(`any ${JSON.stringify(event)}`));
     bus.emit("a.one", { account: "x", n: 1 });
     bus.emit("b.two", { account: "y" });
-    expect(seen).toEqual(['own 1', 'any ["a.one",{"account":"x","n":1}]', 'any ["b.two",{"account":"y"}]']);
+    expect(seen).toEqual(["own 1", 'any ["a.one",{"account":"x","n":1}]', 'any ["b.two",{"account":"y"}]']);
     bus.removeListeners(owner);
     bus.emit("a.one", { account: "x", n: 2 });
     expect(seen).toHaveLength(3);

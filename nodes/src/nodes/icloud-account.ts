@@ -1,10 +1,5 @@
 import { AccountHandle } from "../account-handle.ts";
-import {
-  type AccountPlan,
-  AccountNodeSchema,
-  CredentialsSchema,
-  planAccount,
-} from "../account-settings.ts";
+import { AccountNodeSchema, type AccountPlan, CredentialsSchema, planAccount } from "../account-settings.ts";
 import { commsTopic, installAdminApi, registerHandle, unregisterHandle } from "../admin-api.ts";
 import type { NodeRedApi, RedNode } from "../red.ts";
 import { redLogger } from "../red-logger.ts";
@@ -51,27 +46,28 @@ export function register(RED: NodeRedApi): void {
   installAdminApi(RED);
   function IcloudAccountNode(this: AccountNode, definition: Record<string, unknown>): void {
     RED.nodes.createNode(this, definition);
-    const node = this;
     const settings = runtimeSettings(RED.settings, () => {});
     const handle = new AccountHandle({
-      nodeId: node.id,
-      logger: redLogger(RED.log, `icloud-account:${node.id}`),
+      nodeId: this.id,
+      logger: redLogger(RED.log, `icloud-account:${this.id}`),
       getNode: (id) => RED.nodes.getNode(id),
       bridgeRetryMs: settings.bridgeRetryMs,
       bridgeStartTimeoutMs: settings.bridgeStartTimeoutMs,
     });
-    node.icloud = handle;
+    this.icloud = handle;
     registerHandle(handle);
-    handle.changes.on(node, "change", (view) => RED.comms.publish(commsTopic(node.id), view, true));
-    handle.bus.on(node, "mfa.required", () =>
-      node.warn("iCloud needs a verification code: enter it in this account's settings, or send it to an icloud-mfa node"),
+    handle.changes.on(this, "change", (view) => RED.comms.publish(commsTopic(this.id), view, true));
+    handle.bus.on(this, "mfa.required", () =>
+      this.warn(
+        "iCloud needs a verification code: enter it in this account's settings, or send it to an icloud-mfa node",
+      ),
     );
-    handle.start(plan(RED, node, definition));
+    handle.start(plan(RED, this, definition));
 
-    node.on("close", (removed, done) => {
+    this.on("close", (removed, done) => {
       unregisterHandle(handle);
-      handle.changes.removeListeners(node);
-      handle.bus.removeListeners(node);
+      handle.changes.removeListeners(this);
+      handle.bus.removeListeners(this);
       let finished = false;
       const finish = () => {
         if (finished) return;
@@ -80,12 +76,12 @@ export function register(RED: NodeRedApi): void {
         done();
       };
       const limit = setTimeout(() => {
-        node.warn(`the iCloud engine did not stop within ${CLOSE_LIMIT_MS / 1000} s; it finishes in the background`);
+        this.warn(`the iCloud engine did not stop within ${CLOSE_LIMIT_MS / 1000} s; it finishes in the background`);
         finish();
       }, CLOSE_LIMIT_MS);
       handle
         .close(removed, settings.graceMs)
-        .catch((error: unknown) => node.error(`closing the iCloud account failed: ${String(error)}`))
+        .catch((error: unknown) => this.error(`closing the iCloud account failed: ${String(error)}`))
         .finally(finish);
     });
   }

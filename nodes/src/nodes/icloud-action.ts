@@ -33,15 +33,14 @@ const ActionNodeSchema = z.object({
 export function register(RED: NodeRedApi): void {
   function IcloudActionNode(this: RedNode, definition: Record<string, unknown>): void {
     RED.nodes.createNode(this, definition);
-    const node = this;
     const parsed = ActionNodeSchema.safeParse(definition);
     if (!parsed.success) {
-      node.status({ fill: "red", shape: "ring", text: "invalid settings" });
+      this.status({ fill: "red", shape: "ring", text: "invalid settings" });
       return;
     }
     const config = parsed.data;
-    const handle = useAccount(RED, node, config.account);
-    node.on("input", (msg, send, done) => {
+    const handle = useAccount(RED, this, config.account);
+    this.on("input", (msg, send, done) => {
       if (handle === null) {
         done(new Error("no iCloud account chosen"));
         return;

@@ -22,11 +22,10 @@ const DeviceNodeSchema = z.object({
 export function register(RED: NodeRedApi): void {
   function IcloudDeviceNode(this: RedNode, definition: Record<string, unknown>): void {
     RED.nodes.createNode(this, definition);
-    const node = this;
     const parsed = DeviceNodeSchema.safeParse(definition);
     if (!parsed.success) {
-      node.status({ fill: "red", shape: "ring", text: "invalid settings" });
-      node.error(`invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+      this.status({ fill: "red", shape: "ring", text: "invalid settings" });
+      this.error(`invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
       return;
     }
     const config = parsed.data;
@@ -55,10 +54,10 @@ export function register(RED: NodeRedApi): void {
         ? { fill: "yellow", shape: "ring", text: `no device "${selector}"`.slice(0, 40) }
         : deviceStatus(device, Date.now());
     };
-    const account = useAccount(RED, node, config.account, statusFor);
+    const account = useAccount(RED, this, config.account, statusFor);
     if (account === null) return;
     handle = account;
-    node.status(statusFor(account.view()));
+    this.status(statusFor(account.view()));
 
     watch.seed(devices(account.view()));
     const output = (device: FmipDevice, base: NodeMessage = {}): NodeMessage => ({
@@ -67,29 +66,31 @@ export function register(RED: NodeRedApi): void {
       account: account.account,
       payload: device,
     });
-    account.bus.on(node, "device.updated", ({ device }) => {
+    account.bus.on(this, "device.updated", ({ device }) => {
       if (!watch.update(device)) {
-        node.status(statusFor(account.view()));
+        this.status(statusFor(account.view()));
         return;
       }
-      node.send(output(device));
-      node.status(statusFor(account.view()));
+      this.send(output(device));
+      this.status(statusFor(account.view()));
     });
-    account.bus.on(node, "device.removed", ({ deviceId }) => watch.forget(deviceId));
+    account.bus.on(this, "device.removed", ({ deviceId }) => watch.forget(deviceId));
     // "3 min ago" grows old by itself.
-    const tick = setInterval(() => node.status(statusFor(account.view())), 60_000);
+    const tick = setInterval(() => this.status(statusFor(account.view())), 60_000);
     tick.unref();
-    node.on("close", (_removed, done) => {
+    this.on("close", (_removed, done) => {
       clearInterval(tick);
       done();
     });
 
-    node.on("input", (msg, send, done) => {
+    this.on("input", (msg, send, done) => {
       try {
         const { api, account: id } = account.ready();
         const found = api.snapshot(id).findmy.devices.filter((device) => matchesDevice(selector, device));
         if (selector !== "" && found.length === 0) {
-          done(toNodeError(new EngineError("NOT_FOUND", `no device ${JSON.stringify(selector)} on this account (yet)`)));
+          done(
+            toNodeError(new EngineError("NOT_FOUND", `no device ${JSON.stringify(selector)} on this account (yet)`)),
+          );
           return;
         }
         // One message per device, all on the one output.

@@ -27,18 +27,17 @@ const EventsNodeSchema = z.object({
 export function register(RED: NodeRedApi): void {
   function IcloudEventsNode(this: RedNode, definition: Record<string, unknown>): void {
     RED.nodes.createNode(this, definition);
-    const node = this;
     const parsed = EventsNodeSchema.safeParse(definition);
     if (!parsed.success) {
-      node.status({ fill: "red", shape: "ring", text: "invalid settings" });
+      this.status({ fill: "red", shape: "ring", text: "invalid settings" });
       return;
     }
     const wanted = new Set<EventKind>(EVENT_KINDS.filter((kind) => parsed.data[kind]));
-    const handle = useAccount(RED, node, parsed.data.account);
+    const handle = useAccount(RED, this, parsed.data.account);
     if (handle === null) return;
-    handle.bus.onAny(node, (...event) => {
+    handle.bus.onAny(this, (...event) => {
       const kind = eventKind(event[0]);
-      if (kind !== null && wanted.has(kind)) node.send(eventMessage(event));
+      if (kind !== null && wanted.has(kind)) this.send(eventMessage(event));
     });
   }
   RED.nodes.registerType("icloud-events", IcloudEventsNode);

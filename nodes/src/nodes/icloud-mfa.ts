@@ -14,14 +14,13 @@ import { useAccount } from "./consumer.ts";
 export function register(RED: NodeRedApi): void {
   function IcloudMfaNode(this: RedNode, definition: Record<string, unknown>): void {
     RED.nodes.createNode(this, definition);
-    const node = this;
-    const handle = useAccount(RED, node, definition["account"]);
+    const handle = useAccount(RED, this, definition["account"]);
     if (handle !== null) {
-      handle.bus.on(node, "mfa.required", ({ account, state }) =>
-        node.send({ topic: "mfa.required", account, payload: codeRequest(state) }),
+      handle.bus.on(this, "mfa.required", ({ account, state }) =>
+        this.send({ topic: "mfa.required", account, payload: codeRequest(state) }),
       );
     }
-    node.on("input", (msg, send, done) => {
+    this.on("input", (msg, send, done) => {
       if (handle === null) {
         done(new Error("no iCloud account chosen"));
         return;
