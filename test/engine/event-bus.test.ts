@@ -34,7 +34,7 @@ describe("EventBus", () => {
     bus.onAny(new Forwarder(), () => {
       throw new Error("boom");
     });
-    bus.onAny({}, async (name) => {
+    bus.onAny({}, async (name, _payload) => {
       received.push(name);
       throw new Error("later");
     });
