@@ -142,7 +142,7 @@ export function planAccount(
     };
   }
   const appleId = credentials.username.trim();
-  if (appleId === "") throw new Error("no Apple ID: enter it in the account's settings");
+  if (appleId === "") throw new Error("no Apple ID in the account's settings");
   const accountId = accountIdFor(appleId);
   const account: AccountConfigInput = {
     id: accountId,

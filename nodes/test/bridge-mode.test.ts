@@ -6,15 +6,8 @@
  */
 import type { SimulatorHandle } from "icloud2mqtt/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  enginePool,
-  registerAccountNode,
-  registerActionNode,
-  registerDeviceNode,
-  registerEventsNode,
-  registerMfaNode,
-} from "../src/index.ts";
 import { type BridgeProcess, skipMosquitto, startBridge, startMosquitto } from "./support/bridge.ts";
+import { enginePool, NODES } from "./support/nodes.ts";
 import { type FlowNode, type RedRuntime, startRuntime } from "./support/red-runtime.ts";
 import { cleanUp, handled, JANE, onCleanup, startAccountSimulator, tempDir, until } from "./support/world.ts";
 
@@ -60,10 +53,7 @@ describe.skipIf(skipMosquitto)("bridge mode against a running icloud2mqtt", () =
       { id: "catch-all", type: "catch", z, scope: null, uncaught: false, wires: [["out-catch"]] },
       ...["out-dev", "out-mfa", "out-act", "out-catch"].map((id) => ({ id, type: "helper", z })),
     ];
-    await red.load(
-      [registerAccountNode, registerDeviceNode, registerEventsNode, registerActionNode, registerMfaNode, red.mqttNodes],
-      flow,
-    );
+    await red.load([...NODES, red.mqttNodes], flow);
     for (const key of ["dev", "mfa", "act", "catch"] as const) {
       red.node(`out-${key}`).on("input", (msg) => void out[key].push(msg));
     }

@@ -8,20 +8,12 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { SimulatorHandle } from "icloud2mqtt/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  accountIdFor,
-  enginePool,
-  registerAccountNode,
-  registerActionNode,
-  registerDeviceNode,
-  registerEventsNode,
-  registerMfaNode,
-} from "../../src/index.ts";
+import { accountIdFor } from "../../src/index.ts";
+import { enginePool, NODES } from "./nodes.ts";
 import { type FlowNode, type RedRuntime, type RuntimePackage, startRuntime } from "./red-runtime.ts";
 import { cleanUp, handled, JANE, onCleanup, startAccountSimulator, tempDir, until } from "./world.ts";
 
 type Msg = Record<string, unknown>;
-const NODES = [registerAccountNode, registerDeviceNode, registerEventsNode, registerActionNode, registerMfaNode];
 const CREDENTIALS = { acct: { username: JANE.appleId, password: JANE.password } };
 const SINKS = ["out-dev", "out-evt", "out-mfa", "out-act", "out-status", "out-catch"] as const;
 type Sink = (typeof SINKS)[number];
