@@ -68,6 +68,7 @@ export class AccountHandle {
   #connection: BrokerConnection | null = null;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  #lastView = "";
   #closeArgs = { removed: false, graceMs: 0 };
   /** Settles when the engine has started (or failed to); `close()` waits for it. */
   #starting: Promise<void> = Promise.resolve();
@@ -277,6 +278,12 @@ export class AccountHandle {
 
   #setStatus(status: NodeStatus): void {
     this.#status = status;
-    if (!this.#closed) this.changes.emit("change", this.view());
+    if (this.#closed) return;
+    // Bridge mode refreshes after every MQTT message: only real changes go to nodes and editors.
+    const view = this.view();
+    const seen = JSON.stringify(view);
+    if (seen === this.#lastView) return;
+    this.#lastView = seen;
+    this.changes.emit("change", view);
   }
 }
