@@ -2,8 +2,9 @@
  * `npm run build` (root and each workspace package): compiles the package's `src/` to `dist/` with
  * tsc (`tsconfig.build.json`: JavaScript with `.ts` import extensions rewritten to `.js`, plus `.d.ts`
  * declarations), then copies the files the code reads at run time (every file under `src/` that is
- * neither TypeScript nor a README: the web UI, simulator scenarios, ...). Finally it checks that every
- * `new URL("./…", import.meta.url)` in the emitted JavaScript points at a file or folder that exists,
+ * neither TypeScript (`.ts`, `.cts`, `.mts`) nor a README: the web UI, simulator scenarios, Node-RED
+ * editor files, ...). Finally it checks that every `new URL("./…", import.meta.url)` in the emitted
+ * JavaScript points at a file or folder that exists,
  * so a run-time asset that the copy rule misses fails the build instead of an installed package.
  *
  * Run from the package folder: `node scripts/build.ts` (root) or `node ../scripts/build.ts`.
@@ -28,7 +29,7 @@ function walk(dir: string, base = dir): string[] {
 
 function isRuntimeAsset(file: string): boolean {
   const name = file.split(/[\\/]/).pop() ?? file;
-  return !name.endsWith(".ts") && name !== "README.md";
+  return !/\.[cm]?ts$/.test(name) && name !== "README.md";
 }
 
 /** `new URL("./x" or "../x", import.meta.url)` targets that do not exist next to the emitted file. */

@@ -30,6 +30,23 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 class CheckFailed extends Error {}
 
+const NODE_RED_TYPES = ["icloud-account", "icloud-device", "icloud-events", "icloud-action", "icloud-mfa"];
+/** What a workspace package needs besides its entry point: Node-RED's node files, editor files, help and examples. */
+const EXTRA_FILES: Record<string, string[]> = {
+  "node-red-contrib-icloud2mqtt": [
+    "LICENSE",
+    ...NODE_RED_TYPES.flatMap((type) => [
+      `dist/nodes/${type}.cjs`,
+      `dist/nodes/${type}.js`,
+      `dist/nodes/${type}.html`,
+      `dist/nodes/locales/en-US/${type}.json`,
+      `dist/nodes/locales/en-US/${type}.html`,
+    ]),
+    "examples/Find My devices and actions.json",
+    "examples/Code, calls and photos.json",
+  ],
+};
+
 interface RunResult {
   stdout: string;
   stderr: string;
@@ -197,7 +214,13 @@ async function main(): Promise<void> {
         "dist/simulator/scenarios/demo.yaml",
       ]);
       for (const pack of tarballs.workspaces) {
-        checkTarball(pack, ["package.json", "README.md", "dist/index.js", "dist/index.d.ts"]);
+        checkTarball(pack, [
+          "package.json",
+          "README.md",
+          "dist/index.js",
+          "dist/index.d.ts",
+          ...(EXTRA_FILES[pack.name] ?? []),
+        ]);
       }
     });
 
@@ -309,7 +332,29 @@ const status = accountStatus({
   session: { state: "active", error: null, error_info: null, trust_expires_at: null },
   services: {},
 });
-assert.deepEqual(status, { fill: "green", shape: "dot", text: "connected" });
+assert.deepEqual(status, { fill: "green", shape: "dot", text: "ready" });
+// Node-RED 4 require()s each node file listed in package.json; each registers its type.
+const { createRequire } = await import("node:module");
+const nodesDir = new URL("./node_modules/node-red-contrib-icloud2mqtt/", import.meta.url);
+const { default: manifest } = await import(new URL("package.json", nodesDir), { with: { type: "json" } });
+const registered = [];
+const noop = () => {};
+const RED = {
+  nodes: { registerType: (type) => registered.push(type), createNode: noop, getNode: () => null },
+  httpAdmin: { get: noop, post: noop },
+  auth: { needsPermission: () => noop },
+  comms: { publish: noop },
+  settings: {},
+  util: { cloneMessage: (msg) => msg },
+  log: { debug: noop, info: noop, warn: noop, error: noop },
+  version: () => "4.1.15",
+};
+const { fileURLToPath } = await import("node:url");
+for (const file of Object.values(manifest["node-red"].nodes)) {
+  const path = fileURLToPath(new URL(file, nodesDir));
+  await createRequire(path)(path)(RED);
+}
+assert.deepEqual(registered, ${JSON.stringify(NODE_RED_TYPES)});
 console.log("workspaces ok");
 `,
       );

@@ -24,9 +24,10 @@ export function errorName(code: string): string {
 }
 
 /**
- * The status an account node shows for the engine's account state: what needs the user first (a
- * two-factor code to enter, a failed or expired sign-in), then work in progress, the last error, and
- * finally "connected".
+ * The status every node of an account shows for the engine's account state: what needs the user first
+ * (a two-factor code to enter, a failed or expired sign-in, iCloud web access turned off), then work in
+ * progress, the last error, and finally "ready". Colours: green ready, blue ring signing in or syncing,
+ * yellow ring code needed, red sign-in failed or web access disabled (grey is `bridgeOffline`).
  */
 export function accountStatus(state: AccountState): NodeStatus {
   const { session } = state;
@@ -36,18 +37,32 @@ export function accountStatus(state: AccountState): NodeStatus {
       return { fill: "yellow", shape: "ring", text: "choose where to send the code" };
     const method = session.error_info?.method;
     const where = method === undefined ? "" : method === "2sv" ? " (2SV)" : ` (${method})`;
-    return { fill: "yellow", shape: "ring", text: `waiting for code${where}` };
+    return { fill: "yellow", shape: "ring", text: `code needed${where}` };
   }
   if (session.state === "failed") {
+    if (session.error === ERROR_CODES.WEB_ACCESS_DISABLED.session)
+      return { fill: "red", shape: "ring", text: "iCloud web access is off (ADP)" };
     return { fill: "red", shape: "ring", text: short(`sign-in failed: ${session.error ?? "unknown error"}`) };
   }
   if (session.state === "expired") return { fill: "red", shape: "ring", text: "session expired: sign in again" };
-  if (session.state === "pending") return { fill: "grey", shape: "ring", text: "signing in" };
+  if (session.state === "pending") return { fill: "blue", shape: "ring", text: "signing in" };
   if (state.state === "running") {
-    return { fill: "blue", shape: "dot", text: short(state.progressMsg ?? "syncing") };
+    return { fill: "blue", shape: "ring", text: short(state.progressMsg ?? "syncing") };
   }
   if (state.prevError !== null) {
     return { fill: "red", shape: "dot", text: short(`error: ${errorName(state.prevError.code)}`) };
   }
-  return { fill: "green", shape: "dot", text: "connected" };
+  return { fill: "green", shape: "dot", text: "ready" };
 }
+
+/** Bridge mode: the MQTT broker or the icloud2mqtt behind it cannot be reached. */
+export function bridgeOffline(why = "bridge offline"): NodeStatus {
+  return { fill: "grey", shape: "ring", text: short(why) };
+}
+
+/** Until the account's engine has started (or when the node has no account). */
+export function notStarted(text: string): NodeStatus {
+  return { fill: "grey", shape: "dot", text: short(text) };
+}
+
+export { short as shortStatusText };

@@ -57,20 +57,20 @@ async function engineOnSimulator(password: string): Promise<Engine> {
 }
 
 describe("accountStatus on a real engine", () => {
-  it("shows the wait for the two-factor code, then connected", async () => {
+  it("shows the wait for the two-factor code, then ready", async () => {
     const engine = await engineOnSimulator("node-red-password");
     await engine.start();
     await until(() => engine.snapshot("red").state.state === "blocked", "the code request");
     expect(accountStatus(engine.snapshot("red").state)).toEqual({
       fill: "yellow",
       shape: "ring",
-      text: "waiting for code (device)",
+      text: "code needed (device)",
     });
 
     await engine.execute("mfa", { code: CODE });
     await until(() => engine.snapshot("red").state.session.state === "active", "the session");
     await until(() => engine.snapshot("red").state.state === "ready", "the account to settle");
-    expect(accountStatus(engine.snapshot("red").state)).toEqual({ fill: "green", shape: "dot", text: "connected" });
+    expect(accountStatus(engine.snapshot("red").state)).toEqual({ fill: "green", shape: "dot", text: "ready" });
   });
 
   it("shows a wrong password as a failed sign-in", async () => {
@@ -107,24 +107,29 @@ describe("accountStatus", () => {
       state: "blocked",
       session: { ...IDLE.session, state: "failed", error: "code-required", error_info: { method: "sms" } },
     };
-    expect(accountStatus(sms)).toEqual({ fill: "yellow", shape: "ring", text: "waiting for code (sms)" });
+    expect(accountStatus(sms)).toEqual({ fill: "yellow", shape: "ring", text: "code needed (sms)" });
     const twoStep: AccountState = { ...sms, session: { ...sms.session, error_info: { method: "2sv" } } };
-    expect(accountStatus(twoStep).text).toBe("waiting for code (2SV)");
+    expect(accountStatus(twoStep).text).toBe("code needed (2SV)");
     const noMethod: AccountState = { ...sms, session: { ...sms.session, error_info: null } };
-    expect(accountStatus(noMethod).text).toBe("waiting for code");
+    expect(accountStatus(noMethod).text).toBe("code needed");
     const choice: AccountState = {
       ...sms,
       session: { ...sms.session, error: "choice-required", error_info: { choices: ["sms", "voice"] } },
     };
     expect(accountStatus(choice)).toEqual({ fill: "yellow", shape: "ring", text: "choose where to send the code" });
     const pending: AccountState = { ...IDLE, session: { ...IDLE.session, state: "pending" } };
-    expect(accountStatus(pending)).toEqual({ fill: "grey", shape: "ring", text: "signing in" });
+    expect(accountStatus(pending)).toEqual({ fill: "blue", shape: "ring", text: "signing in" });
+    const adp: AccountState = {
+      ...IDLE,
+      session: { ...IDLE.session, state: "failed", error: "web-access-disabled" },
+    };
+    expect(accountStatus(adp)).toEqual({ fill: "red", shape: "ring", text: "iCloud web access is off (ADP)" });
   });
 
   it("shows progress while running and the last error's short name when idle", () => {
     expect(accountStatus({ ...IDLE, state: "running", progressMsg: "refreshing Find My" })).toEqual({
       fill: "blue",
-      shape: "dot",
+      shape: "ring",
       text: "refreshing Find My",
     });
     expect(accountStatus({ ...IDLE, state: "running" }).text).toBe("syncing");

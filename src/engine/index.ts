@@ -29,7 +29,7 @@ export {
   type SessionOutcome,
 } from "./commands.ts";
 export { Engine, type EngineOptions } from "./engine.ts";
-export { EventBus } from "./event-bus.ts";
+export { type AnyEvent, EventBus } from "./event-bus.ts";
 export type { CoreEvents, EngineEvents, LogEntry } from "./events.ts";
 export { SERVICES } from "./services/registry.ts";
 export type { ServiceKey, ServiceSnapshots } from "./services/types.ts";
