@@ -1,4 +1,4 @@
-import { type EngineError, type ErrorCode, toEngineError } from "icloud2mqtt/engine";
+import { EngineError, ERROR_CODES, type ErrorCode, type SessionView, toEngineError } from "icloud2mqtt/engine";
 
 /**
  * The one place the plugin maps engine errors (`EngineError` codes) to what its users see: a
@@ -71,4 +71,22 @@ export function uiError(error: unknown): UiErrorData {
   if (e.code === "RATE_LIMITED" || e.code === "SERVICE_UNAVAILABLE")
     message = `Apple asks to wait${retry === undefined ? "" : ` ${retry} s`} before trying again.`;
   return { code: e.code, message, ...(retry === undefined ? {} : { retry_after: retry }) };
+}
+
+/** Session errors that only say what the sign-in waits for (the user answers them in the form). */
+const AWAITING = new Set(["code-required", "code-invalid", "choice-required"]);
+
+/**
+ * The error a sign-in step's outcome carries, if it failed: the engine answers `mfa`, `resend_mfa`
+ * and `choice` with the session's state, whose `error` (`rate-limited`, `invalid-credentials`, ...)
+ * is turned back into the engine's coded error here.
+ */
+export function sessionFailure(session: SessionView): EngineError | undefined {
+  const error = session.error;
+  if (error === null || AWAITING.has(error)) return undefined;
+  const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].session === error);
+  const retry = session.error_info?.retry_after;
+  return new EngineError(code ?? "UNEXPECTED_RESPONSE", error, {
+    info: retry === undefined ? {} : { retry_after: retry },
+  });
 }

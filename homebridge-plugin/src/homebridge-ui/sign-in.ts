@@ -10,6 +10,7 @@ import {
 import { z } from "zod";
 import { ControlClient } from "../control/control-client.ts";
 import type { ControlAccount, ControlCommand, ControlState } from "../control/protocol.ts";
+import { sessionFailure } from "../errors.ts";
 import { ensureDir, passwordFile, pluginDir, writeSecret } from "../storage.ts";
 
 /**
@@ -186,6 +187,8 @@ export class SignInService {
       throw new EngineError("INVALID_STATE", "No sign-in is in progress for this account: sign in first.");
     await plugin.client.execute(command, input);
     const after = (await plugin.client.state()).accounts.find((a) => a.id === account) ?? running;
+    const failure = sessionFailure(after.state.session);
+    if (failure !== undefined) throw failure;
     return view(after, "plugin");
   }
 
@@ -202,6 +205,12 @@ export class SignInService {
     if (session.state === "active") {
       await this.#stopOwn();
       await this.#nudgePlugin(own.account);
+    }
+    const failure = sessionFailure(session);
+    if (failure !== undefined) {
+      // Still waiting for a code (Apple only refused a resend): the sign-in goes on.
+      if (current.state.state !== "blocked") await this.#stopOwn();
+      throw failure;
     }
     return view(current, "settings");
   }

@@ -36,7 +36,12 @@ export function startTestSimulator(): Promise<SimulatorHandle> {
           apple_id: APPLE_ID,
           password: PASSWORD,
           srp: { protocol: "s2k", iterations: 1000 },
-          mfa: { kind: "hsa2", code: CODE },
+          mfa: {
+            kind: "hsa2",
+            code: CODE,
+            trusted_devices: [{ name: "Hb's iPhone" }],
+            trusted_phone_numbers: [{ id: 1, number: "+46 •• ••• •• 58" }],
+          },
           findmy: {
             first_name: "Hb",
             devices: [
