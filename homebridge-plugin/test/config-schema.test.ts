@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parsePluginConfig } from "../src/config.ts";
 import { homebridgeConfigSchema, homebridgeConfigSchemaText } from "../src/config-schema.ts";
