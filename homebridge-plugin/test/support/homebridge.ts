@@ -84,6 +84,7 @@ export async function startInstance(
   config: Record<string, unknown>,
   cached: PlatformAccessory[] = [],
   deps: PlatformDeps = {},
+  awaitLaunch = true,
 ): Promise<Instance> {
   const api = new hb.HomebridgeAPI();
   const registered: PlatformAccessory[] = [];
@@ -111,6 +112,6 @@ export async function startInstance(
   const platform = new Platform(log, { platform: "iCloud2MQTT", ...config } as PlatformConfig, api, deps);
   for (const accessory of cached) platform.configureAccessory(accessory);
   api.signalFinished();
-  await platform.launched();
+  if (awaitLaunch) await platform.launched();
   return { api, platform, log, registered, unregistered, updated };
 }
