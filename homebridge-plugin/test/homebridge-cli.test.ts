@@ -19,7 +19,11 @@ import { APPLE_ID, CODE, startTestSimulator, testAccount, until } from "./suppor
  */
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const HOMEBRIDGE = join(ROOT, "node_modules", "homebridge", "bin", "homebridge.js");
+/** The Homebridge CLIs tested: the devDependencies `homebridge` (2.x) and `homebridge-1` (1.11). */
+const CLIS = [
+  { label: "Homebridge 2.4", bin: join(ROOT, "node_modules", "homebridge", "bin", "homebridge.js") },
+  { label: "Homebridge 1.11", bin: join(ROOT, "node_modules", "homebridge-1", "bin", "homebridge") },
+];
 const PIN = "031-45-154";
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"] ?? ""}` };
 const run = promisify(execFile);
@@ -79,10 +83,10 @@ interface Homebridge {
   exited: Promise<{ code: number | null; signal: string | null; at: number }>;
 }
 
-function startHomebridge(storage: string): Homebridge {
+function startHomebridge(bin: string, storage: string): Homebridge {
   const child = spawn(
     process.execPath,
-    [HOMEBRIDGE, "-I", "-T", "-Q", "-U", storage, "-P", plugins, "--strict-plugin-resolution"],
+    [bin, "-I", "-T", "-Q", "-U", storage, "-P", plugins, "--strict-plugin-resolution"],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -198,9 +202,9 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe("the packed plugin in a real Homebridge", () => {
+describe.each(CLIS)("the packed plugin in the real $label CLI", ({ bin, label }) => {
   it("runs as a child bridge: HAP reads and writes, SIGTERM within 12 s, restart on the same ports from the cache", async () => {
-    const storage = join(work, "storage");
+    const storage = join(work, `storage ${label}`);
     const [bridgePort, childPort] = [await freePort(), await freePort()];
     await writeConfig(storage, bridgePort, {
       platform: "iCloud2MQTT",
@@ -208,7 +212,7 @@ describe("the packed plugin in a real Homebridge", () => {
       accounts: [testAccount(sim)],
       _bridge: { username: "0E:4F:1B:2C:3D:4E", port: childPort },
     });
-    const first = startHomebridge(storage);
+    const first = startHomebridge(bin, storage);
     let stopped = false;
     try {
       const pluginDir = join(storage, "icloud2mqtt");
@@ -246,18 +250,19 @@ describe("the packed plugin in a real Homebridge", () => {
       });
 
       // Writing "Play sound" over HAP plays the sound (recorded by the simulator).
+      const before = sim.requests().length;
+      const sounds = () =>
+        sim
+          .requests()
+          .slice(before)
+          .filter((r) => r.route === "fmip.playSound");
       const play = iidOf(raw, "Hb's iPhone", "Play sound", "On");
       const write = await hap(childPort, "/characteristics", {
         method: "PUT",
         body: JSON.stringify({ characteristics: [{ ...play, value: true }] }),
       });
       expect([204, 207]).toContain(write.status);
-      expect(
-        sim
-          .requests()
-          .filter((r) => r.route === "fmip.playSound")
-          .map((r) => r.status),
-      ).toEqual([200]);
+      expect(sounds().map((r) => r.status)).toEqual([200]);
       const read = await hap(childPort, `/characteristics?id=${play.aid}.${play.iid}`);
       expect(((await read.json()) as { characteristics: Array<{ value: unknown }> }).characteristics[0]?.value).toBe(1);
 
@@ -273,7 +278,7 @@ describe("the packed plugin in a real Homebridge", () => {
 
     // Restart on the same ports: no EADDRINUSE, the accessories come from the cache, no code is asked.
     const codes = sim.stats(APPLE_ID).codes_sent;
-    const second = startHomebridge(storage);
+    const second = startHomebridge(bin, storage);
     try {
       await until(
         async () => {
@@ -302,9 +307,9 @@ describe("the packed plugin in a real Homebridge", () => {
   }, 150_000);
 
   it("starts cleanly with the checker's {platform} config and writes nothing", async () => {
-    const storage = join(work, "bare");
+    const storage = join(work, `bare ${label}`);
     await writeConfig(storage, await freePort(), { platform: "iCloud2MQTT" });
-    const hb = startHomebridge(storage);
+    const hb = startHomebridge(bin, storage);
     let result: { code: number | null; ms: number } | undefined;
     try {
       await until(() => /is running on port/.test(hb.output()), "Homebridge to run", 45_000);
