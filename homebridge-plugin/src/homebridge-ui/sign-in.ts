@@ -82,6 +82,8 @@ export class SignInService {
   readonly #dir: string;
   readonly #log: Logger;
   #own: Own | undefined;
+  /** Sign-ins this process completed (shown while the plugin does not run). */
+  readonly #completed = new Map<string, AccountView>();
 
   constructor(storagePath: string, log: Logger = silentLogger) {
     this.#dir = pluginDir(storagePath);
@@ -91,6 +93,7 @@ export class SignInService {
   async status(): Promise<StatusView> {
     const plugin = await ControlClient.find(this.#dir);
     const accounts = plugin?.state.accounts.map((a) => view(a, "plugin")) ?? [];
+    for (const done of this.#completed.values()) if (!accounts.some((a) => a.id === done.id)) accounts.push(done);
     const own = this.#own;
     if (own !== undefined) {
       const summary = own.engine.accounts()[0];
@@ -203,6 +206,7 @@ export class SignInService {
     if (accepted && own.remember) await writeSecret(passwordFile(this.#dir, own.account), own.password);
     if (accepted && !own.remember) await rm(passwordFile(this.#dir, own.account), { force: true });
     if (session.state === "active") {
+      this.#completed.set(own.account, view(current, "settings"));
       await this.#stopOwn();
       await this.#nudgePlugin(own.account);
     }
