@@ -69,7 +69,7 @@ describe.skipIf(skip)("the settings page in Chromium", () => {
       // A new account: id, Apple ID, password; the simulator's endpoint comes from the account's
       // settings, so this test adds it to the config the page reads.
       await page.evaluate((url) => {
-        const w = window as unknown as { __config: { accounts: unknown[] } };
+        const w = globalThis as unknown as { __config: { accounts: unknown[] } };
         w.__config.accounts = [{ id: "hb", username: "hb@example.com", endpoint: url }];
       }, sim.url);
       await page.fill("#i2m-id", "hb");
@@ -93,7 +93,7 @@ describe.skipIf(skip)("the settings page in Chromium", () => {
         .locator("#i2m-accounts")
         .filter({ hasText: "hb (hb@example.com): signed in, trusted until" })
         .waitFor({ timeout: 10_000 });
-      const toasts = await page.evaluate(() => (window as unknown as { __toasts: string[] }).__toasts);
+      const toasts = await page.evaluate(() => (globalThis as unknown as { __toasts: string[] }).__toasts);
       expect(toasts).toContain("success: Signed in to iCloud as hb@example.com.");
       expect(await page.isVisible("#i2m-code")).toBe(false);
       expect(errors).toEqual([]);
@@ -101,7 +101,7 @@ describe.skipIf(skip)("the settings page in Chromium", () => {
         true,
       );
     } catch (error) {
-      const toasts = await page.evaluate(() => (window as unknown as { __toasts: string[] }).__toasts);
+      const toasts = await page.evaluate(() => (globalThis as unknown as { __toasts: string[] }).__toasts);
       throw new Error(
         `${(error as Error).message}\ntoasts: ${JSON.stringify(toasts)}\npage errors: ${errors.join("; ")}`,
       );
