@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "icloud2mqtt/engine";
+import { parseScenario, SIMULATOR_SERVICES, startSimulator } from "icloud2mqtt/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HOMEBRIDGE_PACKAGES, loadHomebridge, startInstance } from "./support/homebridge.ts";
 import { service, value } from "./support/read.ts";
@@ -119,6 +120,47 @@ describe("the settings UI server over IPC", () => {
     expect((await stat(kept)).mode & 0o777).toBe(0o600);
     await ui.ok("/forget-password", { account: "hb" });
     expect(await readdir(join(dir, "passwords"))).toEqual([]);
+  });
+
+  it("takes a legacy two-step account through the device choice and its code", async () => {
+    const appleId = "twosv@example.com";
+    const sim = await startSimulator({
+      port: 0,
+      services: [...SIMULATOR_SERVICES],
+      scenario: parseScenario({
+        accounts: [
+          {
+            apple_id: appleId,
+            password: PASSWORD,
+            srp: { protocol: "s2k", iterations: 1000 },
+            mfa: {
+              kind: "2sv",
+              devices_2sv: [{ device_id: "1", device_type: "SMS", phone_number: "********58", area_code: "" }],
+            },
+          },
+        ],
+      }),
+    });
+    cleanups.push(() => sim.close());
+    const ui = await startUi();
+    const account = { id: "twosv", username: appleId, endpoint: sim.url };
+    const choice = await ui.ok<View & { session: { error_info: { choices?: string[] } } }>("/sign-in", {
+      account,
+      password: PASSWORD,
+    });
+    expect(choice).toMatchObject({ state: "blocked", session: { error: "choice-required" } });
+    expect(choice.session.error_info.choices).toEqual(["********58 - SMS to Phone Number"]);
+    const code = await ui.ok<View>("/choice", { account: "twosv", choice: "********58 - SMS to Phone Number" });
+    expect(code).toMatchObject({
+      state: "blocked",
+      session: { error: "code-required", error_info: { method: "2sv" } },
+    });
+    const shown = sim.deviceCode(appleId)?.code;
+    expect(shown).toMatch(/^\d{4,8}$/);
+    expect(await ui.ok<View>("/code", { account: "twosv", code: shown })).toMatchObject({
+      via: "settings",
+      session: { state: "active" },
+    });
   });
 
   it("while the plugin runs, shows its accounts and hands it the code instead of signing in again", async () => {
