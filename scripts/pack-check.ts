@@ -23,6 +23,14 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKSPACES = ["nodes", "homebridge-plugin"];
+/** Files a workspace package needs beyond its entry point (Homebridge reads these by path). */
+const EXTRA_FILES: Record<string, string[]> = {
+  "homebridge-icloud2mqtt": [
+    "config.schema.json",
+    "dist/homebridge-ui/server.js",
+    "dist/homebridge-ui/public/index.html",
+  ],
+};
 const keep = process.argv.includes("--keep");
 /** Installed programs run with this script's Node (scripts/run's Node 24), as a user's PATH would. */
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"] ?? ""}` };
@@ -322,8 +330,13 @@ console.log("Engine", engine.Engine.name, "simulator answered", reply.status);
         `import assert from "node:assert/strict";
 import { EngineError } from "icloud2mqtt/engine";
 import { accountStatus } from "node-red-contrib-icloud2mqtt";
-import { describeError, PLUGIN_NAME } from "homebridge-icloud2mqtt";
+import initialize, { describeError, PLUGIN_NAME } from "homebridge-icloud2mqtt";
 assert.equal(PLUGIN_NAME, "homebridge-icloud2mqtt");
+// Homebridge's entry: the default export registers the platform named in config.schema.json.
+const { default: schema } = await import("homebridge-icloud2mqtt/config.schema.json", { with: { type: "json" } });
+const registered = [];
+initialize({ registerPlatform: (name) => registered.push(name) });
+assert.deepEqual(registered, [schema.pluginAlias]);
 // One engine copy: the plugin recognises the consumer's EngineError instead of wrapping it.
 assert.equal(describeError(new EngineError("NETWORK", "offline")), "NETWORK: offline (retrying)");
 const status = accountStatus({

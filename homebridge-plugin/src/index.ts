@@ -1,8 +1,11 @@
 /**
- * `homebridge-icloud2mqtt`: a Homebridge platform on the icloud2mqtt engine (`icloud2mqtt/engine`).
- * The platform itself is not built yet (Homebridge would not load this package yet); this holds the
- * mappings it will use.
+ * `homebridge-icloud2mqtt`: a Homebridge dynamic platform on the icloud2mqtt engine
+ * (`icloud2mqtt/engine`, or `icloud2mqtt/remote` against a running icloud2mqtt). Homebridge loads the
+ * default export; the named exports are the mappings the platform uses.
  */
+import { PLATFORM_NAME } from "./names.ts";
+import { ICloudPlatform } from "./platform.ts";
+
 export {
   type BatteryValues,
   batteryValues,
@@ -10,8 +13,15 @@ export {
   DEFAULT_LOW_BATTERY_PERCENT,
   LOW_BATTERY,
 } from "./battery.ts";
-export { describeError } from "./log-error.ts";
+export { describeError, HAP_STATUS, hapStatus, uiError } from "./errors.ts";
+export { cleanName, HAP_NAME_PATTERN, PLATFORM_NAME, PLUGIN_NAME } from "./names.ts";
 
-/** The names Homebridge registers the platform under (`config.json` `"platform": "iCloud2MQTT"`). */
-export const PLUGIN_NAME = "homebridge-icloud2mqtt";
-export const PLATFORM_NAME = "iCloud2MQTT";
+/** The part of Homebridge's API the initializer uses (typed here so the package's types need no Homebridge). */
+export interface PlatformRegistry {
+  registerPlatform(platformName: string, platform: unknown): void;
+}
+
+/** Homebridge's entry point: registers the `iCloud2MQTT` platform. */
+export default function initialize(api: PlatformRegistry): void {
+  api.registerPlatform(PLATFORM_NAME, ICloudPlatform);
+}

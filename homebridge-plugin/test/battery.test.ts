@@ -88,13 +88,13 @@ async function signedInEngine(): Promise<Engine> {
 }
 
 describe("batteryValues on the engine's Find My devices", () => {
-  it("maps level, charging and low battery, and skips unknown batteries", async () => {
+  it("maps level, charging and low battery; a device without a battery report is not chargeable", async () => {
     const engine = await signedInEngine();
     const byName = Object.fromEntries(engine.snapshot("hb").findmy.devices.map((d) => [d.name, batteryValues(d)]));
     expect(byName).toEqual({
       "Hb's iPhone": { level: 15, chargingState: CHARGING_STATE.NOT_CHARGING, lowBattery: LOW_BATTERY.LOW },
       "Hb's iPad": { level: 50, chargingState: CHARGING_STATE.CHARGING, lowBattery: LOW_BATTERY.NORMAL },
-      "Hb's Mac": null,
+      "Hb's Mac": { level: null, chargingState: CHARGING_STATE.NOT_CHARGEABLE, lowBattery: LOW_BATTERY.NORMAL },
     });
 
     // A command the engine refuses gives one readable log line.
