@@ -23,14 +23,6 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKSPACES = ["nodes", "homebridge-plugin"];
-/** Files a workspace package needs beyond its entry point (Homebridge reads these by path). */
-const EXTRA_FILES: Record<string, string[]> = {
-  "homebridge-icloud2mqtt": [
-    "config.schema.json",
-    "dist/homebridge-ui/server.js",
-    "dist/homebridge-ui/public/index.html",
-  ],
-};
 const keep = process.argv.includes("--keep");
 /** Installed programs run with this script's Node (scripts/run's Node 24), as a user's PATH would. */
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"] ?? ""}` };
@@ -39,8 +31,16 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 class CheckFailed extends Error {}
 
 const NODE_RED_TYPES = ["icloud-account", "icloud-device", "icloud-events", "icloud-action", "icloud-mfa"];
-/** What a workspace package needs besides its entry point: Node-RED's node files, editor files, help and examples. */
+/**
+ * What a workspace package needs besides its entry point: Node-RED's node files, editor files, help and
+ * examples; the files Homebridge reads by path.
+ */
 const EXTRA_FILES: Record<string, string[]> = {
+  "homebridge-icloud2mqtt": [
+    "config.schema.json",
+    "dist/homebridge-ui/server.js",
+    "dist/homebridge-ui/public/index.html",
+  ],
   "node-red-contrib-icloud2mqtt": [
     "LICENSE",
     ...NODE_RED_TYPES.flatMap((type) => [
