@@ -86,7 +86,7 @@ describe("accessories on the fake engine", () => {
     expect(renamedId.executed.at(-1)).toEqual({ command: "play_sound", input: { account: "jane", device: "id-2" } });
 
     // A device Apple no longer lists goes away; so does a device accessory with another model.
-    renamedId.bus.emit("device.removed", { account: "jane", deviceId: "id-3" });
+    renamedId.bus.emit("device.removed", { account: "jane", deviceId: "id-3", slug: null });
     expect(second.unregistered.map((a) => a.displayName)).toEqual(["Jane's iPad"]);
   });
 
