@@ -334,9 +334,9 @@ import initialize, { describeError, PLUGIN_NAME } from "homebridge-icloud2mqtt";
 assert.equal(PLUGIN_NAME, "homebridge-icloud2mqtt");
 // Homebridge's entry: the default export registers the platform named in config.schema.json.
 const { default: schema } = await import("homebridge-icloud2mqtt/config.schema.json", { with: { type: "json" } });
-const registered = [];
-initialize({ registerPlatform: (name) => registered.push(name) });
-assert.deepEqual(registered, [schema.pluginAlias]);
+const platforms = [];
+initialize({ registerPlatform: (name) => platforms.push(name) });
+assert.deepEqual(platforms, [schema.pluginAlias]);
 // One engine copy: the plugin recognises the consumer's EngineError instead of wrapping it.
 assert.equal(describeError(new EngineError("NETWORK", "offline")), "NETWORK: offline (retrying)");
 const status = accountStatus({
@@ -350,10 +350,10 @@ assert.deepEqual(status, { fill: "green", shape: "dot", text: "ready" });
 const { createRequire } = await import("node:module");
 const nodesDir = new URL("./node_modules/node-red-contrib-icloud2mqtt/", import.meta.url);
 const { default: manifest } = await import(new URL("package.json", nodesDir), { with: { type: "json" } });
-const registered = [];
+const nodeTypes = [];
 const noop = () => {};
 const RED = {
-  nodes: { registerType: (type) => registered.push(type), createNode: noop, getNode: () => null },
+  nodes: { registerType: (type) => nodeTypes.push(type), createNode: noop, getNode: () => null },
   httpAdmin: { get: noop, post: noop },
   auth: { needsPermission: () => noop },
   comms: { publish: noop },
@@ -367,7 +367,7 @@ for (const file of Object.values(manifest["node-red"].nodes)) {
   const path = fileURLToPath(new URL(file, nodesDir));
   await createRequire(path)(path)(RED);
 }
-assert.deepEqual(registered, ${JSON.stringify(NODE_RED_TYPES)});
+assert.deepEqual(nodeTypes, ${JSON.stringify(NODE_RED_TYPES)});
 console.log("workspaces ok");
 `,
       );
