@@ -4,7 +4,7 @@ import type { Config } from "./config/schema.ts";
 import { Engine } from "./engine/engine.ts";
 import { EngineError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/embedded-broker.ts";
+import type { EmbeddedBroker } from "./mqtt/embedded-broker.ts";
 import { MqttFrontend, type MqttFrontendConfig } from "./mqtt/mqtt-frontend.ts";
 
 export interface RunningBridge {
@@ -28,7 +28,8 @@ export interface StartBridgeOptions {
 
 /**
  * Starts the whole bridge from a validated configuration: the embedded broker when no MQTT url is
- * set, the MQTT front-end, the HTTP server, then the engine. A broker that is not reachable yet is
+ * set, the MQTT front-end, the HTTP server, then the engine. Optional pieces (the embedded broker,
+ * the HTTP server with web push, the ricloud-compatible API) are loaded only when configured. A broker that is not reachable yet is
  * waited for in the background (the engine starts meanwhile); one that refuses the bridge
  * (credentials, TLS) fails the start. If a step fails, what was started is stopped again before
  * the error is thrown. `stop()` shuts down in reverse order and publishes `offline` before disconnecting.
@@ -71,8 +72,10 @@ export async function startBridge(options: StartBridgeOptions): Promise<RunningB
   }
 }
 
+/** The embedded broker (aedes), loaded only when no `mqtt.url` is configured. */
 async function startBroker(config: Config, logger: Logger): Promise<EmbeddedBroker> {
   const { host, port } = config.mqtt.embedded_broker;
+  const { startEmbeddedBroker } = await import("./mqtt/embedded-broker.ts");
   try {
     const broker = await startEmbeddedBroker({ host, port, logger, baseTopic: config.mqtt.base_topic });
     logger.info(`embedded MQTT broker listening at ${broker.url}`);

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { terminalDestination } from "./log-terminal.ts";
 import type { Logger, LogLevel } from "./logger.ts";
 
 /** Paths pino removes from every log line, whatever module logs them. */
@@ -63,7 +64,10 @@ class PinoAdapter implements Logger {
   }
 }
 
-/** A pino-backed logger: pretty on a terminal, JSON otherwise, secrets redacted. */
+/**
+ * A pino-backed logger: readable lines on a terminal (formatted in this process, see
+ * `log-terminal.ts`), JSON otherwise, secrets redacted.
+ */
 export function createLogger(options: PinoLoggerOptions = {}): Logger {
   const pretty = options.pretty ?? (process.stdout.isTTY === true && options.destination === undefined);
   const base: pino.LoggerOptions = {
@@ -72,11 +76,7 @@ export function createLogger(options: PinoLoggerOptions = {}): Logger {
     ...(options.name === undefined ? {} : { name: options.name }),
   };
   if (pretty) {
-    const transport = pino.transport({
-      target: "pino-pretty",
-      options: { colorize: true, translateTime: "SYS:HH:MM:ss" },
-    });
-    return new PinoAdapter(pino(base, transport));
+    return new PinoAdapter(pino(base, terminalDestination(options.destination ?? process.stdout)));
   }
   const destination = options.destination ?? pino.destination(1);
   return new PinoAdapter(pino(base, destination as pino.DestinationStream));

@@ -1,8 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../config/load.ts";
-import { defaultStateDir } from "../icloud/state-dir.ts";
-import { KeyStore } from "../ricloud-api/key-store.ts";
+import type { KeyStore } from "../ricloud-api/key-store.ts";
 
 interface KeyOptions {
   config?: string;
@@ -12,9 +10,17 @@ interface KeyOptions {
 /** The state folder: `--state-dir`, else the configuration's `state_dir` (`--config` or $ICLOUD2MQTT_CONFIG), else the default. */
 async function stateDirOf(options: KeyOptions): Promise<string> {
   if (options.stateDir !== undefined) return resolve(options.stateDir);
-  if (options.config !== undefined || process.env["ICLOUD2MQTT_CONFIG"])
+  if (options.config !== undefined || process.env["ICLOUD2MQTT_CONFIG"]) {
+    const { loadConfig } = await import("../config/load.ts");
     return (await loadConfig(options.config === undefined ? {} : { file: options.config })).state_dir;
-  return defaultStateDir();
+  }
+  return (await import("../icloud/state-dir.ts")).defaultStateDir();
+}
+
+/** The key store of the state folder (loaded when an `api-key` command runs). */
+async function keyStore(options: KeyOptions): Promise<KeyStore> {
+  const [{ KeyStore }, stateDir] = await Promise.all([import("../ricloud-api/key-store.ts"), stateDirOf(options)]);
+  return new KeyStore(stateDir);
 }
 
 function location(command: Command): Command {
@@ -33,7 +39,7 @@ export function registerApiKeyCommand(program: Command): void {
     .description("Create a key and print it (shown only this once)")
     .option("--name <name>", "what the key is for", "")
     .action(async (options: KeyOptions & { name: string }) => {
-      const store = new KeyStore(await stateDirOf(options));
+      const store = await keyStore(options);
       const { key, token } = await store.create(options.name);
       process.stderr.write(`Created API key ${key.id}${key.name ? ` (${key.name})` : ""}; it is shown only once:\n`);
       process.stdout.write(`${token}\n`);
@@ -41,7 +47,7 @@ export function registerApiKeyCommand(program: Command): void {
   location(keys.command("list"))
     .description("List keys (id, prefix, name, created, revoked)")
     .action(async (options: KeyOptions) => {
-      const store = new KeyStore(await stateDirOf(options));
+      const store = await keyStore(options);
       const list = await store.list();
       if (list.length === 0) process.stdout.write(`no keys in ${store.file}\n`);
       for (const key of list) {
@@ -53,7 +59,7 @@ export function registerApiKeyCommand(program: Command): void {
     .description("Revoke a key by its id or prefix")
     .argument("<id>", "the key's id or prefix (from `api-key list`)")
     .action(async (id: string, options: KeyOptions) => {
-      const store = new KeyStore(await stateDirOf(options));
+      const store = await keyStore(options);
       const key = await store.revoke(id);
       process.stdout.write(`revoked key ${key.id} (${key.prefix}…)\n`);
     });

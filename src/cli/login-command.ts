@@ -2,11 +2,8 @@ import { readFile } from "node:fs/promises";
 import { createInterface, type Interface } from "node:readline";
 import type { Command } from "commander";
 import { EngineError } from "../errors.ts";
-import { ICloudSession } from "../icloud/session.ts";
-import { SessionStore } from "../icloud/session-store.ts";
 import { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
-import { createLogger } from "../pino-logger.ts";
-import { failureText, type LoginIo, runInteractiveLogin, waitingText } from "./login-flow.ts";
+import type { LoginIo } from "./login-flow.ts";
 
 export { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
 
@@ -36,6 +33,14 @@ export function registerLoginCommand(program: Command): void {
 }
 
 async function loginAction(flags: LoginFlags): Promise<number> {
+  // Loaded when the command runs, so other commands start without the iCloud client.
+  const [{ ICloudSession }, { SessionStore }, { createLogger }, { failureText, runInteractiveLogin, waitingText }] =
+    await Promise.all([
+      import("../icloud/session.ts"),
+      import("../icloud/session-store.ts"),
+      import("../pino-logger.ts"),
+      import("./login-flow.ts"),
+    ]);
   const io = terminalIo();
   try {
     const logger = createLogger({

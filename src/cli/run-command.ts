@@ -1,8 +1,4 @@
 import type { Command } from "commander";
-import { checkConfig, formatConfigCheck } from "../config/check.ts";
-import { configJsonSchema } from "../config/json-schema.ts";
-import { invalid, loadConfigDetailed } from "../config/load.ts";
-import { credentialProblems } from "../engine/credentials.ts";
 import { EngineError } from "../errors.ts";
 import { waitForSignal } from "./wait-for-signal.ts";
 
@@ -11,6 +7,11 @@ interface RunOptions {
 }
 
 async function run(options: RunOptions): Promise<void> {
+  // Modules are loaded by the command that needs them, so each command starts with only its own.
+  const [{ invalid, loadConfigDetailed }, { credentialProblems }] = await Promise.all([
+    import("../config/load.ts"),
+    import("../engine/credentials.ts"),
+  ]);
   const loaded = await loadConfigDetailed(options.config === undefined ? {} : { file: options.config });
   const [{ startBridge }, { createLogger }] = await Promise.all([import("../bridge.ts"), import("../pino-logger.ts")]);
   const logger = createLogger({ level: loaded.config.log_level });
@@ -50,6 +51,7 @@ export function registerRunCommand(program: Command): void {
     .description("Validate a configuration file and print it with secrets redacted")
     .option("-c, --config <file>", "configuration file (YAML)")
     .action(async (options: RunOptions) => {
+      const { checkConfig, formatConfigCheck } = await import("../config/check.ts");
       const result = await checkConfig(options.config === undefined ? {} : { file: options.config });
       process.stdout.write(`${formatConfigCheck(result, { dump: true })}\n`);
       if (!result.ok) process.exitCode = 1;
@@ -57,7 +59,8 @@ export function registerRunCommand(program: Command): void {
   config
     .command("schema")
     .description("Print the configuration's JSON Schema (for editors)")
-    .action(() => {
+    .action(async () => {
+      const { configJsonSchema } = await import("../config/json-schema.ts");
       process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
 }

@@ -1,6 +1,5 @@
 import type { Agent } from "node:https";
 import { hostname } from "node:os";
-import webpush from "web-push";
 import type { EventBus } from "../engine/event-bus.ts";
 import type { EngineEvents } from "../engine/events.ts";
 import type { Logger } from "../logger.ts";
@@ -109,6 +108,8 @@ export class PushNotifier {
 
   async #send(subscription: Subscription, payload: string, urgency: PushMessage["urgency"]): Promise<void> {
     const { publicKey, privateKey } = this.#store.vapid;
+    // Loaded on the first notification: most bridges never send one.
+    const { default: webpush } = await import("web-push");
     try {
       await webpush.sendNotification(subscription, payload, {
         vapidDetails: { subject: this.#subject, publicKey, privateKey },

@@ -1,5 +1,5 @@
+import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
-import webpush from "web-push";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
 import { readFileIfExists, writeFileAtomic } from "../util/atomic-file.ts";
@@ -26,6 +26,19 @@ type StoreData = z.infer<typeof StoreSchema>;
 
 export const PUSH_STORE_FILE = "web-push.json";
 const MAX_SUBSCRIPTIONS = 50;
+
+/**
+ * A new VAPID key pair (ECDSA P-256, RFC 8292) as web-push expects it: the public key as the
+ * uncompressed point (65 bytes), the private key as the 32-byte scalar, both base64url. Made with
+ * node:crypto, so web-push is loaded only when a notification is sent.
+ */
+export function newVapidKeys(): { publicKey: string; privateKey: string } {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = privateKey.export({ format: "jwk" });
+  if (jwk.x === undefined || jwk.y === undefined || jwk.d === undefined) throw new Error("P-256 key without x, y or d");
+  const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  return { publicKey: point.toString("base64url"), privateKey: jwk.d };
+}
 
 /**
  * The VAPID key pair (generated once) and the push subscriptions, in one JSON file in the
@@ -58,7 +71,7 @@ export class PushStore {
       }
       this.#log.warn(`${PUSH_STORE_FILE} is unreadable; creating new VAPID keys (browsers must subscribe again)`);
     }
-    this.#data = { vapid: webpush.generateVAPIDKeys(), subscriptions: [] };
+    this.#data = { vapid: newVapidKeys(), subscriptions: [] };
     await this.#save();
   }
 

@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Logger } from "../logger.ts";
 import { clientOptionsFor } from "./client-options.ts";
 import type { MqttFrontendOptions } from "./options.ts";
+import { skipPacketNumberCache } from "./packet-numbers.ts";
 import { safeUrl } from "./redact.ts";
 
 /** Socket and DNS errors that mean "the broker is not there (yet)": wait and try again. */
@@ -142,6 +143,7 @@ export class BrokerConnection {
       reconnectPeriod: 0,
       ...(this.#version === 5 ? { properties: { maximumPacketSize: CLIENT_MAX_PACKET_BYTES } } : {}),
     };
+    skipPacketNumberCache("mqtt");
     const client = mqtt.connect(this.#o.url, options);
     this.#client = client;
     this.#attempts += 1;

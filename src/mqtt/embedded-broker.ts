@@ -3,6 +3,7 @@ import { Duplex } from "node:stream";
 import { Aedes, type AuthorizePublishHandler, type PublishPacket } from "aedes";
 import { type Logger, silentLogger } from "../logger.ts";
 import { MQTT_DEFAULTS } from "./options.ts";
+import { skipPacketNumberCache } from "./packet-numbers.ts";
 import { PacketSizeGuard } from "./packet-size-guard.ts";
 import { retainedRequestResponse } from "./requests.ts";
 import { Topics } from "./topics.ts";
@@ -62,6 +63,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   const maxPacketBytes = options.maxPacketBytes ?? BROKER_MAX_PACKET_BYTES;
   const log = (options.logger ?? silentLogger).child({ module: "embedded-broker" });
   const topics = new Topics(options.baseTopic ?? MQTT_DEFAULTS.baseTopic, MQTT_DEFAULTS.discoveryPrefix);
+  skipPacketNumberCache("aedes");
   const broker = await Aedes.createBroker();
   broker.authorizePublish = refuseRetainedRequests(broker, topics, log);
   broker.on("clientError", (client, error) => log.debug("client error", { client: client.id, error: error.message }));

@@ -10,6 +10,7 @@ import type { ServiceKey } from "../engine/services/types.ts";
 import { EngineError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { BridgeInfoSchema, BridgeStateSchema } from "../mqtt/messages.ts";
+import { skipPacketNumberCache } from "../mqtt/packet-numbers.ts";
 import { safeUrl } from "../mqtt/redact.ts";
 import { describeIssues, parseJsonPayload, topicLevelAfter } from "../mqtt/remote-payload.ts";
 import { ResponseSchema } from "../mqtt/requests.ts";
@@ -106,6 +107,7 @@ export class RemoteEngine implements EngineApi {
       ...(key === undefined ? {} : { key }),
     };
     log.info("connecting to MQTT", { url: safeUrl(url), clientId: clientOptions.clientId });
+    skipPacketNumberCache("mqtt");
     const client = mqtt.connect(url, clientOptions);
     client.on("error", (error) => log.warn("MQTT error", { error: error.message }));
     try {

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { isLoopbackHost } from "../config/fields.ts";
@@ -148,7 +147,10 @@ export class RicloudApiServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     const options = { requestTimeout: 30_000, headersTimeout: 10_000 };
     const server =
-      tls === null ? createHttpServer(options, handler) : createHttpsServer({ ...options, ...tls }, handler);
+      // Not an ES import of node:http(s): that evaluates every export, loading Node's bundled fetch.
+      tls === null
+        ? process.getBuiltinModule("node:http").createServer(options, handler)
+        : process.getBuiltinModule("node:https").createServer({ ...options, ...tls }, handler);
     server.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     });

@@ -1,4 +1,20 @@
-import { transliterate } from "transliteration";
+import { createRequire } from "node:module";
+
+type Transliterate = typeof import("transliteration")["transliterate"];
+let transliterate: Transliterate | undefined;
+
+/**
+ * `transliteration` of `text`, loaded on the first text that is not plain ASCII: its tables take
+ * about 15 MB of memory, and it returns ASCII unchanged.
+ */
+function toAscii(text: string): string {
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+  if (ascii) return text;
+  transliterate ??= (createRequire(import.meta.url)("transliteration") as typeof import("transliteration"))
+    .transliterate;
+  return transliterate(text);
+}
 
 /**
  * A slug the way Home Assistant makes entity ids from names (`homeassistant.util.slugify`, which is
@@ -11,7 +27,7 @@ import { transliterate } from "transliteration";
  * `Jane's iPad` → `jane_s_ipad`, `Jane’s iPhone` → `janes_iphone`, `Straße-Mac` → `strasse_mac`.
  */
 export function haSlug(text: string): string {
-  const ascii = transliterate(text.replace(/'+/g, "-").normalize("NFKD"));
+  const ascii = toAscii(text.replace(/'+/g, "-").normalize("NFKD"));
   return ascii
     .normalize("NFKD")
     .toLowerCase()

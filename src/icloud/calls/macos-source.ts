@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
@@ -123,7 +123,9 @@ export class MacCallsSource implements CallsSource {
     this.#checkFile();
     let db: DatabaseSync | undefined;
     try {
-      db = new DatabaseSync(this.#path, { readOnly: true, timeout: this.#busyTimeoutMs });
+      // node:sqlite is loaded only when a macOS database is read (not by bridges reading iCloud).
+      const { DatabaseSync: Database } = process.getBuiltinModule("node:sqlite");
+      db = new Database(this.#path, { readOnly: true, timeout: this.#busyTimeoutMs });
       const opened = db;
       opened.exec("BEGIN");
       const columns = new Set(

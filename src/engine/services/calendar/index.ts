@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { calendarCommands } from "./commands.ts";
 import { CalendarConfigSchema } from "./config.ts";
 import type { CalendarEvents, CalendarSnapshot } from "./events.ts";
-import { CalendarRuntime } from "./runtime.ts";
 import { CalendarStateSchema } from "./state.ts";
 
 /** iCloud Calendar (`mme_calendar.events`): the next event and today's events. */
@@ -21,7 +20,7 @@ export const calendar = defineService({
       risk: "Apple may throttle or lock the Apple ID",
     },
   ],
-  start: async (context) => new CalendarRuntime(context),
+  start: async (context) => new (await import("./runtime.ts")).CalendarRuntime(context),
   emptySnapshot: (): CalendarSnapshot => ({ next: null, date: null, today: [], calendars: [] }),
   commands: calendarCommands,
   views: {

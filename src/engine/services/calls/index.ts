@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { callsCommands } from "./commands.ts";
 import { CallsConfigSchema } from "./config.ts";
 import type { CallsEvents, CallsSnapshot } from "./events.ts";
-import { CallsRuntime } from "./runtime.ts";
 import { CallsStateSchema } from "./state.ts";
 
 /** Call history (`callkit.calls`): new calls and the newest one. */
@@ -26,7 +25,7 @@ export const calls = defineService({
         ]
       : [],
   pathKeys: [["macos_db"]],
-  start: async (context) => new CallsRuntime(context),
+  start: async (context) => new (await import("./runtime.ts")).CallsRuntime(context),
   emptySnapshot: (): CallsSnapshot => ({ last: null, recent: [] }),
   commands: callsCommands,
   views: {

@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { contactsCommands } from "./commands.ts";
 import { ContactsConfigSchema } from "./config.ts";
 import type { ContactsEvents, ContactsSnapshot } from "./events.ts";
-import { ContactsRuntime } from "./runtime.ts";
 import { ContactsStateSchema } from "./state.ts";
 
 /** iCloud Contacts (`mme_contacts.contacts`): the address book, today's birthdays, profile images. */
@@ -21,7 +20,7 @@ export const contacts = defineService({
       risk: "the whole address book may be read again that often, and Apple may throttle the Apple ID",
     },
   ],
-  start: async (context) => new ContactsRuntime(context),
+  start: async (context) => new (await import("./runtime.ts")).ContactsRuntime(context),
   emptySnapshot: (): ContactsSnapshot => ({ count: null, date: null, birthdays_today: [] }),
   commands: contactsCommands,
   views: {

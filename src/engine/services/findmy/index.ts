@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { findMyCommands } from "./commands.ts";
 import { FindMyConfigSchema } from "./config.ts";
 import type { FindMyEvents, FindMySnapshot } from "./events.ts";
-import { FindMyRuntime } from "./runtime.ts";
 import { FindMyStateSchema, legacyFindMyState } from "./state.ts";
 
 const LOCK_RISK = "Apple may throttle or lock the Apple ID";
@@ -29,7 +28,7 @@ export const findmy = defineService({
           },
         ]),
   ],
-  start: async (context) => new FindMyRuntime(context),
+  start: async (context) => new (await import("./runtime.ts")).FindMyRuntime(context),
   emptySnapshot: (): FindMySnapshot => ({ devices: [] }),
   commands: findMyCommands,
   views: {

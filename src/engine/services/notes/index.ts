@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { notesCommands } from "./commands.ts";
 import { NotesConfigSchema } from "./config.ts";
 import type { NotesEvents, NotesSnapshot } from "./events.ts";
-import { NotesRuntime } from "./runtime.ts";
 import { NotesStateSchema } from "./state.ts";
 
 /** iCloud Notes (`mme_notes.notes`): the count, and each note created, changed or deleted. */
@@ -21,7 +20,7 @@ export const notes = defineService({
       risk: "Apple may throttle or lock the Apple ID",
     },
   ],
-  start: async (context) => new NotesRuntime(context),
+  start: async (context) => new (await import("./runtime.ts")).NotesRuntime(context),
   emptySnapshot: (): NotesSnapshot => ({ count: null, recent: [] }),
   commands: notesCommands,
   views: {

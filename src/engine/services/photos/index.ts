@@ -2,7 +2,6 @@ import { defineService, eventsOf } from "../service-module.ts";
 import { photosCommands } from "./commands.ts";
 import { PhotosConfigSchema } from "./config.ts";
 import type { PhotosEvents, PhotosSnapshot } from "./events.ts";
-import { PhotosRuntime } from "./runtime.ts";
 import { PhotosStateSchema } from "./state.ts";
 
 /** iCloud Photos (`icpl.photos`): new photos, the newest one with its thumbnail, the count, downloads. */
@@ -23,7 +22,7 @@ export const photos = defineService({
     },
   ],
   pathKeys: [["download", "folder"]],
-  start: (context) => PhotosRuntime.start(context),
+  start: async (context) => (await import("./runtime.ts")).PhotosRuntime.start(context),
   emptySnapshot: (): PhotosSnapshot => ({ latest: null, count: null, backfill: null }),
   commands: photosCommands,
   views: {

@@ -1,0 +1,275 @@
+/**
+ * Helpers for benchmarks of a whole bridge process (`icloud2mqtt run`): a simulator with accounts whose
+ * sessions are stored beforehand (the bridge starts without a sign-in), a configuration file, the
+ * bridge as a child process (from the sources or from the compiled `dist/`), its RSS and CPU read
+ * from /proc, and an MQTT observer that counts and timestamps what the bridge publishes.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { ICloudSession } from "../../src/icloud/session.ts";
+import { SessionStore } from "../../src/icloud/session-store.ts";
+import { sessionsDir } from "../../src/icloud/state-dir.ts";
+import { parseScenario } from "../../src/simulator/scenario.ts";
+import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
+import { SIMULATOR_SERVICES } from "../../src/simulator/service-modules.ts";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const PASSWORD = "bench password";
+
+/** How the bridge is started: from the TypeScript sources or as installed (bin → dist/). */
+export type Entry = "src" | "dist";
+export const ENTRY_ARGS: Record<Entry, string[]> = {
+  src: [path.join(ROOT, "src/cli/main.ts")],
+  dist: [path.join(ROOT, "bin/icloud2mqtt.js")],
+};
+
+export function mb(bytes: number): number {
+  return Math.round((bytes / 1e6) * 10) / 10;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Newest modification time of the files under `dir` (ms). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(file) : statSync(file).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds `dist/` (`npm run build`) when it is missing or older than `src/`. */
+export function ensureBuilt(): void {
+  const main = path.join(ROOT, "dist/cli/main.js");
+  if (existsSync(main) && statSync(main).mtimeMs >= newest(path.join(ROOT, "src"))) return;
+  process.stderr.write("bench: building dist/ (npm run build)\n");
+  const built = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.ts")], { cwd: ROOT, stdio: "inherit" });
+  if (built.status !== 0) throw new Error("npm run build failed");
+}
+
+export interface WorldAccount {
+  appleId: string;
+  /** The account's `findmy` scenario section (default household when left out). */
+  findmy?: unknown;
+  photos?: unknown;
+  calls?: unknown;
+  calendar?: unknown;
+}
+
+/** The simulator with every service, accounts without MFA (SRP with few iterations). */
+export async function startWorld(accounts: readonly WorldAccount[]): Promise<SimulatorHandle> {
+  const scenario = parseScenario({
+    accounts: accounts.map((account) => ({
+      apple_id: account.appleId,
+      password: PASSWORD,
+      srp: { protocol: "s2k", iterations: 1000 },
+      mfa: { kind: "none" },
+      findmy: account.findmy ?? {},
+      photos: account.photos ?? { count: 50, seed: 1 },
+      calls: account.calls ?? { generate: { count: 5, seed: 1 } },
+      calendar: account.calendar ?? { generate: {} },
+    })),
+  });
+  return startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
+}
+
+/** Signs each account in once and stores its session in `stateDir`, as `icloud2mqtt login` does. */
+export async function storeSessions(
+  sim: SimulatorHandle,
+  appleIds: readonly string[],
+  stateDir: string,
+): Promise<void> {
+  for (const appleId of appleIds) {
+    const session = await ICloudSession.open({
+      username: appleId,
+      password: PASSWORD,
+      endpoint: sim.url,
+      store: new SessionStore(sessionsDir(stateDir)),
+    });
+    const snapshot = await session.signIn();
+    if (snapshot.state !== "active") throw new Error(`sign-in of ${appleId} failed: ${String(snapshot.error)}`);
+    await session.close();
+  }
+}
+
+export async function tempDir(prefix: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a configuration (JSON is YAML) with mode 0600 and returns its path. */
+export async function writeConfig(dir: string, config: Record<string, unknown>): Promise<string> {
+  const file = path.join(dir, "config.yaml");
+  await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return file;
+}
+
+/** Resident set size and its peak (VmHWM) of a process, from /proc (Linux). */
+export function procMemory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb("VmRSS") * 1024, peak: kb("VmHWM") * 1024 };
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+export function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1000) / clockTicks;
+}
+
+const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+export interface BridgeChild {
+  child: ChildProcess;
+  pid: number;
+  startedAt: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `icloud2mqtt run --config FILE` from the sources or from dist/, with extra Node flags. */
+export function spawnBridge(entry: Entry, configFile: string, nodeFlags: readonly string[] = []): BridgeChild {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ICLOUD2MQTT_")));
+  const startedAt = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      ...(process.env.ENTRY_FILE ? [process.env.ENTRY_FILE] : ENTRY_ARGS[entry]),
+      "run",
+      "--config",
+      configFile,
+    ],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let log = "";
+  const keep = (chunk: Buffer): void => {
+    log = (log + chunk.toString("utf8")).slice(-20_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  if (child.pid === undefined) throw new Error("bridge did not start");
+  return {
+    child,
+    pid: child.pid,
+    startedAt,
+    output: () => log,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+export interface Observed {
+  topic: string;
+  retain: boolean;
+  at: number;
+  bytes: number;
+}
+
+/** An MQTT client that records every message under `#` with its arrival time (performance.now()). */
+export class Observer {
+  readonly messages: Observed[] = [];
+  readonly #client: MqttClient;
+  #waiters: Array<{ test: (m: Observed) => boolean; resolve: (m: Observed) => void }> = [];
+
+  private constructor(client: MqttClient) {
+    this.#client = client;
+    client.on("message", (topic, payload, packet) => {
+      const message = { topic, retain: packet.retain, at: performance.now(), bytes: payload.length };
+      this.messages.push(message);
+      this.#waiters = this.#waiters.filter((waiter) => {
+        if (!waiter.test(message)) return true;
+        waiter.resolve(message);
+        return false;
+      });
+    });
+  }
+
+  /** Connects (retrying while the broker is not up yet) and subscribes to `topic`. */
+  static async connect(url: string, topic = "#", timeoutMs = 60_000): Promise<Observer> {
+    const client = mqtt.connect(url, { reconnectPeriod: 100, connectTimeout: timeoutMs, protocolVersion: 4 });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no MQTT broker at ${url}`)), timeoutMs);
+      client.once("connect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await client.subscribeAsync(topic, { qos: 0 });
+    return new Observer(client);
+  }
+
+  /** The first message (already received or future) that passes `test`. */
+  next(test: (m: Observed) => boolean, timeoutMs = 60_000, since = 0): Promise<Observed> {
+    const seen = this.messages.slice(since).find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for an MQTT message")), timeoutMs);
+      this.#waiters.push({
+        test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  /** Resolves once no message arrived for `quietMs` (at most `timeoutMs`). */
+  async quiet(quietMs: number, timeoutMs = 60_000): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    while (performance.now() < end) {
+      const last = this.messages.at(-1)?.at ?? 0;
+      const wait = last + quietMs - performance.now();
+      if (wait <= 0) return;
+      await sleep(Math.min(wait, 200));
+    }
+  }
+
+  publish(topic: string, payload: string): Promise<unknown> {
+    return this.#client.publishAsync(topic, payload, { qos: 1 });
+  }
+
+  close(): Promise<void> {
+    return this.#client.endAsync(true);
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
