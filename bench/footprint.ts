@@ -1,20 +1,31 @@
 /**
  * Footprint benchmark (not a timed test): prints one JSON document on stdout.
  *
- * The bridge (`icloud2mqtt run`, one account with its session stored beforehand, default services)
- * as a child process against the simulator, started from the sources (`node src/cli/main.ts`) and as
- * installed (`bin/icloud2mqtt.js` → `dist/`), each with the embedded broker and HTTP on, and with an
- * external broker (HTTP off). For each: RSS when idle after the first sync (median of samples), its
- * peak, and the time from the process start to the first retained publishes (`bridge/state`, the
- * first Find My device). Bare Node's idle RSS, measured in the same run, is the reference. Every case
- * runs twice; the report gives the median of the runs and each run.
+ * The bridge (`icloud2mqtt run`, one account whose session was stored beforehand, the default
+ * services: Find My with three devices, photos, calls, calendar) as a child process against the
+ * simulator, in the configurations users run:
+ *
+ * - `dist_embedded_http`: as installed (`bin/icloud2mqtt.js` → `dist/`), embedded broker, HTTP (and
+ *   web push) on. Target: idle RSS ≤ 80 MB.
+ * - `dist_external`: as installed, an external broker (started by the bench), HTTP off. Target ≤ 65 MB.
+ * - `dist_embedded_http_node_defaults`: as `dist_embedded_http` with Node's own memory settings
+ *   (`ICLOUD2MQTT_NODE_FLAGS=""`), to show what the installed command's V8 flags save.
+ * - `src_embedded_http`, `src_external`: `node src/cli/main.ts` (types stripped at start).
+ *
+ * For each: RSS when idle after the first sync (median of samples over 5 s, after 3 s without MQTT
+ * messages), its peak, and the time from the process start to the first retained publishes
+ * (`bridge/state`, the first Find My device) with the stored session. Bare Node's idle RSS, measured
+ * in the same run, is the reference each figure is divided by. Every case runs `BENCH_RUNS` times
+ * (default 2), interleaved; the report gives the median and every run.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { startEmbeddedBroker } from "../src/mqtt/embedded-broker.ts";
+import type { SimulatorHandle } from "../src/simulator/server.ts";
 import {
   type Entry,
   ensureBuilt,
+  findMyDevices,
   freePort,
   mb,
   median,
@@ -33,9 +44,32 @@ const APPLE_ID = "jane@bench.local";
 const QUIET_MS = 3000;
 const SAMPLE_MS = 5000;
 
-/** Targets of issue 14 for the installed (dist) path. */
-const TARGETS = { embedded_http_mb: 80, external_broker_mb: 65 };
+interface Case {
+  name: string;
+  entry: Entry;
+  broker: "embedded" | "external";
+  env?: Record<string, string>;
+  /** Idle RSS target (MB) of issue 14. */
+  target?: number;
+}
 
+const CASES: Case[] = [
+  { name: "dist_embedded_http", entry: "dist", broker: "embedded", target: 80 },
+  { name: "dist_external", entry: "dist", broker: "external", target: 65 },
+  { name: "dist_embedded_http_node_defaults", entry: "dist", broker: "embedded", env: { ICLOUD2MQTT_NODE_FLAGS: "" } },
+  { name: "src_embedded_http", entry: "src", broker: "embedded" },
+  { name: "src_external", entry: "src", broker: "external" },
+];
+
+interface CaseResult {
+  idle_rss_mb: number;
+  peak_rss_mb: number;
+  start_to_online_ms: number;
+  start_to_first_device_ms: number;
+  messages_first_sync: number;
+}
+
+/** Bare Node's RSS, idle (`node -e 'setTimeout(…)'`). */
 async function bareNode(): Promise<number> {
   const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
   await sleep(1500);
@@ -48,41 +82,26 @@ async function bareNode(): Promise<number> {
   return median(samples);
 }
 
-interface Case {
-  entry: Entry;
-  broker: "embedded" | "external";
-}
-
-interface CaseResult {
-  idle_rss_mb: number;
-  peak_rss_mb: number;
-  start_to_online_ms: number;
-  start_to_first_device_ms: number;
-  messages_first_sync: number;
-}
-
-async function runCase(sim: { url: string }, externalUrl: string, c: Case): Promise<CaseResult> {
+async function runCase(sim: SimulatorHandle, c: Case): Promise<CaseResult> {
   const { dir, remove } = await tempDir("bench-footprint-");
+  const external = c.broker === "external" ? await startEmbeddedBroker({ host: "127.0.0.1", port: 0 }) : undefined;
   try {
     const stateDir = path.join(dir, "state");
-    await storeSessions(sim as never, [APPLE_ID], stateDir);
+    await storeSessions(sim, [APPLE_ID], stateDir);
     const port = await freePort();
-    const config = {
+    const file = await writeConfig(dir, {
       version: 1,
       log_level: "warn",
       state_dir: stateDir,
       accounts: [{ id: "jane", username: APPLE_ID, endpoint: sim.url }],
-      mqtt:
-        c.broker === "embedded"
-          ? { url: null, embedded_broker: { host: "127.0.0.1", port } }
-          : { url: externalUrl, client_id: `bench-${port}` },
-      http: c.broker === "embedded" ? { enabled: true, port: 0 } : { enabled: false },
-    };
-    const file = await writeConfig(dir, config);
-    const bridge = spawnBridge(c.entry, file);
+      mqtt: external
+        ? { url: external.url, client_id: `bench-${port}` }
+        : { url: null, embedded_broker: { host: "127.0.0.1", port } },
+      http: external ? { enabled: false } : { enabled: true, port: 0 },
+    });
+    const bridge = spawnBridge(c.entry, file, c.env === undefined ? {} : { env: c.env });
     try {
-      const url = c.broker === "embedded" ? `mqtt://127.0.0.1:${port}` : externalUrl;
-      const observer = await Observer.connect(url, "icloud2mqtt/#");
+      const observer = await Observer.connect(external?.url ?? `mqtt://127.0.0.1:${port}`, "icloud2mqtt/#");
       try {
         const online = await observer.next((m) => m.topic === "icloud2mqtt/bridge/state");
         const device = await observer.next((m) => m.topic.startsWith("icloud2mqtt/jane/devices/"));
@@ -104,77 +123,56 @@ async function runCase(sim: { url: string }, externalUrl: string, c: Case): Prom
         await observer.close();
       }
     } catch (error) {
-      process.stderr.write(`bench: bridge output:\n${bridge.output()}\n`);
+      process.stderr.write(`bench: ${c.name}: bridge output:\n${bridge.output()}\n`);
       throw error;
     } finally {
       await bridge.stop();
     }
   } finally {
+    await external?.close();
     await remove();
   }
 }
 
-function summarize(runs: CaseResult[]): Record<string, unknown> {
-  const keys = Object.keys(runs[0] ?? {}) as (keyof CaseResult)[];
-  return {
-    ...Object.fromEntries(keys.map((key) => [key, median(runs.map((run) => run[key]))])),
-    runs,
-  };
-}
-
 async function main(): Promise<void> {
   ensureBuilt();
-  const sim = await startWorld([{ appleId: APPLE_ID }]);
-  const external = await startEmbeddedBroker({ host: "127.0.0.1", port: 0 });
+  const sim = await startWorld([{ appleId: APPLE_ID, findmy: findMyDevices(3, false) }]);
   try {
     const bare: number[] = [];
     const results = new Map<string, CaseResult[]>();
-    const cases: Case[] = [
-      { entry: "dist", broker: "embedded" },
-      { entry: "dist", broker: "external" },
-      { entry: "src", broker: "embedded" },
-      { entry: "src", broker: "external" },
-    ];
     for (let run = 0; run < RUNS; run++) {
       bare.push(await bareNode());
-      for (const c of cases) {
-        const key = `${c.entry}_${c.broker}`;
-        results.set(key, [...(results.get(key) ?? []), await runCase(sim, external.url, c)]);
-      }
+      for (const c of CASES) results.set(c.name, [...(results.get(c.name) ?? []), await runCase(sim, c)]);
     }
     const bareMb = mb(median(bare));
-    const bridge = Object.fromEntries(
-      [...results].map(([key, runs]) => {
-        const summary = summarize(runs);
-        return [
-          key,
-          { ...summary, vs_bare_node: Math.round(((summary["idle_rss_mb"] as number) / bareMb) * 100) / 100 },
-        ];
-      }),
-    );
-    const idle = (key: string): number => (bridge[key] as unknown as { idle_rss_mb: number }).idle_rss_mb;
+    const bridge: Record<string, unknown> = {};
+    const targets: Record<string, unknown> = {};
+    for (const c of CASES) {
+      const runs = results.get(c.name) ?? [];
+      const pick = (key: keyof CaseResult): number => median(runs.map((run) => run[key]));
+      const idle = pick("idle_rss_mb");
+      bridge[c.name] = {
+        idle_rss_mb: idle,
+        idle_vs_bare_node: Math.round((idle / bareMb) * 100) / 100,
+        peak_rss_mb: pick("peak_rss_mb"),
+        start_to_online_ms: pick("start_to_online_ms"),
+        start_to_first_device_ms: pick("start_to_first_device_ms"),
+        messages_first_sync: pick("messages_first_sync"),
+        runs,
+      };
+      if (c.target !== undefined)
+        targets[`${c.name}_idle_rss_mb`] = { value: idle, target: c.target, ok: idle <= c.target };
+    }
     const report = {
       bench: "footprint",
       node: process.version,
       runs: RUNS,
       reference_bare_node_idle_rss_mb: bareMb,
       bridge,
-      targets: {
-        dist_embedded_http_idle_rss_mb: {
-          value: idle("dist_embedded"),
-          target: TARGETS.embedded_http_mb,
-          ok: idle("dist_embedded") <= TARGETS.embedded_http_mb,
-        },
-        dist_external_broker_idle_rss_mb: {
-          value: idle("dist_external"),
-          target: TARGETS.external_broker_mb,
-          ok: idle("dist_external") <= TARGETS.external_broker_mb,
-        },
-      },
+      targets,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await external.close();
     await sim.close();
   }
 }

@@ -61,6 +61,39 @@ export function ensureBuilt(): void {
   if (built.status !== 0) throw new Error("npm run build failed");
 }
 
+/**
+ * `count` Find My devices for a scenario (no family, so the first answer is complete). With `moving`,
+ * each device goes round a small loop once an hour of simulated time, so every poll after the clock
+ * moved sees new locations; otherwise locations and batteries stay put and a poll changes nothing.
+ */
+export function findMyDevices(count: number, moving: boolean): Record<string, unknown> {
+  const devices = Array.from({ length: count }, (_, i) => {
+    const lat = 51.5 + i * 0.001;
+    const lon = -0.12 - i * 0.001;
+    return {
+      name: `Device ${i + 1}`,
+      device_display_name: "iPhone 15",
+      raw_device_model: "iPhone15,4",
+      device_class: "iPhone",
+      model_display_name: "iPhone",
+      battery_level: 0.5 + (i % 5) / 10,
+      battery_drain_per_hour: 0,
+      location: { latitude: lat, longitude: lon, horizontal_accuracy: 5, age: "1m" },
+      ...(moving
+        ? {
+            route: [
+              { lat, lon },
+              { lat: lat + 0.01, lon },
+              { lat: lat + 0.01, lon: lon + 0.01 },
+            ],
+            route_period: "1h",
+          }
+        : {}),
+    };
+  });
+  return { devices };
+}
+
 export interface WorldAccount {
   appleId: string;
   /** The account's `findmy` scenario section (default household when left out). */
@@ -144,25 +177,22 @@ export interface BridgeChild {
   stop(): Promise<void>;
 }
 
-/** Starts `icloud2mqtt run --config FILE` from the sources or from dist/, with extra Node flags. */
-export function spawnBridge(entry: Entry, configFile: string, nodeFlags: readonly string[] = []): BridgeChild {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ICLOUD2MQTT_")));
+export interface SpawnOptions {
+  /** Node flags before the entry script. */
+  nodeFlags?: readonly string[];
+  /** More environment variables (ICLOUD2MQTT_* of the bench's own environment are left out). */
+  env?: Record<string, string>;
+}
+
+/** Starts `icloud2mqtt run --config FILE` from the sources or as installed (bin → dist/). */
+export function spawnBridge(entry: Entry, configFile: string, options: SpawnOptions = {}): BridgeChild {
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ICLOUD2MQTT_"))),
+    ...options.env,
+  };
   const startedAt = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeFlags,
-      ...(process.env.ENTRY_FILE ? [process.env.ENTRY_FILE] : ENTRY_ARGS[entry]),
-      "run",
-      "--config",
-      configFile,
-    ],
-    {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const args = [...(options.nodeFlags ?? []), ...ENTRY_ARGS[entry], "run", "--config", configFile];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const keep = (chunk: Buffer): void => {
     log = (log + chunk.toString("utf8")).slice(-20_000);
@@ -188,7 +218,10 @@ export function spawnBridge(entry: Entry, configFile: string, nodeFlags: readonl
 export interface Observed {
   topic: string;
   retain: boolean;
+  /** Arrival, `performance.now()`. */
   at: number;
+  /** Arrival, `Date.now()` (to compare with other processes' clocks). */
+  epoch: number;
   bytes: number;
 }
 
@@ -201,7 +234,7 @@ export class Observer {
   private constructor(client: MqttClient) {
     this.#client = client;
     client.on("message", (topic, payload, packet) => {
-      const message = { topic, retain: packet.retain, at: performance.now(), bytes: payload.length };
+      const message = { topic, retain: packet.retain, at: performance.now(), epoch: Date.now(), bytes: payload.length };
       this.messages.push(message);
       this.#waiters = this.#waiters.filter((waiter) => {
         if (!waiter.test(message)) return true;

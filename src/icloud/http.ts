@@ -275,7 +275,8 @@ function parseJsonBody(text: string, contentType: string | undefined): unknown {
 
 function isMalformedJson(res: HttpResponse): boolean {
   if (res.status < 200 || res.status >= 300) return false;
-  if (res.text.trim() === "") return false;
+  // Parsed already (`parseJsonBody`): no second parse of a large page.
+  if (res.json !== undefined || res.text.trim() === "") return false;
   try {
     JSON.parse(res.text);
     return false;

@@ -25,6 +25,12 @@ export interface EnumerateOptions {
   /** Records per page, at most 200 (= 100 photos). */
   pageSize?: number;
   /**
+   * Pages requested ahead of the one being read, at most 4 (default 0: each page is asked for after
+   * the previous one arrived). A long walk then waits for the server only while it has nothing left
+   * to read; see {@link enumeratePages}.
+   */
+  prefetch?: number;
+  /**
    * Rank to start from instead of the first (`asc`) or last (`desc`) one: a walk resumed from a
    * page's `nextRank` (see {@link enumeratePages}). Clipped to the index.
    */
@@ -89,12 +95,24 @@ async function queryPage(
   return { items, assets: answer.records.filter((record) => record.recordType === "CPLAsset").length };
 }
 
+/** The most pages `prefetch` keeps requested ahead. */
+export const MAX_PREFETCH = 4;
+
 /**
  * Lists a zone page by page (≤ 200 records = 100 photos per request) with `startRank` = photos seen,
- * holding one page in memory at a time. Items come in index order; `count` is the zone's item count
- * for `desc`, where walking starts at rank `count - 1`. Each page says where the next one starts, so
- * a long walk can be resumed after a restart (ranks move only when items are inserted or removed
- * below the position: a resumed walk may see a few items twice, never skip one that stayed put).
+ * holding one page in memory at a time (plus up to `prefetch` pages requested ahead). Items come in
+ * index order; `count` is the zone's item count for `desc`, where walking starts at rank `count - 1`.
+ * Each page says where the next one starts, so a long walk can be resumed after a restart (ranks move
+ * only when items are inserted or removed below the position: a resumed walk may see a few items
+ * twice, never skip one that stayed put).
+ *
+ * With `prefetch`, the pages after the current one are asked for at the ranks they start at when
+ * every page is full (100 photos), one more each time a full page arrives (the first page is asked
+ * for alone, so a walk that stops after it costs no extra request). A page with another number of
+ * photos (an asset whose master is missing, the end of the library) puts the walk on other ranks: the
+ * pages asked for ahead are dropped (aborted, their answers unread) and asking ahead starts again
+ * from one page at the right rank. Items and
+ * pages are the same, in the same order, as without `prefetch`.
  */
 export async function* enumeratePages(
   client: CloudKitClient,
@@ -108,46 +126,75 @@ export async function* enumeratePages(
   const until = millis(options.until);
   const desc = options.order === "desc";
   const limit = Math.max(2, Math.min(PAGE_RECORDS, options.pageSize ?? PAGE_RECORDS));
+  const ahead = Math.max(0, Math.min(MAX_PREFETCH, Math.floor(options.prefetch ?? 0)));
+  /** Photos on a full page: each is an asset and its master record. */
+  const step = Math.floor(limit / 2);
   const total = desc ? await count(index.countId) : undefined;
   let rank = desc ? (total ?? 0) - 1 : 0;
   if (options.startRank !== undefined) rank = desc ? Math.min(rank, options.startRank) : Math.max(0, options.startRank);
-  while (rank >= 0) {
-    options.signal?.throwIfAborted();
-    const page = await queryPage(
-      client,
-      zone,
-      index.recordType,
-      rank,
-      desc ? "DESCENDING" : "ASCENDING",
-      limit,
-      options.signal,
-    );
-    if (page.assets === 0) return;
-    const start = rank;
-    rank += desc ? -page.assets : page.assets;
-    const key = (item: PhotoItem): number => Date.parse(byAdded ? item.asset.date_uploaded : item.asset.date_created);
-    page.items.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)));
-    const items: PhotoItem[] = [];
-    let ended = false;
-    for (const item of page.items) {
-      const uploaded = Date.parse(item.asset.date_uploaded);
-      // On the added-date index the walk is sorted by date_uploaded: the first item past a bound ends it.
-      if (byAdded && desc && since !== undefined && uploaded <= since) {
-        ended = true;
-        break;
+  /** Requests sent and not read yet, by the rank they start at. */
+  const requested = new Map<number, { page: Promise<{ items: PhotoItem[]; assets: number }>; stop: AbortController }>();
+  const request = (at: number) => {
+    const stop = new AbortController();
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+    const page = queryPage(client, zone, index.recordType, at, desc ? "DESCENDING" : "ASCENDING", limit, signal);
+    page.catch(() => undefined); // read (and thrown) when its turn comes, or dropped
+    const entry = { page, stop };
+    requested.set(at, entry);
+    return entry;
+  };
+  const dropRequested = () => {
+    for (const entry of requested.values()) entry.stop.abort();
+    requested.clear();
+  };
+  let depth = 0;
+  try {
+    while (rank >= 0) {
+      options.signal?.throwIfAborted();
+      const current = requested.get(rank) ?? request(rank);
+      for (let i = 1; i <= depth; i++) {
+        const at = desc ? rank - i * step : rank + i * step;
+        if (at < 0) break;
+        if (!requested.has(at)) request(at);
       }
-      if (byAdded && !desc && until !== undefined && uploaded >= until) {
-        ended = true;
-        break;
+      const page = await current.page;
+      requested.delete(rank);
+      if (page.assets === 0) return;
+      const start = rank;
+      rank += desc ? -page.assets : page.assets;
+      if (page.assets === step) {
+        depth = Math.min(ahead, depth + 1);
+      } else {
+        // Off the ranks asked for ahead: drop them and start asking ahead again from one page.
+        dropRequested();
+        depth = 0;
       }
-      if (since !== undefined && uploaded <= since) continue;
-      if (until !== undefined && uploaded >= until) continue;
-      if (item.deleted || (item.asset.hidden && options.includeHidden !== true)) continue;
-      items.push(item);
+      const key = (item: PhotoItem): number => Date.parse(byAdded ? item.asset.date_uploaded : item.asset.date_created);
+      page.items.sort((a, b) => (desc ? key(b) - key(a) : key(a) - key(b)));
+      const items: PhotoItem[] = [];
+      let ended = false;
+      for (const item of page.items) {
+        const uploaded = Date.parse(item.asset.date_uploaded);
+        // On the added-date index the walk is sorted by date_uploaded: the first item past a bound ends it.
+        if (byAdded && desc && since !== undefined && uploaded <= since) {
+          ended = true;
+          break;
+        }
+        if (byAdded && !desc && until !== undefined && uploaded >= until) {
+          ended = true;
+          break;
+        }
+        if (since !== undefined && uploaded <= since) continue;
+        if (until !== undefined && uploaded >= until) continue;
+        if (item.deleted || (item.asset.hidden && options.includeHidden !== true)) continue;
+        items.push(item);
+      }
+      const nextRank = ended ? -1 : rank;
+      yield { items, rank: start, nextRank, ...(total === undefined ? {} : { total }) };
+      if (ended) return;
     }
-    const nextRank = ended ? -1 : rank;
-    yield { items, rank: start, nextRank, ...(total === undefined ? {} : { total }) };
-    if (ended) return;
+  } finally {
+    dropRequested();
   }
 }
 

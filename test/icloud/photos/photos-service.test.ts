@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isEngineError } from "../../../src/errors.ts";
+import { MAX_PREFETCH } from "../../../src/icloud/photos/enumerate.ts";
 import { PhotosService } from "../../../src/icloud/photos/photos-service.ts";
 import type { PhotosSyncState } from "../../../src/icloud/photos/sync-state.ts";
 import type { PhotoItem } from "../../../src/icloud/photos/types.ts";
+import type { ServiceTransport } from "../../../src/icloud/service-transport.ts";
 import { IcplAssetSchema } from "../../../src/icloud/photos/types.ts";
 import { APPLE_ID, type PhotosWorld, photosWorld } from "../../support/photos-world.ts";
 
@@ -133,6 +135,58 @@ describe("PhotosService against the simulator", () => {
     expect(window.map((i) => i.asset.id)).toEqual(expected.map((i) => i.asset.id));
     const newest = await collect(photos.enumerate({ since, order: "desc" }));
     expect(newest.length).toBe(added.filter((i) => Date.parse(i.asset.date_uploaded) > Date.parse(since)).length);
+  });
+
+  it("prefetch: the same pages in the same order, pages asked for ahead, none after an early stop", async () => {
+    world = await photosWorld({ count: 530, seed: 9, hidden_count: 4, deleted_count: 3 });
+    const w = world;
+    // Counts the CloudKit requests in flight at once (the simulator answers each on its own).
+    let inFlight = 0;
+    let most = 0;
+    await new PhotosService(w.session).count(); // the session's first CloudKit call is behind us
+    const counting: ServiceTransport = {
+      serviceUrl: (name) => w.session.serviceUrl(name),
+      request: async (service, path, options) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          return await w.session.request(service, path, options);
+        } finally {
+          inFlight--;
+        }
+      },
+      download: (url, options) => w.session.download(url, options),
+    };
+    const photos = new PhotosService(counting);
+    const ids = async (options: Parameters<PhotosService["enumerate"]>[0]) =>
+      (await collect(photos.enumerate(options))).map((item) => item.asset.id);
+    for (const order of ["asc", "desc"] as const) {
+      for (const index of ["added", "asset_date"] as const) {
+        const queries = w.served("photos.records.query");
+        const serial = await ids({ order, index });
+        const serialQueries = w.served("photos.records.query") - queries;
+        expect(most).toBe(1);
+        most = 0;
+        const ahead = await ids({ order, index, prefetch: MAX_PREFETCH });
+        expect(ahead).toEqual(serial);
+        // Requests sent together (how many are still unanswered when the next goes out varies).
+        expect(most).toBeGreaterThanOrEqual(2);
+        expect(most).toBeLessThanOrEqual(MAX_PREFETCH + 1);
+        most = 0;
+        // Descending walks end at rank 0; ascending ones may ask for a few empty pages past the end.
+        const extra = w.served("photos.records.query") - queries - 2 * serialQueries;
+        expect(extra).toBeGreaterThanOrEqual(0);
+        expect(extra).toBeLessThanOrEqual(order === "desc" ? 0 : MAX_PREFETCH);
+      }
+    }
+    // Pages of 7 records hold 3 or 4 photos, so the pages asked for ahead rarely line up: they are
+    // dropped and asked for again, and the walk still gives every item once, in order.
+    const odd = await ids({ pageSize: 7, prefetch: 2 });
+    expect(odd).toEqual(await ids({ pageSize: 7 }));
+    // A walk that stops within its first page asked for that page alone.
+    const before = w.served("photos.records.query");
+    for await (const _ of photos.enumerate({ order: "desc", prefetch: MAX_PREFETCH })) break;
+    expect(w.served("photos.records.query") - before).toBe(1);
   });
 
   it("reports ACCESS_DENIED as WEB_ACCESS_DISABLED with the fix", async () => {

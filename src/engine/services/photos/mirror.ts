@@ -7,6 +7,12 @@ import { zoneKey } from "../../../icloud/photos/sync-state.ts";
 import type { PhotoItem, PhotoZone } from "../../../icloud/photos/types.ts";
 import type { Logger } from "../../../logger.ts";
 
+/**
+ * Listing pages requested ahead while a whole-library walk downloads (see `EnumerateOptions.prefetch`):
+ * the walk does not wait for CloudKit between pages, and at most this many pages more are in memory.
+ */
+const LISTING_PREFETCH = 2;
+
 /** Where a whole-library download stands; published as the account's progress and on MQTT. */
 export interface MirrorProgress {
   state: "running" | "done" | "stopped";
@@ -193,7 +199,12 @@ export class LibraryMirror {
     const self = this;
     const listing = async function* (): AsyncGenerator<PhotoItem> {
       const walk = self.#service.pages(
-        { order: "desc", ...(start === undefined ? {} : { startRank: start }), ...(signal ? { signal } : {}) },
+        {
+          order: "desc",
+          prefetch: LISTING_PREFETCH,
+          ...(start === undefined ? {} : { startRank: start }),
+          ...(signal ? { signal } : {}),
+        },
         zone,
       );
       for await (const page of walk) {
