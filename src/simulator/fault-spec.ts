@@ -8,6 +8,7 @@ export const FAULT_KINDS = [
   "reset",
   "malformed",
   "truncated",
+  "short_body",
 ] as const;
 
 /**
@@ -23,6 +24,11 @@ export const FaultSpecSchema = z.object({
   body: z.unknown().optional(),
   /** `rate_limit`: Retry-After seconds (default 60). */
   retry_after: z.number().int().nonnegative().optional(),
+  /**
+   * `short_body`: bytes of the normal answer's body sent (default half); the response ends cleanly
+   * with a matching Content-Length, as a proxy or server that gave up early would.
+   */
+  bytes: z.number().int().nonnegative().optional(),
   /** `latency`: delay before the normal answer (default 1000 ms). */
   delay_ms: z.number().int().nonnegative().optional(),
   /** How many matching requests it hits; unlimited when omitted. */

@@ -46,6 +46,24 @@ describe("session store", () => {
     expect(await jar2.cookieHeader("https://setup.icloud.com/y")).toBe('X-APPLE-WEBAUTH-HSA-LOGIN="v=2:t=x"');
   });
 
+  it("a save that fails (here: serialisation) leaves the previous session intact and no temp file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const store = new SessionStore(dir);
+    const good = { version: 1 as const, username: "u@example.com", client_id: "c", trust_token: "tt", srp_sign_ins: 1 };
+    await store.save(good);
+    const before = await readFile(store.pathFor("u@example.com"), "utf8");
+    const unserialisable = {
+      toJSON() {
+        throw new Error("cannot serialise the cookie jar");
+      },
+    };
+    const failed = store.save({ ...good, trust_token: "new", cookies: unserialisable });
+    await expect(failed).rejects.toMatchObject({ code: "STORE_FAILED" });
+    expect(await readFile(store.pathFor("u@example.com"), "utf8")).toBe(before);
+    expect(await store.load("u@example.com")).toEqual(good);
+    expect(await readdir(dir)).toEqual([`${sessionFileName("u@example.com")}.session.json`]);
+  });
+
   it("never escapes the directory whatever the username", () => {
     const store = new SessionStore("/state");
     for (const name of ["../../etc/passwd", "/abs", "a/b\\c", "..", ""]) {

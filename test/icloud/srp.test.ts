@@ -56,6 +56,20 @@ describe("GSA SRP against independent vectors", () => {
         expect(server.verify(v.m1, v.m2)).toBe(true);
       });
 
+      it("server rejects the right M1 with a tampered or missing M2", () => {
+        const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
+        const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));
+        const m2 = b64(v.m2);
+        m2[m2.length - 1] = (m2[m2.length - 1] ?? 0) ^ 1;
+        expect(server.verify(v.m1, m2.toString("base64"))).toBe(false);
+        expect(server.verify(v.m1, "")).toBe(false);
+        expect(server.verify(v.m1, v.m1)).toBe(false);
+        // ...and the right M2 with a tampered M1.
+        const m1 = b64(v.m1);
+        m1[0] = (m1[0] ?? 0) ^ 0x80;
+        expect(server.verify(m1.toString("base64"), v.m2)).toBe(false);
+      });
+
       it("server rejects a proof made with another password", () => {
         const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
         const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));

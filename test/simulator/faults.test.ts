@@ -93,6 +93,25 @@ describe("fault injection", () => {
   });
 });
 
+describe("short_body", () => {
+  it("sends the normal answer's first bytes (default half) with a matching Content-Length", async () => {
+    const page = "/appleauth/auth/authorize/signin";
+    const get = () => new TestClient(sim.url).request("GET", page, { widget: false });
+    const full = await get();
+    expect(full.status).toBe(200);
+    expect(full.text.length).toBeGreaterThan(10);
+    sim.faults.add({ endpoint: "idmsa.authorize", kind: "short_body", bytes: 7, times: 1 });
+    const cut = await get();
+    expect(cut.status).toBe(200);
+    expect(cut.text).toBe(full.text.slice(0, 7));
+    expect(cut.headers.get("content-length")).toBe("7");
+    expect(cut.headers.get("content-type")).toBe(full.headers.get("content-type"));
+    sim.faults.add({ endpoint: "idmsa.authorize", kind: "short_body", times: 1 });
+    expect((await get()).text).toBe(full.text.slice(0, Math.floor(full.text.length / 2)));
+    expect((await get()).text).toBe(full.text);
+  });
+});
+
 describe("fault matching", () => {
   it("matches exact ids, * and prefixes", () => {
     expect(faultMatches("*", "fmip.refreshClient")).toBe(true);
