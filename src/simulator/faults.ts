@@ -107,7 +107,8 @@ export async function shortened(answer: SimResponse, bytes: number | undefined):
     body = Buffer.concat(chunks);
   } else if (answer.json !== undefined) {
     body = Buffer.from(JSON.stringify(answer.json));
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) headers["Content-Type"] = JSON_TYPE;
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type"))
+      headers["Content-Type"] = JSON_TYPE;
   } else if (answer.text !== undefined) {
     body = Buffer.from(answer.text);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type"))
