@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { StoredSession } from "../src/icloud/session-store.ts";
 import type { LogLevel } from "../src/logger.ts";
@@ -35,8 +38,41 @@ function valueAt(value: unknown, path: string): unknown {
   return current;
 }
 
+/**
+ * The fields that hold secrets, written out here rather than read from REDACT_PATHS, so that a path
+ * dropped from (or mistyped in) the list fails a test.
+ */
+const SECRET_FIELDS = [
+  "password",
+  "mfaCode",
+  "securityCode",
+  "token",
+  "sessionToken",
+  "trustToken",
+  "session_token",
+  "trust_token",
+  "session_id",
+  "auth_attributes",
+  "passcode",
+  "cookie",
+  "cookies",
+  "scnt",
+  "accessToken",
+];
+const EXPECTED_PATHS = [
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  "headers.cookie",
+  "headers.authorization",
+  "*.headers.cookie",
+  "*.headers.authorization",
+];
+
 describe("log redaction (pino)", () => {
-  it.each(REDACT_PATHS)("%s is logged as [redacted], at every level", (path) => {
+  it("redacts exactly the expected paths", () => {
+    expect([...REDACT_PATHS].sort()).toEqual([...EXPECTED_PATHS].sort());
+  });
+
+  it.each(EXPECTED_PATHS)("%s is logged as [redacted], at every level", (path) => {
     const { lines, parsed, logger } = capture();
     const context = { ...objectAt(path, SECRET), account: "jane" };
     logger.debug("d", context);
@@ -104,5 +140,82 @@ describe("log redaction (pino)", () => {
     logger.warn("w");
     logger.error("e");
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(["w", "e"]);
+  });
+
+  it("names the lines when asked, and logs from info up by default", () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const named = createLogger({ destination, name: "icloud2mqtt", pretty: false });
+    named.debug("hidden");
+    named.info("shown");
+    const unnamed = createLogger({ destination });
+    unnamed.info("plain");
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.map((line) => [line["msg"], line["name"]])).toEqual([
+      ["shown", "icloud2mqtt"],
+      ["plain", undefined],
+    ]);
+  });
+
+  it("writes JSON to a given destination even on a terminal", () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stdout, "isTTY");
+    Object.defineProperty(process.stdout, "isTTY", { value: true, configurable: true });
+    try {
+      const lines: string[] = [];
+      const destination = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      createLogger({ destination }).info("json", { password: SECRET });
+      expect(lines.map((line) => JSON.parse(line))).toMatchObject([{ msg: "json", password: "[redacted]" }]);
+    } finally {
+      if (tty) Object.defineProperty(process.stdout, "isTTY", tty);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+  });
+});
+
+describe("log output on stdout (a child process)", () => {
+  const logger = fileURLToPath(new URL("../src/pino-logger.ts", import.meta.url));
+  /** Runs `createLogger()` without a destination in a child; `tty` makes its stdout claim to be a terminal. */
+  async function stdoutOf(tty: boolean): Promise<string> {
+    const script = [
+      tty ? "Object.defineProperty(process.stdout, 'isTTY', { value: true });" : "",
+      `const { createLogger } = await import(${JSON.stringify(logger)});`,
+      "const log = createLogger();",
+      `log.debug("not at info");`,
+      `log.info("hello from the child", { password: ${JSON.stringify(SECRET)}, nested: { trust_token: ${JSON.stringify(SECRET)} } });`,
+      "await new Promise((resolve) => setTimeout(resolve, 300));",
+    ].join("\n");
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+      timeout: 15_000,
+    });
+    return stdout;
+  }
+
+  it("is JSON when stdout is no terminal, pretty and coloured on a terminal; secrets redacted in both", async () => {
+    const [plain, pretty] = await Promise.all([stdoutOf(false), stdoutOf(true)]);
+    const lines = plain.split("\n").filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({
+      level: 30,
+      msg: "hello from the child",
+      password: "[redacted]",
+      nested: { trust_token: "[redacted]" },
+    });
+    expect(pretty).toContain("hello from the child");
+    expect(pretty).toContain("[redacted]");
+    expect(pretty).toContain("\u001b["); // colours
+    expect(pretty).toMatch(/\[\d{2}:\d{2}:\d{2}(\.\d{3})?\]/); // the local time, not epoch milliseconds
+    expect(pretty).not.toContain("not at info");
+    expect(() => JSON.parse(pretty.trim().split("\n")[0] ?? "")).toThrow();
+    for (const out of [plain, pretty]) expect(out).not.toContain(SECRET);
   });
 });
