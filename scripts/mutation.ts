@@ -34,6 +34,8 @@ const EquivalentSchema = z.array(
     /** The mutated source text, exactly as in the file. */
     original: z.string(),
     replacement: z.string(),
+    /** Text of the line the mutant starts on, when `original` alone is ambiguous in the file. */
+    context: z.string().optional(),
     reason: z.string().min(10),
   }),
 );
@@ -96,12 +98,14 @@ function summarise(group: string, report: Report, equivalents: Equivalent[], use
       else if (mutant.status === "Survived" || mutant.status === "NoCoverage") {
         survived++;
         const original = originalText(source, mutant.location);
+        const line = source.split("\n")[mutant.location.start.line - 1] ?? "";
         const known = equivalents.find(
           (e) =>
             e.file === file &&
             e.mutator === mutant.mutatorName &&
             e.original === original &&
-            e.replacement === (mutant.replacement ?? ""),
+            e.replacement === (mutant.replacement ?? "") &&
+            (e.context === undefined || line.includes(e.context)),
         );
         if (known) {
           equivalent++;
