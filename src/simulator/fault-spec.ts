@@ -22,6 +22,8 @@ export const FaultSpecSchema = z.object({
   status: z.number().int().min(100).max(599).optional(),
   /** `status`: a JSON body (object/array/number/...) or, when a string, a text/plain body. */
   body: z.unknown().optional(),
+  /** `status`: extra response headers (e.g. `X-Apple-I-Ercd`). */
+  headers: z.record(z.string(), z.string()).optional(),
   /** `rate_limit`: Retry-After seconds (default 60). */
   retry_after: z.number().int().nonnegative().optional(),
   /**

@@ -78,6 +78,7 @@ export async function applyFault(fault: ActiveFault, res: ServerResponse): Promi
     }
     case "status": {
       const status = fault.status ?? 500;
+      for (const [name, value] of Object.entries(fault.headers ?? {})) res.setHeader(name, value);
       if (fault.body === undefined) return send(res, status, "text/plain", "");
       if (typeof fault.body === "string") return send(res, status, "text/plain", fault.body);
       return send(res, status, "application/json;charset=UTF-8", JSON.stringify(fault.body));

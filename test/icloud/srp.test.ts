@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { SrpClient } from "../../src/icloud/srp.ts";
-import { computeVerifier, derivePasswordKey, toBytes } from "../../src/icloud/srp-group.ts";
+import { computeVerifier, derivePasswordKey, N, toBytes } from "../../src/icloud/srp-group.ts";
 import { createSrpRecord, SrpServerSession } from "../../src/simulator/srp-server.ts";
 
 const Vector = z.object({
@@ -83,4 +83,19 @@ describe("GSA SRP against independent vectors", () => {
       });
     });
   }
+});
+
+describe("the client refuses a server public key that would give away the session key", () => {
+  const [v] = fixture.vectors;
+  it.each([
+    ["zero", Buffer.alloc(1)],
+    ["empty", Buffer.alloc(0)],
+    ["N", toBytes(N)],
+    ["2N", toBytes(2n * N)],
+  ])("B = %s", (_, B) => {
+    if (!v) throw new Error("no vector");
+    const client = new SrpClient(v.accountName, b64(v.a));
+    const challenge = { salt: v.salt, b: B.toString("base64"), iteration: v.iterations, protocol: v.protocol };
+    expect(() => client.computeProof(v.password, challenge)).toThrow("SRP: server sent an invalid public key");
+  });
 });

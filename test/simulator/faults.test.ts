@@ -61,6 +61,16 @@ describe("fault injection", () => {
     });
     const status = await init(client);
     expect(status.status).toBe(403);
+    sim.faults.add({
+      endpoint: "idmsa.signin.init",
+      kind: "status",
+      status: 400,
+      headers: { "X-Apple-I-Ercd": "-21669" },
+      times: 1,
+    });
+    const withHeader = await init(client);
+    expect(withHeader.status).toBe(400);
+    expect(withHeader.headers.get("x-apple-i-ercd")).toBe("-21669");
     expect(status.json).toEqual({ serviceErrors: [{ code: "-20209" }] });
     sim.faults.add({ endpoint: "*", kind: "rate_limit", retry_after: 7, times: 1 });
     const limited = await client.request("POST", "/setup/ws/1/validate", { body: "null" });
