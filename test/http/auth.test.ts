@@ -34,7 +34,7 @@ describe("TokenAuth", () => {
     expect(auth.isAuthorized(req({ authorization: `Bearer ${TOKEN}` }))).toBe(true);
     expect(auth.isAuthorized(req({ cookie: `${AUTH_COOKIE}=${cookieValue(TOKEN)}` }))).toBe(true);
     expect(auth.isAuthorized(req({ cookie: `other=1; ${AUTH_COOKIE}=${cookieValue(TOKEN)}` }))).toBe(true);
-    for (const headers of [
+    const refused: Array<Record<string, string>> = [
       {},
       { authorization: `Bearer ${TOKEN}x` },
       { authorization: `bearer ${TOKEN}` },
@@ -43,7 +43,8 @@ describe("TokenAuth", () => {
       { cookie: `${AUTH_COOKIE}=${TOKEN}` },
       { cookie: `${AUTH_COOKIE}=${cookieValue("another token")}` },
       { cookie: `${AUTH_COOKIE}=${cookieValue(TOKEN)}x` },
-    ]) {
+    ];
+    for (const headers of refused) {
       expect(auth.isAuthorized(req(headers)), JSON.stringify(headers)).toBe(false);
     }
   });

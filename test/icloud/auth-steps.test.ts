@@ -136,6 +136,11 @@ describe("srpSignIn", () => {
     expect(key).toMatchObject({
       message: "This account uses security keys for two-factor authentication, which the bridge cannot use",
     });
+    // A 409 without a JSON object (null, text) is the usual code request.
+    for (const body of [null, "conflict"]) {
+      fault({ endpoint: "idmsa.signin.complete", kind: "status", status: 409, body });
+      expect(await srpSignIn(context(PLAIN).ctx, PASSWORD)).toBe("hsa2");
+    }
     const wrong = await failure(srpSignIn(context(PLAIN).ctx, "not the password"));
     expect(isEngineError(wrong, "INVALID_CREDENTIALS")).toBe(true);
     expect(wrong).toMatchObject({ message: "Apple rejected the username or password", info: { status: 401 } });
@@ -170,8 +175,10 @@ describe("repairComplete", () => {
     expect(await srpSignIn(ctx, PASSWORD)).toBe("repair");
     await repairComplete(ctx);
     expect(agent.to("/repair/complete")).toMatchObject([{ method: "POST", body: {} }]);
-    fault({ endpoint: "idmsa.repair.complete", kind: "status", status: 299, body: {} });
-    await repairComplete(ctx);
+    for (const status of [200, 299]) {
+      fault({ endpoint: "idmsa.repair.complete", kind: "status", status, body: {} });
+      await repairComplete(ctx);
+    }
     fault({ endpoint: "idmsa.repair.complete", kind: "status", status: 300, body: {} });
     expect(await failure(repairComplete(ctx))).toMatchObject({
       message: "repair/complete: unexpected answer HTTP 300",
@@ -201,6 +208,7 @@ describe("MFA steps", () => {
     expect(await triggerDeviceCode(ctx)).toBe(true);
     expect(agent.to("/verify/trusteddevice/securitycode").at(-1)).toMatchObject({ method: "PUT", body: undefined });
     const cases: Array<[number, boolean]> = [
+      [200, true],
       [299, true],
       [412, true],
       [400, false],
@@ -236,8 +244,10 @@ describe("MFA steps", () => {
       ["PUT", { phoneNumber: { id: 3 }, mode: "sms" }],
       ["PUT", { phoneNumber: { id: 3 }, mode: "voice" }],
     ]);
-    fault({ endpoint: "idmsa.phone.request", kind: "status", status: 299, body: {} });
-    await requestPhoneCode(ctx, 3, "sms");
+    for (const status of [200, 299]) {
+      fault({ endpoint: "idmsa.phone.request", kind: "status", status, body: {} });
+      await requestPhoneCode(ctx, 3, "sms");
+    }
     fault({ endpoint: "idmsa.phone.request", kind: "status", status: 300, body: {} });
     expect(await failure(requestPhoneCode(ctx, 3, "voice"))).toMatchObject({
       message: "request voice code: unexpected answer HTTP 300",
@@ -313,8 +323,10 @@ describe("MFA steps", () => {
     await fetchTrust(ctx);
     expect(agent.to("/2sv/trust").at(-1)?.method).toBe("GET");
     expect(ctx.data.trust_token).toEqual(expect.any(String));
-    fault({ endpoint: "idmsa.trust", kind: "status", status: 299, body: {} });
-    await fetchTrust(ctx);
+    for (const status of [200, 299]) {
+      fault({ endpoint: "idmsa.trust", kind: "status", status, body: {} });
+      await fetchTrust(ctx);
+    }
     expect(lines).toEqual([]);
     for (const status of [300, 401]) {
       fault({ endpoint: "idmsa.trust", kind: "status", status, body: {} });
@@ -365,6 +377,9 @@ describe("accountLogin and validate", () => {
     expect(await validateSession(ctx)).toBe("ok");
     expect(agent.to("/validate").at(-1)?.method).toBe("POST");
 
+    ctx.data.account_country = undefined;
+    await accountLogin(ctx);
+    expect(agent.to("/accountLogin").at(-1)?.body).toMatchObject({ accountCountryCode: "" });
     ctx.data.account_country = "FRA";
     ctx.data.trust_token = "trust-me";
     await accountLogin(ctx);
