@@ -84,6 +84,18 @@ describe("sanitizeFilename", () => {
     expect(sanitizeFilename("console.jpg", "x")).toBe("console.jpg");
   });
 
+  it("replaces separators with _, trims dots and spaces at both ends, keeps dots inside", () => {
+    expect(sanitizeFilename("a/b:c.jpg", "x")).toBe("a_b_c.jpg");
+    expect(sanitizeFilename("photo.jpg. ", "x")).toBe("photo.jpg");
+    expect(sanitizeFilename("", "asset.1")).toBe("asset.1");
+    expect(sanitizeFilename("", "a/b")).toBe("a_b");
+    expect(sanitizeFilename("falcon.jpg", "x")).toBe("falcon.jpg");
+    expect(sanitizeFilename("aux.tar.gz", "x")).toBe("_aux.tar.gz");
+    // A cut that ends in dots and spaces loses all of them.
+    const cut = sanitizeFilename(`${"a".repeat(MAX_NAME_BYTES - 7)}. .x.jpg`, "x");
+    expect(cut).toBe(`${"a".repeat(MAX_NAME_BYTES - 7)}.jpg`);
+  });
+
   it("never splits a surrogate pair when truncating", () => {
     const name = sanitizeFilename("😀".repeat(200), "x");
     expect(name).toBe("😀".repeat(MAX_NAME_BYTES / 4));
@@ -101,6 +113,12 @@ describe("paths", () => {
       }
     }
     expect(resolveInside("/lib", "2020", "09", "a.jpg")).toBe("/lib/2020/09/a.jpg");
+    expect(() => resolveInside("/lib", "../x")).toThrow(
+      expect.objectContaining({
+        message: "refusing a download path outside the library folder",
+        info: { relative: "../x" },
+      }),
+    );
   });
 
   it("builds date folders from the local capture date", () => {
