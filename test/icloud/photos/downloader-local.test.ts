@@ -366,6 +366,8 @@ describe("Downloader: names, choices and failures", () => {
     expect(nameFor(photo, role("thumbnail"), "fb")).toBe("IMG_7_thumb.jpg");
     expect(nameFor(photo, role("medium"), "fb")).toBe("IMG_7_medium.jpg");
     expect(nameFor(item("n3", "noext"), { ...role("original"), extension: "heic" }, "fb")).toBe("noext.heic");
+    expect(nameFor(item("n4", "noext"), role("thumbnail"), "fb")).toBe("noext_thumb.jpg");
+    expect(nameFor(item("n5", "heic"), { ...role("live_video"), extension: "mov" }, "fb")).toBe("heic.MOV");
   });
 
   it("fetches live videos and thumbnails only when asked, each on its own", async () => {
@@ -402,7 +404,8 @@ describe("Downloader: names, choices and failures", () => {
     expect(await dl.download(ok)).toEqual({ assetId: "ok1", status: "skipped", isNew: false, files: [], bytes: 0 });
 
     const noOriginal = item("t2", "IMG_T.HEIC", { thumbnail: 10 });
-    const missing = await dl.download(noOriginal);
+    const withThumbs = new Downloader({ libraryDir: library, index, fetcher, thumbnails: true, logger: log });
+    const missing = await withThumbs.download(noOriginal);
     expect(missing).toMatchObject({ status: "failed", isNew: false, error: { code: "DOWNLOAD_FAILED" } });
     expect(missing.error?.message).toBe("the record lists no original file");
 
@@ -450,6 +453,15 @@ describe("Downloader: names, choices and failures", () => {
       "download URL refused (HTTP 403)",
     );
     await noRefresh.index.close();
+  });
+
+  it("a library folder it cannot write to: failed with DOWNLOAD_FAILED and the file system's error as cause", async () => {
+    await writeFile(library, "a file where the library folder should be");
+    const { dl, index } = await downloader();
+    const result = await dl.download(item("nf1", "IMG_NF.HEIC"));
+    await index.close();
+    expect(result).toMatchObject({ status: "failed", error: { code: "DOWNLOAD_FAILED" } });
+    expect((result.error?.cause as NodeJS.ErrnoException | undefined)?.code).toMatch(/^(ENOTDIR|EEXIST)$/);
   });
 
   it("an abort rejects (it is no failure to remember)", async () => {

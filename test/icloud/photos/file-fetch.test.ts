@@ -200,6 +200,12 @@ describe("fetchToPart", () => {
     await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("an empty file is fetched too (the part must exist afterwards)", async () => {
+    fault({ kind: "short_body", bytes: 0, times: 1 });
+    await fetchToPart(fetcher().fetch, url, part, 0);
+    expect((await stat(part)).size).toBe(0);
+  });
+
   it("an aborted signal stops before asking; the part is left for the next attempt", async () => {
     await writeFile(part, original.subarray(0, 100));
     const before = served();
