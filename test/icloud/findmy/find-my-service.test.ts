@@ -427,8 +427,9 @@ describe("FindMyService: what a locate may wake", () => {
     const { log, lines } = recorder();
     const logged = new FindMyService(recording(session, sent), { family: false, logger: log });
     const listed = await service.devices();
+    await logged.devices();
     const airpods = named(listed, "Jane's AirPods Pro");
-    for (const run of [() => service.locate(), () => service.locate([]), () => logged.locate([airpods.id])]) {
+    for (const run of [() => logged.locate(), () => logged.locate([]), () => logged.locate([airpods.id])]) {
       sent.length = 0;
       await run();
       expect(locates(sent).filter((entry) => entry !== "initClient -")).toEqual(["refreshClient -"]);
