@@ -9,7 +9,8 @@
  *   MUTATION_CONCURRENCY=1   Stryker workers (default 2)
  *   MUTATION_INCREMENTAL=1   reuse the previous results of unchanged code and tests
  *
- * Reports: .cache/mutation/<group>/report.{json,html} (ignored by git).
+ * Reports: .cache/mutation/<group>/report.{json,html} (ignored by git). `--markdown` prints the table
+ * as the README's "Mutation testing" section shows it.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -173,6 +174,20 @@ function main(): number {
     summaries.push(summarise(name, ReportSchema.parse(readJson(path)), equivalents, used));
   }
 
+  if (args.includes("--markdown")) {
+    console.log(
+      "\n| group | module | mutants | killed | equivalent | unobservable | other survivors | score | without listed |",
+    );
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const { group, rows } of summaries) {
+      for (const r of rows) {
+        const other = r.survived - r.equivalent - r.unobservable;
+        console.log(
+          `| ${group} | \`${r.file}\` | ${r.killed + r.survived} | ${r.killed} | ${r.equivalent} | ${r.unobservable} | ${other} | ${r.score.toFixed(1)} % | ${r.adjusted.toFixed(1)} % |`,
+        );
+      }
+    }
+  }
   console.log("\n=== mutation scores (killed / (killed + survived + no coverage); timeouts count as killed) ===\n");
   console.log(
     "group          module                                   killed  survived  equivalent  unobservable   score  w/o listed",
