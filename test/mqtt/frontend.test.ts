@@ -117,6 +117,31 @@ for (const spec of BROKERS) {
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline");
     });
 
+    it("retains the account state and availability: a late subscriber gets the latest of each", async () => {
+      const engine = mqttFakeEngine();
+      const bridge = track(bridgeFor(engine, broker.url));
+      const ha = track(await HaClient.connect(broker.url));
+      await bridge.start();
+      await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "online");
+      const waiting = accountState("acct1", "pending");
+      engine.bus.emit("account.state", waiting);
+      await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline");
+
+      const topics = [`${BASE}/acct1/state`, `${BASE}/acct1/availability`];
+      const late = track(await HaClient.connect(broker.url, topics));
+      await late.waitFor((m) => m.topic === topics[0]);
+      await late.waitFor((m) => m.topic === topics[1]);
+      await sleep(100);
+      expect(
+        late.messages.map((m) => ({ topic: m.topic, retain: m.retain })).sort((a, b) => a.topic.localeCompare(b.topic)),
+      ).toEqual([
+        { topic: `${BASE}/acct1/availability`, retain: true },
+        { topic: `${BASE}/acct1/state`, retain: true },
+      ]);
+      expect(json(late.last(`${BASE}/acct1/state`))).toEqual(waiting);
+      expect(late.last(`${BASE}/acct1/availability`)?.payload.toString()).toBe("offline");
+    });
+
     it("a code prompt keeps trackers and batteries (no 'away', no unknown) and marks their locations stale", async () => {
       const engine = mqttFakeEngine();
       engine.setSnapshot("acct1", { findmy: { devices: [{ ...device("dev-1", "Jane's iPhone"), slug: "jane" }] } });

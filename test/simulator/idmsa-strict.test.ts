@@ -134,6 +134,18 @@ describe("strict (opt-in): signin/complete needs the auth context signin/init an
     expect(refused.json).toMatchObject({ hasError: true, serviceErrors: [{ code: "-20000" }] });
   });
 
+  it("refuses a right M1 sent with a tampered M2 (401 -20101, like a wrong password)", async () => {
+    const client = new TestClient(sim.url);
+    const body = await initFor(client, JANE);
+    const failures = sim.stats(JANE).srp_failures;
+    const m2 = Buffer.from(body.m2, "base64");
+    m2[0] = (m2[0] ?? 0) ^ 1;
+    const refused = await client.request("POST", COMPLETE, { json: { ...body, m2: m2.toString("base64") } });
+    expect(refused.status).toBe(401);
+    expect(refused.json).toMatchObject({ serviceErrors: [{ code: "-20101" }] });
+    expect(sim.stats(JANE).srp_failures).toBe(failures + 1);
+  });
+
   it("refuses a stale scnt and another auth context's session id", async () => {
     const client = new TestClient(sim.url);
     const body = await initFor(client, STRICT);

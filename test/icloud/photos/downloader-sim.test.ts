@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -54,6 +55,21 @@ async function expectComplete(list: PhotoItem[]): Promise<void> {
   const expected = list.map((i) => i.asset.files.find((f) => f.role === "original")?.size).sort();
   expect(sizes).toEqual(expected);
 }
+
+/** SHA-256 of the original as the simulator serves it in one clean request. */
+async function originalHash(w: PhotosWorld, item: PhotoItem): Promise<string> {
+  const file = item.asset.files.find((f) => f.role === "original");
+  const response = await w.session.download(item.downloads.get(file?.id ?? "") ?? "");
+  expect(response.status).toBe(200);
+  const hash = createHash("sha256");
+  for await (const chunk of response.body) hash.update(chunk as Uint8Array);
+  return hash.digest("hex");
+}
+
+const sha256 = async (file: string) =>
+  createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 
 describe("Downloader against the simulator", () => {
   it("downloads originals once; a killed run resumes without partial, missing or duplicate files", async () => {
@@ -121,5 +137,67 @@ describe("Downloader against the simulator", () => {
     // The 2 h jump also ends the web session: count the lookups that CloudKit answered (after re-auth).
     const answered = world.sim.requests().filter((r) => r.route === "photos.records.lookup" && r.status === 200);
     expect(answered.length - lookups).toBe(list.length);
+  });
+
+  it("never keeps a body cut short cleanly: the file fails, and the next run resumes it to the exact bytes", async () => {
+    world = await photosWorld({ count: 1, seed: 24, video_ratio: 0, original_size: { min: 50_000, max: 60_000 } });
+    const photos = new PhotosService(world.session);
+    const [item] = await items(photos);
+    if (!item) throw new Error("no photo");
+    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    // Each of the run's 3 attempts gets a clean 200/206 with only 10 000 bytes (Content-Length matching).
+    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    const first = await open(world, photos, { folderStructure: "none" });
+    const results: Array<{ status: string; code?: string }> = [];
+    const summary = await first.downloader.run([item], {
+      onResult: (r) => results.push({ status: r.status, ...(r.error ? { code: r.error.code } : {}) }),
+    });
+    await first.index.close();
+    expect(summary).toMatchObject({ downloaded: 0, failed: 1 });
+    expect(results).toEqual([{ status: "failed", code: "DOWNLOAD_FAILED" }]);
+    const library = path.join(dir, "library");
+    const parts = await listFiles(library);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/^\..*\.part$/);
+    expect((await stat(path.join(library, parts[0] ?? ""))).size).toBe(30_000);
+    expect(world.sim.faults.list()).toEqual([]);
+
+    const second = await open(world, photos, { folderStructure: "none" });
+    expect(await second.downloader.run([item])).toMatchObject({ downloaded: 1, failed: 0, bytes: size });
+    await second.index.close();
+    const files = await listFiles(library);
+    expect(files).toEqual([item.asset.filename]);
+    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(world, item));
+  });
+
+  it("an index that cannot be written leaves no file under the final name; the next run adds no duplicate", async () => {
+    world = await photosWorld({ count: 1, seed: 25, video_ratio: 0, original_size: { min: 20_000, max: 30_000 } });
+    const photos = new PhotosService(world.session);
+    const [item] = await items(photos);
+    if (!item) throw new Error("no photo");
+    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    const library = path.join(dir, "library");
+    const first = await open(world, photos, { folderStructure: "none" });
+    // A closed index refuses every line (STORE_FAILED), like a full or read-only state folder.
+    await first.index.close();
+    const results: Array<{ status: string; code?: string }> = [];
+    await first.downloader.run([item], {
+      onResult: (r) => results.push({ status: r.status, ...(r.error ? { code: r.error.code } : {}) }),
+    });
+    expect(results).toEqual([{ status: "failed", code: "STORE_FAILED" }]);
+    // Only the complete `.part`: a file under the final name would be one the index does not know.
+    const parts = await listFiles(library);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/^\..*\.part$/);
+    expect((await stat(path.join(library, parts[0] ?? ""))).size).toBe(size);
+
+    // A restart (the index as written on disk) finishes it from the `.part`, under the original name.
+    const downloads = world.served("photos.download");
+    const second = await open(world, photos, { folderStructure: "none" });
+    expect(await second.downloader.run([item])).toMatchObject({ downloaded: 1, failed: 0 });
+    await second.index.close();
+    expect(await listFiles(library)).toEqual([item.asset.filename]);
+    expect(world.served("photos.download")).toBe(downloads);
+    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(world, item));
   });
 });
