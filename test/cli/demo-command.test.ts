@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanUp, tempDir } from "../support/engine-harness.ts";
+import { cleanUp, tempDir } from "../support/harness.ts";
 import { killAll, spawnNode } from "../support/processes.ts";
 
 afterEach(async () => {

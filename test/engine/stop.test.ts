@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.ts";
 import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { cleanUp, startTestSimulator, type TestAccount, tempDir, until } from "../support/engine-harness.ts";
+import { cleanUp, startTestSimulator, type TestAccount, tempDir, until } from "../support/harness.ts";
 import { killAll, type NodeChild, spawnNode } from "../support/processes.ts";
 
 afterEach(async () => {

@@ -2,8 +2,8 @@ import { createConnection, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseScenario } from "../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
-import { until } from "../support/engine-harness.ts";
-import { account, echoService, openSession } from "../support/simulator.ts";
+import { account, until } from "../support/harness.ts";
+import { echoService, openSession } from "../support/simulator.ts";
 
 /** A TCP relay in front of the simulator that counts the client's connections. */
 async function countingRelay() {

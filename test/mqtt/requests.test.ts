@@ -5,6 +5,7 @@ import { EngineError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import { parseRequest } from "../../src/mqtt/requests.ts";
+import { sleep } from "../support/harness.ts";
 import {
   BROKERS,
   type FakeEngine,
@@ -13,7 +14,6 @@ import {
   mqttFakeEngine,
   SECRET_CODE,
   SECRET_PASSWORD,
-  sleep,
   type TestBroker,
 } from "../support/mqtt.ts";
 

@@ -11,7 +11,7 @@ import { findMyProbe } from "../../../src/simulator/findmy/index.ts";
 import { findPhotosSimulator } from "../../../src/simulator/photos/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
 import type { SimulatorHandle } from "../../../src/simulator/server.ts";
-import { cleanUp, startScenario, steadyDevice, tempDir } from "../../support/engine-harness.ts";
+import { steadyDevice } from "../../support/engine-harness.ts";
 import {
   type CellResult,
   checkErrors,
@@ -24,9 +24,9 @@ import {
   RETRY_AFTER_S,
   requestMark,
   routesSince,
-  sleep,
   UnhandledWatch,
 } from "../../support/fault-matrix.ts";
+import { cleanUp, sleep, startScenario, tempDir } from "../../support/harness.ts";
 
 /**
  * The fault matrix, data half: every route that a Find My poll, a photos change check, a photo
