@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { assetRecordName } from "../../src/simulator/photos/names.ts";
-import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, enterCode } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const DSID = "20000000123";
 const ACCOUNT: TestAccount = {

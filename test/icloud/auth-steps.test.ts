@@ -21,8 +21,9 @@ import { HttpClient, type HttpResponse } from "../../src/icloud/http.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { account, PASSWORD } from "../support/harness.ts";
 import { RecordingAgent } from "../support/recording-agent.ts";
-import { account, PASSWORD, simulator } from "../support/simulator.ts";
+import { simulator } from "../support/simulator.ts";
 
 const PLAIN = "plain@example.com";
 const HSA = "hsa@example.com";

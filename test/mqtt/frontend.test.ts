@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
+import { sleep } from "../support/harness.ts";
 import {
   ALL_SERVICES,
   ASSET,
@@ -13,7 +14,6 @@ import {
   json,
   mqttFakeEngine,
   refreshedState,
-  sleep,
   startProxy,
   type TestBroker,
 } from "../support/mqtt.ts";

@@ -6,6 +6,7 @@ import type { Logger } from "../../src/logger.ts";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import { handleRequest } from "../../src/mqtt/request-handler.ts";
 import { parseRequest, requestSecrets } from "../../src/mqtt/requests.ts";
+import { sleep } from "../support/harness.ts";
 import {
   BROKERS,
   type FakeEngine,
@@ -14,7 +15,6 @@ import {
   mqttFakeEngine,
   SECRET_CODE,
   SECRET_PASSWORD,
-  sleep,
   type TestBroker,
 } from "../support/mqtt.ts";
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SrpClient } from "../../src/icloud/srp.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { account, PASSWORD, shownCode } from "../support/harness.ts";
 import { dig, TestClient, WIDGET_HEADERS } from "../support/idmsa-client.ts";
-import { account, openSession, PASSWORD, shownCode, simulator } from "../support/simulator.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 const JANE = "jane@example.com";
 const STRICT = "strictctx@example.com";

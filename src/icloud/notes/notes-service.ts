@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
 import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
+import { readDownload } from "../download-body.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { type NotesRecord, readRecord } from "./records.ts";
 import { ChangesResponseSchema, LookupResponseSchema, RecordSchema, ServerErrorSchema } from "./wire.ts";
@@ -97,8 +98,15 @@ export class NotesService {
     return this.#read(response.records);
   }
 
-  /** An attachment's bytes from its asset URL (`${f}` in CloudKit URLs is the file name). */
-  async download(url: string, filename: string): Promise<{ body: Buffer; contentType: string }> {
+  /**
+   * An attachment's bytes from its asset URL (`${f}` in CloudKit URLs is the file name); `size`,
+   * the asset's byte size from its record, when known: a body of another length is refused.
+   */
+  async download(
+    url: string,
+    filename: string,
+    options: { size?: number | null } = {},
+  ): Promise<{ body: Buffer; contentType: string }> {
     const response = await this.#transport.download(url.replaceAll(FILE_PLACEHOLDER, encodeURIComponent(filename)));
     if (response.status !== 200) {
       response.body.on("error", () => undefined);
@@ -109,18 +117,12 @@ export class NotesService {
         info: { status: response.status },
       });
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      size += buffer.length;
-      if (size > MAX_ATTACHMENT_BYTES) {
-        response.body.destroy();
-        throw new EngineError("DOWNLOAD_FAILED", `the attachment is larger than ${MAX_ATTACHMENT_BYTES} bytes`);
-      }
-      chunks.push(buffer);
-    }
-    return { body: Buffer.concat(chunks), contentType: response.headers["content-type"] ?? "application/octet-stream" };
+    const body = await readDownload(response, {
+      what: "the attachment",
+      maxBytes: MAX_ATTACHMENT_BYTES,
+      expectedSize: options.size,
+    });
+    return { body, contentType: response.headers["content-type"] ?? "application/octet-stream" };
   }
 
   #read(raw: readonly unknown[]): NotesRecord[] {

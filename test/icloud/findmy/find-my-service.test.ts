@@ -7,8 +7,9 @@ import type { ICloudSession } from "../../../src/icloud/session.ts";
 import type { Logger } from "../../../src/logger.ts";
 import { createFindMyRoutes, defaultFindMyScenario, findMyProbe } from "../../../src/simulator/findmy/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
-import { account, openSession } from "../../support/simulator.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { account, startSim } from "../../support/harness.ts";
+import { openSession } from "../../support/simulator.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00.000Z");
 const MIN = 60_000;
@@ -68,10 +69,9 @@ function locates(sent: readonly Sent[]): string[] {
 
 async function setup(findmy?: unknown, options: FindMyServiceOptions = {}): Promise<Setup> {
   const extra = { mfa: { kind: "none" as const }, ...(findmy === undefined ? {} : { findmy }) };
-  const started = await startSimulator({
-    scenario: parseScenario({ accounts: [account(ID, extra)] }),
-    port: 0,
+  const started = await startSim(parseScenario({ accounts: [account(ID, extra)] }), {
     services: [createFindMyRoutes],
+    closeAtCleanup: false,
   });
   sim = started;
   const session = await openSession(started, ID);

@@ -10,7 +10,8 @@ import { createFindMyRoutes, findMyProbe } from "../../../../src/simulator/findm
 import { parseScenario } from "../../../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../../../src/simulator/server.ts";
 import { steadyDevice } from "../../../support/engine-harness.ts";
-import { account, openSession } from "../../../support/simulator.ts";
+import { account } from "../../../support/harness.ts";
+import { openSession } from "../../../support/simulator.ts";
 
 const ID = "job@example.com";
 const DSID = "20000000777";
