@@ -1,11 +1,11 @@
 import type { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
-import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
+import { cloudKitError, ServerErrorSchema, type ServerErrorWording } from "../cloudkit/server-error.ts";
 import { readDownload } from "../download-body.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { type NotesRecord, readRecord } from "./records.ts";
-import { ChangesResponseSchema, LookupResponseSchema, RecordSchema, ServerErrorSchema } from "./wire.ts";
+import { ChangesResponseSchema, LookupResponseSchema, RecordSchema } from "./wire.ts";
 
 /** The Notes container's private database on the `ckdatabasews` webservice (timlaing/pyicloud `NotesService`). */
 export const NOTES_DATABASE = "/database/1/com.apple.notes/production/private";
@@ -173,27 +173,14 @@ export class NotesService {
   }
 }
 
-/** Maps a response- or zone-level `serverErrorCode` to the bridge's error. */
-function serverError(
-  error: { serverErrorCode?: string; reason?: string; retryAfter?: number },
-  status?: number,
-): EngineError {
-  const code = error.serverErrorCode ?? "UNKNOWN";
-  const info: Record<string, unknown> = { server_error_code: code };
-  if (status !== undefined) info["status"] = status;
-  if (error.retryAfter !== undefined) info["retry_after"] = error.retryAfter;
-  if (code === "ZONE_NOT_FOUND") return new EngineError("SERVICE_NOT_AVAILABLE", NOTES_OFF_MESSAGE, { info });
-  if (RETRYABLE_CODES.has(code))
-    return new EngineError("RATE_LIMITED", `Notes asked to retry later (${code})`, { info });
-  if (code === "ACCESS_DENIED")
-    return new EngineError(
-      "WEB_ACCESS_DISABLED",
-      "iCloud refused access to Notes (ACCESS_DENIED): turn on Access iCloud Data on the Web and turn off Advanced Data Protection",
-      { info },
-    );
-  if (code === "AUTHENTICATION_FAILED" || code === "AUTHENTICATION_REQUIRED")
-    return new EngineError("SESSION_EXPIRED", `Notes refused the session (${code})`, { info });
-  return new EngineError("UNEXPECTED_RESPONSE", `Notes error ${code}${error.reason ? `: ${error.reason}` : ""}`, {
-    info,
-  });
+/** How Notes words CloudKit's errors. */
+const NOTES_ERRORS: ServerErrorWording = {
+  service: "Notes",
+  accessDenied:
+    "iCloud refused access to Notes (ACCESS_DENIED): turn on Access iCloud Data on the Web and turn off Advanced Data Protection",
+  zoneNotFound: { code: "SERVICE_NOT_AVAILABLE", message: NOTES_OFF_MESSAGE },
+};
+
+function serverError(error: { serverErrorCode?: string; reason?: string; retryAfter?: number }, status?: number) {
+  return cloudKitError(error, NOTES_ERRORS, status);
 }
