@@ -11,6 +11,7 @@ import { DownloadIndex } from "../../../src/icloud/photos/download-index.ts";
 import {
   Downloader,
   type DownloaderOptions,
+  type DownloadResult,
   downloadFailure,
   isFolderFailure,
   nameFor,
@@ -18,6 +19,7 @@ import {
 import type { Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
 import type { FileRole, PhotoItem } from "../../../src/icloud/photos/types.ts";
 import type { Logger } from "../../../src/logger.ts";
+import { until } from "../../support/harness.ts";
 
 /** Deterministic content of a file. */
 function bytesOf(name: string, size: number): Buffer {
@@ -579,7 +581,10 @@ describe("Downloader: names, choices and failures", () => {
     const result = await third.dl.download(other);
     await third.index.close();
     expect(result).toMatchObject({ status: "downloaded", bytes: 300 });
-    expect(result.files).toEqual([`IMG_IX2-${shortId("ix2")}.HEIC`]);
+    // The 10 bytes under the indexed name are no longer ours: kept, and ours goes under its sized name.
+    expect(result.files).toEqual(["IMG_IX2-300.HEIC"]);
+    expect(await readFile(path.join(library, "IMG_IX2.HEIC"))).toEqual(Buffer.alloc(10));
+    expect(await readFile(path.join(library, "IMG_IX2-300.HEIC"))).toEqual(bytesOf("/ix2/original", 300));
     expect(await listFiles(dir)).not.toContain("outside.HEIC");
   });
 
@@ -616,53 +621,93 @@ describe("Downloader: names, choices and failures", () => {
     expect(await listFiles(library)).toEqual(["IMG_PC1.HEIC", "IMG_PC2.HEIC"]);
   });
 
-  it("drops its stale .part under a name another file took since; resumes the one under its own name", async () => {
+  it("drops its stale .parts under names it no longer gets; resumes the one under the name it gets", async () => {
     const photo = item("st1", "IMG_ST.HEIC", { original: 3000 });
+    const id = shortId("st1");
+    const sized = "IMG_ST-3000.HEIC";
+    const suffixed = `IMG_ST-3000-${id}.HEIC`;
     await mkdir(library, { recursive: true });
-    await writeFile(path.join(library, "IMG_ST.HEIC"), Buffer.alloc(100, 1)); // another photo
-    const suffixed = `IMG_ST-${shortId("st1")}.HEIC`;
-    await writeFile(path.join(library, `.IMG_ST.HEIC.${shortId("st1")}.part`), Buffer.alloc(50, 2));
-    await writeFile(
-      path.join(library, `.${suffixed}.${shortId("st1")}.part`),
-      bytesOf("/st1/original", 3000).subarray(0, 1000),
-    );
+    await writeFile(path.join(library, "IMG_ST.HEIC"), Buffer.alloc(100, 1)); // another photo took the name
+    await writeFile(path.join(library, `.IMG_ST.HEIC.${id}.part`), Buffer.alloc(50, 2));
+    // Left while the sized name was taken (that file is gone since): the sized name is free again.
+    await writeFile(path.join(library, `.${suffixed}.${id}.part`), Buffer.alloc(60, 3));
+    await writeFile(path.join(library, `.${sized}.${id}.part`), bytesOf("/st1/original", 3000).subarray(0, 1000));
     const { dl, index } = await downloader({ folderStructure: "none" });
-    expect((await dl.download(photo)).files).toEqual([suffixed]);
+    expect(await dl.download(photo)).toEqual({
+      assetId: "st1",
+      status: "downloaded",
+      isNew: true,
+      files: [sized],
+      bytes: 3000,
+    });
     await index.close();
-    expect(await listFiles(library)).toEqual(["IMG_ST.HEIC", suffixed].sort());
+    expect(await listFiles(library)).toEqual([sized, "IMG_ST.HEIC"]);
     expect(server.log.filter((l) => l.path === "/st1/original")).toEqual([
       { path: "/st1/original", range: "bytes=1000-" },
     ]);
-    expect(await readFile(path.join(library, suffixed))).toEqual(bytesOf("/st1/original", 3000));
+    expect(await readFile(path.join(library, sized))).toEqual(bytesOf("/st1/original", 3000));
+    expect(await readFile(path.join(library, "IMG_ST.HEIC"))).toEqual(Buffer.alloc(100, 1));
   });
 
-  it("when both names are taken, it uses its own suffixed name", async () => {
+  it("when its name and its sized name are taken by other files, it uses its own suffixed name", async () => {
     const photo = item("bt1", "IMG_BT.HEIC", { original: 3000 });
-    const suffixed = `IMG_BT-${shortId("bt1")}.HEIC`;
+    const suffixed = `IMG_BT-3000-${shortId("bt1")}.HEIC`;
     await mkdir(library, { recursive: true });
     await writeFile(path.join(library, "IMG_BT.HEIC"), Buffer.alloc(100, 1));
+    // Of the same size, but not in the index: another photo, never taken for ours nor overwritten.
+    await writeFile(path.join(library, "IMG_BT-3000.HEIC"), Buffer.alloc(3000, 4));
     await writeFile(path.join(library, suffixed), Buffer.alloc(100, 2)); // left by an index that was lost
     const { dl, index } = await downloader({ folderStructure: "none" });
     expect((await dl.download(photo)).files).toEqual([suffixed]);
     await index.close();
     expect(await readFile(path.join(library, suffixed))).toEqual(bytesOf("/bt1/original", 3000));
+    expect(await readFile(path.join(library, "IMG_BT.HEIC"))).toEqual(Buffer.alloc(100, 1));
+    expect(await readFile(path.join(library, "IMG_BT-3000.HEIC"))).toEqual(Buffer.alloc(3000, 4));
+    expect(await listFiles(library)).toEqual(["IMG_BT-3000.HEIC", suffixed, "IMG_BT.HEIC"].sort());
   });
 
-  it("the same asset three times at once: the third finds both its names busy and fails cleanly", async () => {
-    const photo = item("tw1", "IMG_TW.HEIC", { original: 200_000 });
-    server.stallAfter.set("/tw1/original", 10);
+  it("the same asset three times at once is fetched once: the others wait for it and report it skipped", async () => {
+    const photo = item("tw1", "IMG_TW.HEIC", { original: 3000 });
     const { dl, index } = await downloader({ folderStructure: "none", concurrency: 3 });
-    const controller = new AbortController();
-    const results: Array<{ status: string; message?: string }> = [];
-    const running = dl.run([photo, photo, photo], {
-      signal: controller.signal,
-      onResult: (r) => results.push({ status: r.status, ...(r.error ? { message: r.error.message } : {}) }),
-    });
-    while (results.length < 2) await new Promise((r) => setTimeout(r, 5));
-    controller.abort();
-    await expect(running).rejects.toThrow();
+    const results: DownloadResult[] = [];
+    const summary = await dl.run([photo, photo, photo], { onResult: (r) => results.push(r) });
     await index.close();
-    expect(results).toContainEqual({ status: "failed", message: "no free file name for the asset" });
+    expect(summary).toEqual({ downloaded: 1, skipped: 2, failed: 0, bytes: 3000 });
+    const files = ["IMG_TW.HEIC"];
+    expect(results).toEqual([
+      { assetId: "tw1", status: "downloaded", isNew: true, files, bytes: 3000 },
+      { assetId: "tw1", status: "skipped", isNew: false, files, bytes: 0 },
+      { assetId: "tw1", status: "skipped", isNew: false, files, bytes: 0 },
+    ]);
+    expect(server.log.filter((l) => l.path === "/tw1/original")).toEqual([{ path: "/tw1/original" }]);
+    expect(await listFiles(library)).toEqual(files);
+  });
+
+  it("the same asset asked again while it fails or is aborted shares that outcome, fetched once", async () => {
+    const photo = item("tf1", "IMG_TF.HEIC", { original: 3000 });
+    server.expired.add("/tf1/original"); // no refresh given: the file fails
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const [first, second] = await Promise.all([dl.download(photo), dl.download(photo)]);
+    expect(first).toMatchObject({ status: "failed", isNew: false, files: [], bytes: 0 });
+    expect(first.error).toMatchObject({ code: "DOWNLOAD_FAILED", message: "download URL refused (HTTP 403)" });
+    expect(second).toEqual({ ...first, status: "failed", isNew: false, bytes: 0 });
+    expect(server.log.filter((l) => l.path === "/tf1/original")).toHaveLength(1);
+
+    // Aborted while the first one runs: every waiting call rejects too, and nothing is asked twice.
+    const stalled = item("tw2", "IMG_TW2.HEIC", { original: 200_000 });
+    server.stallAfter.set("/tw2/original", 10);
+    const controller = new AbortController();
+    const calls = [0, 1, 2].map(() => dl.download(stalled, controller.signal));
+    await until(() => server.log.some((l) => l.path === "/tw2/original"), "the first request");
+    controller.abort();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(server.log.filter((l) => l.path === "/tw2/original")).toHaveLength(1);
+    // Nothing is left in flight: the next call is a download of its own.
+    expect(await dl.download(stalled)).toMatchObject({ status: "downloaded", isNew: true, files: ["IMG_TW2.HEIC"] });
+    await index.close();
+    expect(server.log.filter((l) => l.path === "/tw2/original")).toHaveLength(2);
+    expect(await readFile(path.join(library, "IMG_TW2.HEIC"))).toEqual(bytesOf("/tw2/original", 200_000));
   });
 
   it("runs at least one download at a time, and several in parallel when asked", async () => {

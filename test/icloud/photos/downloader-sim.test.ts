@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -54,6 +54,16 @@ async function expectComplete(list: PhotoItem[]): Promise<void> {
   const sizes = (await Promise.all(files.map(async (f) => (await stat(path.join(dir, "library", f))).size))).sort();
   const expected = list.map((i) => i.asset.files.find((f) => f.role === "original")?.size).sort();
   expect(sizes).toEqual(expected);
+}
+
+/** The original as the simulator serves it in one clean request. */
+async function originalBytes(w: PhotosWorld, item: PhotoItem): Promise<Buffer> {
+  const file = item.asset.files.find((f) => f.role === "original");
+  const response = await w.session.download(item.downloads.get(file?.id ?? "") ?? "");
+  expect(response.status).toBe(200);
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }
 
 /** SHA-256 of the original as the simulator serves it in one clean request. */
@@ -145,29 +155,68 @@ describe("Downloader against the simulator", () => {
     const [item] = await items(photos);
     if (!item) throw new Error("no photo");
     const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
-    // Each of the run's 3 attempts gets a clean 200/206 with only 10 000 bytes (Content-Length matching).
-    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
-    const first = await open(world, photos, { folderStructure: "none" });
-    const results: Array<{ status: string; code?: string }> = [];
-    const summary = await first.downloader.run([item], {
-      onResult: (r) => results.push({ status: r.status, ...(r.error ? { code: r.error.code } : {}) }),
-    });
-    await first.index.close();
-    expect(summary).toMatchObject({ downloaded: 0, failed: 1 });
-    expect(results).toEqual([{ status: "failed", code: "DOWNLOAD_FAILED" }]);
     const library = path.join(dir, "library");
-    const parts = await listFiles(library);
-    expect(parts).toHaveLength(1);
-    expect(parts[0]).toMatch(/^\..*\.part$/);
-    expect((await stat(path.join(library, parts[0] ?? ""))).size).toBe(30_000);
+    const downloads = () =>
+      world?.sim
+        .requests()
+        .filter((r) => r.route === "photos.download")
+        .map((r) => r.status) ?? [];
+    const run = async () => {
+      const opened = await open(world as PhotosWorld, photos, { folderStructure: "none" });
+      const results: Array<{ status: string; code?: string; message?: string }> = [];
+      const summary = await opened.downloader.run([item], {
+        onResult: (r) =>
+          results.push({ status: r.status, ...(r.error ? { code: r.error.code, message: r.error.message } : {}) }),
+      });
+      await opened.index.close();
+      return { summary, results };
+    };
+
+    // Each of the run's 3 attempts gets a clean 200 with only 10 000 bytes (Content-Length matching):
+    // another length than the record's, so nothing is written.
+    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    expect(await run()).toEqual({
+      summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
+      results: [
+        {
+          status: "failed",
+          code: "DOWNLOAD_FAILED",
+          message: `the file changed in iCloud during the download (10000 bytes, the record says ${size}); retried later`,
+        },
+      ],
+    });
+    expect(await listFiles(library)).toEqual([]);
+    expect(downloads()).toEqual([200, 200, 200]);
+
+    // With 20 000 bytes already in the part, each resume gets a clean 206 of 10 000 bytes: refused, the
+    // part left exactly as it was.
+    const part = `.${item.asset.filename}.${createHash("sha256").update(item.asset.id).digest("hex").slice(0, 8)}.part`;
+    const whole = await originalBytes(world, item);
+    await writeFile(path.join(library, part), whole.subarray(0, 20_000));
+    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    expect(await run()).toEqual({
+      summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
+      results: [
+        {
+          status: "failed",
+          code: "DOWNLOAD_FAILED",
+          message: `download announced 10000 bytes where ${size - 20_000} were expected; not written`,
+        },
+      ],
+    });
+    expect(await listFiles(library)).toEqual([part]);
+    expect(await readFile(path.join(library, part))).toEqual(whole.subarray(0, 20_000));
     expect(world.sim.faults.list()).toEqual([]);
 
-    const second = await open(world, photos, { folderStructure: "none" });
-    expect(await second.downloader.run([item])).toMatchObject({ downloaded: 1, failed: 0, bytes: size });
-    await second.index.close();
-    const files = await listFiles(library);
-    expect(files).toEqual([item.asset.filename]);
-    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(world, item));
+    // The next run resumes from the part to the exact bytes.
+    const before = downloads().length;
+    expect(await run()).toEqual({
+      summary: { downloaded: 1, skipped: 0, failed: 0, bytes: size },
+      results: [{ status: "downloaded" }],
+    });
+    expect(downloads().slice(before)).toEqual([206]);
+    expect(await listFiles(library)).toEqual([item.asset.filename]);
+    expect(await readFile(path.join(library, item.asset.filename))).toEqual(whole);
   });
 
   it("an index that cannot be written leaves no file under the final name; the next run adds no duplicate", async () => {

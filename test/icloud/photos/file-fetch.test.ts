@@ -55,6 +55,8 @@ function fetcher(
   proxy: {
     request?: (headers: Record<string, string>) => Record<string, string>;
     contentRange?: (value: string | undefined) => string | undefined;
+    /** Drops the Content-Length, as a chunked answer (or a proxy re-chunking it) has none. */
+    chunked?: boolean;
   } = {},
 ) {
   const seen: Seen[] = [];
@@ -65,9 +67,14 @@ function fetcher(
       const headers = proxy.request ? proxy.request({ ...options.headers }) : (options.headers ?? {});
       const response = await world.session.download(target, { ...options, headers });
       entry.response = response;
-      if (!proxy.contentRange) return response;
-      const range = proxy.contentRange(response.headers["content-range"]);
-      const { "content-range": _, ...rest } = response.headers;
+      let answered = response.headers;
+      if (proxy.chunked) {
+        const { "content-length": _, ...rest } = answered;
+        answered = rest;
+      }
+      if (!proxy.contentRange) return { ...response, headers: answered };
+      const range = proxy.contentRange(answered["content-range"]);
+      const { "content-range": _, ...rest } = answered;
       return { ...response, headers: range === undefined ? rest : { ...rest, "content-range": range } };
     },
   };
@@ -182,17 +189,57 @@ describe("fetchToPart", () => {
     }
   });
 
-  it("a body cut short cleanly keeps what came, to resume; a body too long is dropped", async () => {
+  it("a whole body announcing another length is the file changed in iCloud: refused unwritten, part dropped", async () => {
     fault({ kind: "short_body", bytes: 7000, times: 1 });
-    const error = await failure(fetchToPart(fetcher().fetch, url, part, size));
+    const { fetch, seen } = fetcher();
+    const error = await failure(fetchToPart(fetch, url, part, size));
+    expect(error).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `the file changed in iCloud during the download (7000 bytes, the record says ${size}); retried later`,
+      info: { changed: true },
+    });
+    expect(seen[0]?.response?.body.destroyed).toBe(true);
+    await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+    // The same for a body longer than the record says.
+    const tooLong = await failure(fetchToPart(fetcher().fetch, url, part, size - 1));
+    expect(tooLong).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `the file changed in iCloud during the download (${size} bytes, the record says ${size - 1}); retried later`,
+    });
+    await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("a resumed body cut short cleanly (its Content-Length says so) is refused unwritten; the part stays", async () => {
+    await writeFile(part, original.subarray(0, 5000));
+    fault({ kind: "short_body", bytes: 7000, times: 1 });
+    const { fetch, seen } = fetcher();
+    const error = await failure(fetchToPart(fetch, url, part, size));
+    expect(error).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `download announced 7000 bytes where ${size - 5000} were expected; not written`,
+      info: { status: 206 },
+    });
+    expect(seen[0]?.response?.body.destroyed).toBe(true);
+    expect(await readFile(part)).toEqual(original.subarray(0, 5000));
+    await fetchToPart(fetcher().fetch, url, part, size);
+    await partIsOriginal();
+  });
+
+  it("a body without a length cut short cleanly keeps what came, to resume; one too long is dropped", async () => {
+    fault({ kind: "short_body", bytes: 7000, times: 1 });
+    const error = await failure(fetchToPart(fetcher({ chunked: true }).fetch, url, part, size));
     expect(error).toMatchObject({
       code: "DOWNLOAD_FAILED",
       message: `download ended after 7000 of ${size} bytes; will resume`,
     });
     expect(await readFile(part)).toEqual(original.subarray(0, 7000));
+    const { fetch, seen } = fetcher();
+    await fetchToPart(fetch, url, part, size);
+    expect(seen.map((s) => s.headers)).toEqual([{ Range: "bytes=7000-" }]);
+    await partIsOriginal();
 
     await rm(part);
-    const tooLong = await failure(fetchToPart(fetcher().fetch, url, part, size - 1));
+    const tooLong = await failure(fetchToPart(fetcher({ chunked: true }).fetch, url, part, size - 1));
     expect(tooLong).toMatchObject({
       code: "DOWNLOAD_FAILED",
       message: `download delivered ${size} bytes, the record says ${size - 1}`,

@@ -105,7 +105,10 @@ describe("FindMyJob", () => {
     await job.refresh(state);
     world.devices.splice(world.devices.length - 1, 1);
     expect((await job.refresh(state)).removed).toEqual([]);
-    expect((await job.refresh(state)).removed).toEqual([ipad]);
+    // Removed as last known, friendly slug included (device.removed carries it).
+    const lastKnown = structuredClone(state.devices[ipad]);
+    expect(lastKnown).toMatchObject({ id: ipad, name: "Job's iPad", slug: "job_s_ipad" });
+    expect((await job.refresh(state)).removed).toEqual([lastKnown]);
     expect(Object.keys(state.devices)).not.toContain(ipad);
     // Removed, then back and gone once more: one miss only, kept.
     if (spec) world.devices.push(spec);
