@@ -27,6 +27,7 @@ describe("public API", () => {
   it("icloud2mqtt/engine exports the engine, its API, commands, events, data types and errors", () => {
     expect(Object.keys(engineEntry).sort()).toEqual([
       "AccountSchema",
+      "AccountStateSchema",
       "COMMAND_NAMES",
       "COMMAND_SCHEMAS",
       "DATA_TYPES",
@@ -35,6 +36,7 @@ describe("public API", () => {
       "EngineError",
       "EventBus",
       "SERVICES",
+      "SessionViewSchema",
       "isCommandName",
       "isEngineError",
       "silentLogger",

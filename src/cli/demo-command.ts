@@ -94,7 +94,9 @@ export function registerDemoCommand(program: Command): void {
             : error;
         });
         const base = config.mqtt.base_topic;
-        const p = mqttPort === 1883 ? "" : ` -p ${mqttPort}`;
+        // The port actually bound (`--mqtt-port 0` picks a free one).
+        const boundPort = bridge.broker?.port ?? mqttPort;
+        const p = boundPort === 1883 ? "" : ` -p ${boundPort}`;
         logger.info(
           [
             "demo running. The demo account needs a two-factor code: the simulated iPhone shows it in the",

@@ -5,6 +5,7 @@ import { ICloudSession } from "../icloud/session.ts";
 import type { SessionStore } from "../icloud/session-store.ts";
 import type { SessionSnapshot } from "../icloud/session-types.ts";
 import type { Logger } from "../logger.ts";
+import { within } from "../util/within.ts";
 import type { AccountConfig } from "./account-config.ts";
 import type { AccountState } from "./account-state.ts";
 import { initialStatus, render, type StatusFields } from "./account-status.ts";
@@ -42,6 +43,8 @@ const WAITING = new Set(["code-required", "choice-required"]);
 
 const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3_600_000;
+/** `stop()` waits at most this long for the sign-in work in flight once its requests were cut. */
+const STOP_WAIT_MS = 5_000;
 
 /**
  * One iCloud account: keeps its session alive, runs its service jobs on their schedules, turns
@@ -71,6 +74,10 @@ export class AccountRunner {
   #loaded = false;
   /** Aborted by `halt()`: long service jobs end early so the engine can stop. */
   readonly #halt = new AbortController();
+  /** The session's `close()`, started by `halt()`. */
+  #closing: Promise<void> | undefined;
+  /** Sign-ins and syncs started in the background (start, retry timer, after a code), awaited by `stop()`. */
+  readonly #background = new Set<Promise<unknown>>();
 
   constructor(deps: RunnerDeps) {
     this.#d = deps;
@@ -129,22 +136,44 @@ export class AccountRunner {
       }
     }
     this.#publish();
-    void this.authenticate("sync");
+    this.#inBackground(this.authenticate("sync"));
   }
 
-  /** Tells running jobs to end (before the scheduler waits for them); `stop()` follows. */
+  /**
+   * The start of `stop()`: no more state, events, sign-ins or timers; running jobs end at their next
+   * step, and the session cuts its requests in flight (before the scheduler waits for the jobs).
+   */
   halt(): void {
-    this.#halt.abort(new EngineError("INVALID_STATE", "the account is stopping"));
-  }
-
-  async stop(): Promise<void> {
-    this.halt();
     this.#stopped = true;
     clearTimeout(this.#mfaTimer);
     clearTimeout(this.#retryTimer);
-    for (const runtime of this.#runtimes.values()) await runtime.close?.();
+    this.#halt.abort(new EngineError("INVALID_STATE", "the account is stopping"));
     // Releases the account's sign-in lock and ends waits for other processes (a redeploy in the same process).
-    await this.session.close();
+    this.#closing ??= this.session.close();
+  }
+
+  /**
+   * Ends everything the account started: after it resolves nothing writes to the state folder, no
+   * timer is armed and no request is open. The session is closed (the sign-in step in flight ends),
+   * background sign-ins are awaited (bounded), then the services close. Call it after the
+   * scheduler stopped (its jobs are awaited there).
+   */
+  async stop(): Promise<void> {
+    this.halt();
+    await this.#closing;
+    const background = Promise.allSettled([...this.#background]);
+    if (!(await within(background, STOP_WAIT_MS)))
+      this.#d.log.warn("a sign-in did not end within 5 s of stopping; not waiting for it");
+    for (const runtime of this.#runtimes.values()) await runtime.close?.();
+  }
+
+  /** Runs `work` without awaiting it; `stop()` awaits it. */
+  #inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => {
+      if (!this.#stopped) this.#d.log.warn(`background sign-in or sync failed: ${toEngineError(error).message}`);
+    });
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
   }
 
   get state(): AccountState {
@@ -222,6 +251,7 @@ export class AccountRunner {
 
   /** Signs in (validate → stored tokens → SRP), then runs every service once when active. */
   async authenticate(trigger: "sync" | "auth", force = false): Promise<SessionSnapshot> {
+    if (this.#stopped) return this.session.snapshot();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#d.clearLog();
@@ -295,7 +325,7 @@ export class AccountRunner {
     const snapshot = await this.#authCall(() => this.session.submitCode(code));
     this.#afterAuth(snapshot);
     if (snapshot.state !== "active") throw this.#refusal(snapshot);
-    void this.sync();
+    this.#inBackground(this.sync());
     return snapshot;
   }
 
@@ -364,6 +394,8 @@ export class AccountRunner {
       };
     } catch (error) {
       const failure = toEngineError(error);
+      // Ended by the engine stopping (its requests were cut): not a failure to report.
+      if (this.#stopped) return;
       this.#fields.services[key] = {
         ...this.#fields.services[key],
         available: failure.code !== "SERVICE_NOT_AVAILABLE",
@@ -398,7 +430,7 @@ export class AccountRunner {
     // Blocked on a code, and another process completed a sign-in the session took over: unblock and sync.
     if (snapshot.state === "active" && this.#fields.state === "blocked") {
       this.#afterAuth(snapshot);
-      void this.sync();
+      this.#inBackground(this.sync());
       return;
     }
     const lost = snapshot.state === "failed" || snapshot.state === "expired";
@@ -475,7 +507,7 @@ export class AccountRunner {
     this.#d.log.info(`retrying the sign-in in ${Math.round(delay / 1000)} s`);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      void this.authenticate("auth").catch(() => undefined);
+      this.#inBackground(this.authenticate("auth"));
     }, delay);
     this.#retryTimer.unref?.();
   }

@@ -4,6 +4,7 @@ import type { HttpClientOptions } from "../icloud/http.ts";
 import { SessionStore } from "../icloud/session-store.ts";
 import { sessionsDir } from "../icloud/state-dir.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { within } from "../util/within.ts";
 import { VERSION } from "../version.ts";
 import { type AccountConfig, type AccountConfigInput, AccountListSchema } from "./account-config.ts";
 import { AccountRunner } from "./account-runner.ts";
@@ -45,6 +46,9 @@ export interface EngineOptions {
   http?: HttpClientOptions;
 }
 
+/** `stop()` waits at most this long for the jobs, and then for the commands, in flight. */
+const STOP_WAIT_MS = 10_000;
+
 /** `code: message; key.path: message` from a zod error, never quoting the input. */
 function describe(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
@@ -63,6 +67,9 @@ export class Engine implements EngineApi {
   readonly #scheduler: Scheduler;
   readonly #logs = new LogBuffer();
   readonly #log: Logger;
+  /** Commands running now, awaited by `stop()`. */
+  readonly #commands = new Set<Promise<unknown>>();
+  #stopping: Promise<void> | undefined;
 
   constructor(options: EngineOptions) {
     const accounts = AccountListSchema.safeParse(options.accounts);
@@ -110,10 +117,24 @@ export class Engine implements EngineApi {
     for (const runner of this.#runners.values()) await runner.start();
   }
 
-  async stop(): Promise<void> {
-    // Long job runs (a library download) end at their next step instead of holding up the stop.
+  /**
+   * Stops every account. After it resolves nothing writes to the state folder any more, no timer
+   * is armed and no request or connection is open: sign-in steps and jobs in flight have their
+   * requests cut and are awaited (bounded), commands in flight too. Commands after it are refused
+   * (INVALID_STATE). Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    // Long job runs (a library download) end at their next step; sessions cut their requests.
     for (const runner of this.#runners.values()) runner.halt();
-    await this.#scheduler.stop();
+    if (!(await within(this.#scheduler.stop(), STOP_WAIT_MS)))
+      this.#log.warn("a service job did not end within 10 s of stopping; not waiting for it");
+    if (!(await within(Promise.allSettled([...this.#commands]), STOP_WAIT_MS)))
+      this.#log.warn("a command did not end within 10 s of stopping; not waiting for it");
     for (const runner of this.#runners.values()) await runner.stop();
   }
 
@@ -148,16 +169,20 @@ export class Engine implements EngineApi {
 
   /** Parses `input` with the command's schema, then runs it. Rejects with an EngineError. */
   async execute<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandResult<C>> {
+    if (this.#stopping !== undefined) throw new EngineError("INVALID_STATE", "the engine is stopping");
     const schema = (COMMAND_SCHEMAS as Record<CommandName, z.ZodType>)[command];
     if (schema === undefined) throw new EngineError("INVALID_INPUT", `unknown command ${JSON.stringify(command)}`);
     const parsed = schema.safeParse(input);
     if (!parsed.success) throw new EngineError("INVALID_INPUT", describe(parsed.error));
     const data = parsed.data as { account?: string };
     const runner = this.runner(data.account);
-    const result = isCoreCommand(command)
-      ? await this.#core(runner, command, data)
-      : await this.#service(runner, command, data);
-    return result as CommandResult<C>;
+    const run = isCoreCommand(command) ? this.#core(runner, command, data) : this.#service(runner, command, data);
+    this.#commands.add(run);
+    try {
+      return (await run) as CommandResult<C>;
+    } finally {
+      this.#commands.delete(run);
+    }
   }
 
   async #core(

@@ -14,7 +14,13 @@ export type { MmeNote } from "../icloud/notes/types.ts";
 export type { IcplAsset } from "../icloud/photos/types.ts";
 export { type Logger, type LogLevel, silentLogger } from "../logger.ts";
 export { type AccountConfig, type AccountConfigInput, AccountSchema } from "./account-config.ts";
-export type { AccountState, ServiceStatus, SessionView } from "./account-state.ts";
+export {
+  type AccountState,
+  AccountStateSchema,
+  type ServiceStatus,
+  type SessionView,
+  SessionViewSchema,
+} from "./account-state.ts";
 export type { AccountSnapshot, AccountSummary, EngineApi } from "./api.ts";
 export {
   COMMAND_NAMES,

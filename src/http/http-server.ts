@@ -8,6 +8,7 @@ import type { HttpConfig, PushConfig } from "../config/schema.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { answerClientErrors, listen } from "../util/listen.ts";
 import { TokenAuth } from "./auth.ts";
 import type { Method, RouteContext, Routes, Services } from "./context.ts";
 import { errorReply, HttpError } from "./http-errors.ts";
@@ -137,17 +138,9 @@ export class HttpServer {
       .createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
         void this.#handle(req, res);
       });
-    server.on("clientError", (_error, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    });
+    answerClientErrors(server);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(config.port, config.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
+      await listen(server, config.port, config.host);
     } catch (error) {
       this.#push?.stop();
       throw new EngineError("CONFIG_INVALID", `cannot listen on ${config.host}:${config.port}: ${String(error)}`, {

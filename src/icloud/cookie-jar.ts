@@ -80,6 +80,7 @@ export class AppleCookieJar {
 }
 
 function newJar(): CookieJar {
-  // Local simulators use 127.0.0.1 / localhost: allow special-use domains, loose parsing.
-  return new CookieJar(undefined, { looseMode: true, allowSpecialUseDomain: true, rejectPublicSuffixes: false });
+  // Local simulators use 127.0.0.1 / localhost: allow special-use domains, loose parsing. Cookies
+  // for a public suffix (Domain=com) are still refused.
+  return new CookieJar(undefined, { looseMode: true, allowSpecialUseDomain: true, rejectPublicSuffixes: true });
 }

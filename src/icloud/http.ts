@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { type Dispatcher, request } from "undici";
+import { Agent, type Dispatcher, request } from "undici";
 import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { AppleCookieJar } from "./cookie-jar.ts";
@@ -50,7 +50,10 @@ export interface BackoffOptions {
 }
 
 export interface HttpClientOptions {
-  /** undici dispatcher (Agent/Pool with a custom CA for TLS tests, a proxy, ...). */
+  /**
+   * undici dispatcher (Agent/Pool with a custom CA for TLS tests, a proxy, ...), owned by the
+   * caller. Without one the client keeps its own connection pool, which `close()` ends.
+   */
   dispatcher?: Dispatcher;
   backoff?: BackoffOptions;
   /** Injectable sleep (tests pass one that records delays and resolves at once). */
@@ -75,18 +78,39 @@ const RETRYABLE_CONNECTION_CODES = new Set([
   "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
 ]);
 
-/** An undici + tough-cookie HTTP client with Apple's retry policy (429/503/connection errors). */
+/** What a client and the clients forked from it share: the connection pool and the end of everything in flight. */
+interface Lifetime {
+  /** The own pool (keep-alive sockets), made on first use when no dispatcher was given. */
+  agent: Agent | undefined;
+  /** Aborted by `close()`; replaced, so a later request starts afresh. */
+  abort: AbortController;
+}
+
+/** The error requests in flight end with when their client is closed. */
+export function closedError(): EngineError {
+  return new EngineError("NOT_SIGNED_IN", "the iCloud session was closed", { info: { closed: true } });
+}
+
+/**
+ * An undici + tough-cookie HTTP client with Apple's retry policy (429/503/connection errors). It
+ * keeps its own connection pool (not undici's process-wide one), so `close()` leaves no socket
+ * behind that would keep the process alive.
+ */
 export class HttpClient {
   jar: AppleCookieJar = new AppleCookieJar();
+  readonly #options: HttpClientOptions;
   readonly #dispatcher: Dispatcher | undefined;
+  readonly #lifetime: Lifetime;
   readonly #backoff: Required<BackoffOptions>;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #timeoutMs: number;
 
-  constructor(options: HttpClientOptions = {}) {
+  constructor(options: HttpClientOptions = {}, lifetime?: Lifetime) {
+    this.#options = options;
     this.#dispatcher = options.dispatcher;
+    this.#lifetime = lifetime ?? { agent: undefined, abort: new AbortController() };
     this.#backoff = {
       baseMs: options.backoff?.baseMs ?? 1000,
       maxMs: options.backoff?.maxMs ?? 30_000,
@@ -99,8 +123,36 @@ export class HttpClient {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
 
+  /** A client with its own cookie jar on this one's connection pool, ended by this one's `close()`. */
+  fork(): HttpClient {
+    return new HttpClient(this.#options, this.#lifetime);
+  }
+
+  /**
+   * Ends the requests and back-off waits in flight (they reject with NOT_SIGNED_IN) and closes the
+   * own pool's connections. A later request opens new ones.
+   */
+  async close(): Promise<void> {
+    const lifetime = this.#lifetime;
+    const agent = lifetime.agent;
+    const abort = lifetime.abort;
+    lifetime.agent = undefined;
+    lifetime.abort = new AbortController();
+    abort.abort(closedError());
+    await agent?.destroy().catch(() => undefined);
+  }
+
   /** Sends a request and reads the whole body, retrying transient failures with backoff. */
-  async send(req: HttpRequest): Promise<HttpResponse> {
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const scope = this.#scope(request.signal);
+    try {
+      return await this.#send({ ...request, signal: scope.signal });
+    } finally {
+      scope.done();
+    }
+  }
+
+  async #send(req: HttpRequest): Promise<HttpResponse> {
     const idempotent = req.idempotent ?? true;
     let last: EngineError | undefined;
     for (let attempt = 1; attempt <= this.#backoff.tries; attempt++) {
@@ -139,7 +191,20 @@ export class HttpClient {
   }
 
   /** GET with cookies whose body is streamed to the caller; retries 429/503 before streaming. */
-  async stream(req: HttpRequest): Promise<StreamResponse> {
+  async stream(request: HttpRequest): Promise<StreamResponse> {
+    const scope = this.#scope(request.signal);
+    try {
+      const res = await this.#stream({ ...request, signal: scope.signal });
+      // The caller's signal and `close()` end the body too, until it is read or dropped.
+      res.body.once("close", scope.done);
+      return res;
+    } catch (error) {
+      scope.done();
+      throw error;
+    }
+  }
+
+  async #stream(req: HttpRequest): Promise<StreamResponse> {
     for (let attempt = 1; ; attempt++) {
       // The timeout bounds the wait for the headers only: a large body may take long.
       const timer = this.#timer(req.signal);
@@ -190,10 +255,34 @@ export class HttpClient {
       headers,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.signal === undefined ? {} : { signal: req.signal }),
-      ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+      dispatcher: this.#pool(),
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
     });
+  }
+
+  /** A signal for one call: the caller's, also ended by `close()`; `done()` unlinks it. */
+  #scope(outer: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    const sources = [this.#lifetime.abort.signal, ...(outer === undefined ? [] : [outer])];
+    const forward = (source: AbortSignal) => () => controller.abort(source.reason);
+    const links = sources.map((source) => ({ source, listener: forward(source) }));
+    for (const { source, listener } of links) {
+      if (source.aborted) listener();
+      else source.addEventListener("abort", listener, { once: true });
+    }
+    return {
+      signal: controller.signal,
+      done: () => {
+        for (const { source, listener } of links) source.removeEventListener("abort", listener);
+      },
+    };
+  }
+
+  #pool(): Dispatcher {
+    if (this.#dispatcher !== undefined) return this.#dispatcher;
+    this.#lifetime.agent ??= new Agent();
+    return this.#lifetime.agent;
   }
 
   async #storeCookies(raw: string | string[] | undefined, url: string): Promise<void> {

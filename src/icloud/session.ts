@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { EngineError, type ErrorCode, toEngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { within } from "../util/within.ts";
 import type { LockHolder } from "./account-lock.ts";
 import type { AuthContext } from "./auth-context.ts";
 import { accountLogin, repairComplete, srpSignIn, validateSession } from "./auth-steps.ts";
 import { AppleCookieJar } from "./cookie-jar.ts";
 import { resolveEndpoints } from "./endpoints.ts";
-import { HttpClient, type HttpClientOptions } from "./http.ts";
+import { closedError, HttpClient } from "./http.ts";
 import { MfaFlow } from "./mfa-flow.ts";
 import { passwordCheck, samePassword } from "./password-check.ts";
 import { downloadUrl, serviceCall, webserviceUrl } from "./service-calls.ts";
@@ -32,6 +33,8 @@ import type {
 
 /** After a re-authentication failed for a transient reason, services wait this long before another try. */
 const REAUTH_COOLDOWN_MS = 60_000;
+/** `close()` waits at most this long for a sign-in step to end after its requests were cut. */
+const CLOSE_WAIT_MS = 5_000;
 
 /**
  * An iCloud web session for one account: the sign-in ladder (validate → accountLogin with stored
@@ -62,7 +65,6 @@ export class ICloudSession implements ServiceTransport {
   readonly #mfa: MfaFlow;
   readonly #store: SessionStore | undefined;
   readonly #sharing: SessionSharing | undefined;
-  readonly #httpOptions: HttpClientOptions | undefined;
   readonly #log: Logger;
   readonly #beforeFullSignIn: (() => void) | undefined;
   #password: string | undefined;
@@ -76,6 +78,10 @@ export class ICloudSession implements ServiceTransport {
   #generation = 0;
   #loaded = false;
   #waitingFor: SignInHolder | null = null;
+  /** `close()` started: no new step, request or wait; the step in flight ends. */
+  #closing = false;
+  /** `close()` finished: nothing is written any more. */
+  #closed = false;
 
   constructor(options: ICloudSessionOptions) {
     this.username = options.username;
@@ -83,7 +89,6 @@ export class ICloudSession implements ServiceTransport {
     this.#store = options.store;
     this.#beforeFullSignIn = options.beforeFullSignIn;
     this.#log = (options.logger ?? silentLogger).child({ username: options.username });
-    this.#httpOptions = options.http;
     this.#sharing =
       options.store === undefined
         ? undefined
@@ -121,13 +126,24 @@ export class ICloudSession implements ServiceTransport {
   }
 
   /**
-   * Stops waiting for other processes, releases the account's sign-in lock and waits for pending
-   * writes. Front-ends call it when they stop using the session (a redeploy in the same process
-   * must not find the lock still held).
+   * Ends the session's use: requests and back-off waits in flight end (NOT_SIGNED_IN), the step in
+   * flight is awaited (bounded), waits for other processes end, the account's sign-in lock is
+   * released, pending writes of the session file finish and the connections close. After it
+   * resolves the session writes nothing, holds no timer or socket, and refuses further steps and
+   * requests. Front-ends call it when they stop using the session (a redeploy in the same process
+   * must not find the lock still held, nor a Homebridge child bridge a socket keeping it alive).
    */
   async close(): Promise<void> {
+    this.#closing = true;
+    const http = this.#ctx.http.close();
     await this.#sharing?.close();
+    if (!(await within(this.#queue, CLOSE_WAIT_MS)))
+      this.#log.warn("a sign-in step did not end within 5 s of closing the session; not waiting for it");
+    // A step that ended meanwhile may have taken the lock or started watching the file.
+    await this.#sharing?.close();
+    await http;
     await this.flush();
+    this.#closed = true;
   }
 
   get state(): SessionState {
@@ -205,6 +221,7 @@ export class ICloudSession implements ServiceTransport {
   }
 
   async request(service: WebserviceName, path: string, options: ServiceRequestOptions = {}): Promise<ServiceResponse> {
+    if (this.#closing) throw closedError();
     if (this.#ctx.data.webservices === undefined || this.#ctx.data.dsid === undefined) {
       throw new EngineError("NOT_SIGNED_IN", "the iCloud session is not signed in");
     }
@@ -222,6 +239,7 @@ export class ICloudSession implements ServiceTransport {
     url: string,
     options?: { headers?: Record<string, string>; signal?: AbortSignal },
   ): Promise<DownloadResponse> {
+    if (this.#closing) return Promise.reject(closedError());
     return downloadUrl(this.#ctx, url, options);
   }
 
@@ -235,6 +253,10 @@ export class ICloudSession implements ServiceTransport {
   /** Runs one user-facing step exclusively; sign-in outcomes end in the snapshot, misuse throws. */
   #step(run: () => Promise<void>, check?: () => void): Promise<SessionSnapshot> {
     return this.#exclusive(async () => {
+      if (this.#closing) {
+        this.#set("failed", closedError());
+        return this.snapshot();
+      }
       check?.();
       try {
         await run();
@@ -254,6 +276,7 @@ export class ICloudSession implements ServiceTransport {
     if (await this.#adoptNewer()) return;
     if ((await validateSession(this.#ctx)) === "ok") return this.#activate("validate");
     if ((await accountLogin(this.#ctx)) === "ok") return this.#activate("accountLogin");
+    this.#throwIfClosing();
     const sharing = this.#sharing;
     if (sharing !== undefined) {
       const outcome = await sharing.acquire({
@@ -263,6 +286,7 @@ export class ICloudSession implements ServiceTransport {
       // The holder may have stored its session just before it released the lock.
       if (outcome === "adopted" || (await this.#adoptNewer())) return;
     }
+    this.#throwIfClosing();
     await this.#srp(force);
   }
 
@@ -273,6 +297,7 @@ export class ICloudSession implements ServiceTransport {
   async #reclaim(): Promise<boolean> {
     const sharing = this.#sharing;
     if (sharing === undefined || sharing.holding) return false;
+    this.#throwIfClosing();
     try {
       await sharing.acquireNow();
     } catch (error) {
@@ -320,7 +345,8 @@ export class ICloudSession implements ServiceTransport {
     } catch {
       return undefined;
     }
-    const http = new HttpClient({ ...this.#httpOptions, logger: this.#httpOptions?.logger ?? this.#log });
+    // Its own cookie jar on the session's connections (ended by `close()` too).
+    const http = this.#ctx.http.fork();
     http.jar = jar;
     const ctx: AuthContext = {
       http,
@@ -347,7 +373,7 @@ export class ICloudSession implements ServiceTransport {
   ): Promise<void> {
     const sharing = this.#sharing;
     if (sharing === undefined) return;
-    if (this.#mfa.awaiting() !== null && this.#state !== "active") {
+    if (this.#mfa.awaiting() !== null && this.#state !== "active" && !this.#closing) {
       if (sharing.holding) sharing.holdForCode(freshCode);
       sharing.watch(() => this.#pickUpStored());
       return;
@@ -359,7 +385,7 @@ export class ICloudSession implements ServiceTransport {
   /** While a code is awaited: another process may have completed a sign-in; use its session. */
   #pickUpStored(): void {
     void this.#exclusive(async () => {
-      if (this.#mfa.awaiting() === null || this.#state === "active") return;
+      if (this.#closing || this.#mfa.awaiting() === null || this.#state === "active") return;
       try {
         if (await this.#adoptNewer()) await this.#settle();
       } catch (error) {
@@ -420,6 +446,10 @@ export class ICloudSession implements ServiceTransport {
     if (outcome === "ok") return this.#activate("sign-in");
     if (outcome === "hsa2") return this.#mfa.startHsa2();
     return this.#mfa.startTwoSv();
+  }
+
+  #throwIfClosing(): void {
+    if (this.#closing) throw closedError();
   }
 
   /** Services must not trigger sign-ins while a human is needed, nor hammer Apple after a failure. */
@@ -502,6 +532,10 @@ export class ICloudSession implements ServiceTransport {
     const store = this.#store;
     const sharing = this.#sharing;
     if (store === undefined || sharing === undefined) return Promise.resolve();
+    if (this.#closed) {
+      this.#log.debug("not saving the session: it was closed");
+      return Promise.resolve();
+    }
     this.#ctx.data.cookies = this.#ctx.http.jar.serialize();
     const copy: StoredSession = structuredClone(this.#ctx.data);
     const authoritative = active && sharing.holding;

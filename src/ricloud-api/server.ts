@@ -11,6 +11,7 @@ import { isCrossSite } from "../http/origin-guard.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { readBody } from "../http/respond.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { answerClientErrors, listen } from "../util/listen.ts";
 import type { ApiDeps } from "./context.ts";
 import { RicloudError, toRicloudError } from "./errors.ts";
 import { EventHub } from "./events.ts";
@@ -151,17 +152,9 @@ export class RicloudApiServer {
       tls === null
         ? process.getBuiltinModule("node:http").createServer(options, handler)
         : process.getBuiltinModule("node:https").createServer({ ...options, ...tls }, handler);
-    server.on("clientError", (_error, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    });
+    answerClientErrors(server);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(config.port, config.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
+      await listen(server, config.port, config.host);
     } catch (error) {
       await store.flush();
       throw new EngineError(

@@ -9,6 +9,7 @@ export const FAULT_KINDS = [
   "malformed",
   "truncated",
   "hang",
+  "short_body",
 ] as const;
 
 /**
@@ -22,8 +23,15 @@ export const FaultSpecSchema = z.object({
   status: z.number().int().min(100).max(599).optional(),
   /** `status`: a JSON body (object/array/number/...) or, when a string, a text/plain body. */
   body: z.unknown().optional(),
+  /** `status`: extra response headers (e.g. `X-Apple-I-Ercd`). */
+  headers: z.record(z.string(), z.string()).optional(),
   /** `rate_limit`: Retry-After seconds (default 60). */
   retry_after: z.number().int().nonnegative().optional(),
+  /**
+   * `short_body`: bytes of the normal answer's body sent (default half); the response ends cleanly
+   * with a matching Content-Length, as a proxy or server that gave up early would.
+   */
+  bytes: z.number().int().nonnegative().optional(),
   /** `latency`: delay before the normal answer (default 1000 ms). */
   delay_ms: z.number().int().nonnegative().optional(),
   /** How many matching requests it hits; unlimited when omitted. */

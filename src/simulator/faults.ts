@@ -1,6 +1,8 @@
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { JSON_TYPE } from "./core-env.ts";
 import type { ActiveFault, FaultSpec } from "./fault-spec.ts";
+import type { SimResponse } from "./router.ts";
 
 export type { ActiveFault, FaultSpec } from "./fault-spec.ts";
 
@@ -44,9 +46,10 @@ export function faultMatches(endpoint: string, routeId: string): boolean {
 }
 
 /**
- * Answers the request with the fault, or (latency) waits and returns "continue" so the route
- * answers normally. Returns the status written, `continue`, `reset` when the socket was cut, or
- * `hang` once the client gave up on a request that was never answered (its timeout).
+ * Answers the request with the fault, or (latency, short_body) returns "continue" so the route
+ * answers (short_body: the dispatcher then cuts its body with {@link shortened}). Returns the status
+ * written, `continue`, `reset` when the socket was cut, or `hang` once the client gave up on a
+ * request that was never answered (its timeout).
  */
 export async function applyFault(
   fault: ActiveFault,
@@ -58,6 +61,8 @@ export async function applyFault(
       return "hang";
     case "latency":
       await sleep(fault.delay_ms ?? 1000);
+      return "continue";
+    case "short_body":
       return "continue";
     case "reset":
       res.socket?.destroy();
@@ -80,6 +85,7 @@ export async function applyFault(
     }
     case "status": {
       const status = fault.status ?? 500;
+      for (const [name, value] of Object.entries(fault.headers ?? {})) res.setHeader(name, value);
       if (fault.body === undefined) return send(res, status, "text/plain", "");
       if (typeof fault.body === "string") return send(res, status, "text/plain", fault.body);
       return send(res, status, "application/json;charset=UTF-8", JSON.stringify(fault.body));
@@ -91,4 +97,32 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.writeHead(status, { "Content-Type": type, "Content-Length": String(Buffer.byteLength(body)) });
   res.end(body);
   return status;
+}
+
+/**
+ * The route's answer with only the first `bytes` bytes of its body (default half) and no
+ * Content-Length of its own: the dispatcher sends the length of what is left, so the response ends
+ * cleanly and only a client that checks the size it expected notices.
+ */
+export async function shortened(answer: SimResponse, bytes: number | undefined): Promise<SimResponse> {
+  const headers = Object.fromEntries(
+    Object.entries(answer.headers ?? {}).filter(([name]) => name.toLowerCase() !== "content-length"),
+  );
+  let body: Buffer;
+  if (answer.stream) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.stream) chunks.push(Buffer.from(chunk as Uint8Array));
+    body = Buffer.concat(chunks);
+  } else if (answer.json !== undefined) {
+    body = Buffer.from(JSON.stringify(answer.json));
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type"))
+      headers["Content-Type"] = JSON_TYPE;
+  } else if (answer.text !== undefined) {
+    body = Buffer.from(answer.text);
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type"))
+      headers["Content-Type"] = "text/plain;charset=UTF-8";
+  } else {
+    body = Buffer.from(answer.body ?? "");
+  }
+  return { status: answer.status, headers, body: body.subarray(0, bytes ?? Math.floor(body.length / 2)) };
 }

@@ -3,7 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { Logger } from "../logger.ts";
 import { ADMIN_PREFIX, type RequestRecord } from "./admin-routes.ts";
 import { JSON_TYPE } from "./core-env.ts";
-import { applyFault, type FaultStore } from "./faults.ts";
+import { type ActiveFault, applyFault, type FaultStore, shortened } from "./faults.ts";
 import { matchRoute, parseCookieHeader, type Route, type SimRequest, type SimResponse } from "./router.ts";
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -86,8 +86,9 @@ export async function dispatch(d: Dispatcher, req: IncomingMessage, res: ServerR
     return;
   }
   const { route, params } = match;
+  let fault: ActiveFault | undefined;
   if (!isAdmin) {
-    const fault = d.faults.take(route.id);
+    fault = d.faults.take(route.id);
     if (fault) {
       const outcome = await applyFault(fault, res);
       if (outcome !== "continue") {
@@ -114,6 +115,7 @@ export async function dispatch(d: Dispatcher, req: IncomingMessage, res: ServerR
     });
     answer = { status: 500, text: "Internal Server Error" };
   }
+  if (fault?.kind === "short_body") answer = await shortened(answer, fault.bytes);
   if (!isAdmin) record(d, { method, path: url.pathname, route: route.id, status: answer.status });
   await writeResponse(res, answer);
 }

@@ -1,17 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  cleanUp,
-  onCleanup,
-  startTestBridge,
-  startTestSimulator,
-  type TestAccount,
-  tempDir,
-  testConfig,
-  until,
-  waitForState,
-} from "../support/engine-harness.ts";
+import { startTestBridge, testConfig, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, startTestSimulator, type TestAccount, tempDir, until } from "../support/harness.ts";
 import { recordingLogger } from "../support/logger.ts";
-import { freePort, HaClient, skipMosquitto, sleep, startMosquitto } from "../support/mqtt.ts";
+import { freePort, HaClient, skipMosquitto, startMosquitto } from "../support/mqtt.ts";
 
 const ACCOUNT: TestAccount = { appleId: "waits@example.com", password: "broker-wait-password", code: "864209" };
 

@@ -6,15 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callsProbe } from "../../src/simulator/calls/index.ts";
 import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import {
-  bridgeHarness,
-  cleanUp,
-  onCleanup,
-  steadyDevice,
-  type TestAccount,
-  waitForState,
-} from "../support/engine-harness.ts";
-import { freePort, HaClient, json, MOSQUITTO, type Received, skipMosquitto, sleep } from "../support/mqtt.ts";
+import { bridgeHarness, steadyDevice, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, type TestAccount } from "../support/harness.ts";
+import { freePort, HaClient, json, MOSQUITTO, type Received, skipMosquitto } from "../support/mqtt.ts";
 
 const CODE = "246813";
 const DSID = "20000000077";

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningBridge } from "../../src/bridge.ts";
 import { findMyProbe } from "../../src/simulator/findmy/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { bridgeHarness, cleanUp, onCleanup, type TestAccount, waitForState } from "../support/engine-harness.ts";
-import { HaClient, json, type Received, sleep } from "../support/mqtt.ts";
+import { bridgeHarness, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, type TestAccount } from "../support/harness.ts";
+import { HaClient, json, type Received } from "../support/mqtt.ts";
 
 const APPLE_ID = "jane@example.com";
 const CODE = "135790";

@@ -7,15 +7,9 @@ import { DEMO_ACCOUNT, DEMO_SCENARIO, DEMO_SERVICES } from "../../src/cli/demo-c
 import { resolveConfig } from "../../src/config/load.ts";
 import { topicKey } from "../../src/mqtt/topics.ts";
 import { VERSION } from "../../src/version.ts";
-import {
-  cleanUp,
-  onCleanup,
-  startScenario,
-  startTestBridge,
-  tempDir,
-  waitForState,
-} from "../support/engine-harness.ts";
-import { HaClient, json, type Received, sleep } from "../support/mqtt.ts";
+import { startTestBridge, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, startScenario, tempDir } from "../support/harness.ts";
+import { HaClient, json, type Received } from "../support/mqtt.ts";
 
 const BIOME = fileURLToPath(new URL("../../node_modules/@biomejs/biome/bin/biome", import.meta.url));
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), "..", "golden", "bridge", "demo-discovery.json");

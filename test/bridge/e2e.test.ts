@@ -3,16 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBridge, startBridge } from "../../src/bridge.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import {
-  cleanUp,
-  onCleanup,
-  startTestBridge,
-  startTestSimulator,
-  type TestAccount,
-  tempDir,
-  testConfig,
-  waitForState,
-} from "../support/engine-harness.ts";
+import { startTestBridge, testConfig, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, startTestSimulator, type TestAccount, tempDir } from "../support/harness.ts";
 import { HaClient, json, type Received } from "../support/mqtt.ts";
 
 const APPLE_ID = "jane@example.com";

@@ -1,17 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningBridge } from "../../src/bridge.ts";
-import {
-  cleanUp,
-  onCleanup,
-  startTestBridge,
-  startTestSimulator,
-  steadyDevice,
-  type TestAccount,
-  tempDir,
-  testConfig,
-  waitForState,
-} from "../support/engine-harness.ts";
-import { BROKERS, HaClient, json, type Received, sleep } from "../support/mqtt.ts";
+import { startTestBridge, steadyDevice, testConfig, waitForState } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, startTestSimulator, type TestAccount, tempDir } from "../support/harness.ts";
+import { BROKERS, HaClient, json, type Received } from "../support/mqtt.ts";
 
 const CODE = "731902";
 const ACCOUNT: TestAccount = { appleId: "ghosts@example.com", password: "ha-cleanup-password", code: CODE };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { KeyStore } from "../../src/ricloud-api/key-store.ts";
-import { cleanUp, tempDir } from "../support/engine-harness.ts";
+import { cleanUp, tempDir } from "../support/harness.ts";
 import { REPO_ROOT } from "../support/processes.ts";
 
 afterEach(cleanUp);

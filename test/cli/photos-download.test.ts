@@ -12,7 +12,8 @@ import { SessionStore } from "../../src/icloud/session-store.ts";
 import { sessionsDir } from "../../src/icloud/state-dir.ts";
 import { createPhotosRoutes, findPhotosSimulator, type PhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { startSim } from "../support/harness.ts";
 import { expectMirrored, listFiles } from "../support/photos-library.ts";
 import { killAll, spawnNode } from "../support/processes.ts";
 
@@ -43,8 +44,8 @@ interface World {
 }
 
 async function world(photos: Record<string, unknown>, options: { signIn?: boolean } = {}): Promise<World> {
-  sim = await startSimulator({
-    scenario: parseScenario({
+  sim = await startSim(
+    parseScenario({
       accounts: [
         {
           apple_id: APPLE_ID,
@@ -55,9 +56,8 @@ async function world(photos: Record<string, unknown>, options: { signIn?: boolea
         },
       ],
     }),
-    port: 0,
-    services: [createPhotosRoutes],
-  });
+    { services: [createPhotosRoutes], closeAtCleanup: false },
+  );
   dir = await mkdtemp(join(tmpdir(), "i2m-cli-photos-"));
   const stateDir = join(dir, "state");
   const library = join(dir, "library");

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../../src/engine/account-state.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
-import { cleanUp, type EngineHarness, engineHarness, type TestAccount, until } from "../support/engine-harness.ts";
-import { sleep } from "../support/mqtt.ts";
+import { type EngineHarness, engineHarness } from "../support/engine-harness.ts";
+import { cleanUp, sleep, type TestAccount, until } from "../support/harness.ts";
 
 const APPLE_ID = "blocked@example.com";
 const CODE = "112358";

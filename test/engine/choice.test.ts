@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../../src/engine/account-state.ts";
-import { cleanUp, engineHarness, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const ACCOUNT: TestAccount = { appleId: "twosv@example.com", password: "engine-choice-password", code: "654321" };
 const CODE = ACCOUNT.code;

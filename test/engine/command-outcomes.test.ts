@@ -3,7 +3,8 @@ import type { EngineApi } from "../../src/engine/api.ts";
 import type { EngineOptions } from "../../src/engine/engine.ts";
 import { EngineError } from "../../src/errors.ts";
 import { HttpServer } from "../../src/http/index.ts";
-import { cleanUp, engineHarness, onCleanup, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, type TestAccount, until } from "../support/harness.ts";
 import { httpConfig } from "../support/http.ts";
 
 /**

@@ -1,6 +1,7 @@
 import { Engine } from "../../src/engine/engine.ts";
 import { engineContract } from "../support/engine-contract.ts";
-import { onCleanup, tempDir, testConfig } from "../support/engine-harness.ts";
+import { testConfig } from "../support/engine-harness.ts";
+import { onCleanup, tempDir } from "../support/harness.ts";
 
 /** The embedded engine against the engine contract (the same tests run for RemoteEngine in test/remote). */
 engineContract(

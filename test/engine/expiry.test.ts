@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../../src/engine/account-state.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
-import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "../support/engine-harness.ts";
-import { sleep } from "../support/mqtt.ts";
+import { engineHarness, enterCode } from "../support/engine-harness.ts";
+import { cleanUp, sleep, type TestAccount, until } from "../support/harness.ts";
 
 const ACCOUNT: TestAccount = { appleId: "expiry@example.com", password: "engine-expiry-password", code: "192837" };
 const CODE = ACCOUNT.code;

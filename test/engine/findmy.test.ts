@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import type { FindMyAccount } from "../../src/simulator/findmy/account.ts";
 import { findMyProbe } from "../../src/simulator/findmy/index.ts";
-import { cleanUp, engineHarness, enterCode, steadyDevice, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, enterCode, steadyDevice } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const DSID = "20000000321";
 const ACCOUNT: TestAccount = {

@@ -5,18 +5,8 @@ import { Engine } from "../../src/engine/engine.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import {
-  cleanUp,
-  enterCode,
-  onCleanup,
-  startTestSimulator,
-  steadyDevice,
-  type TestAccount,
-  tempDir,
-  testConfig,
-  until,
-} from "../support/engine-harness.ts";
-import { sleep } from "../support/mqtt.ts";
+import { enterCode, steadyDevice, testConfig } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, sleep, startTestSimulator, type TestAccount, tempDir, until } from "../support/harness.ts";
 
 const APPLE_ID = "life@example.com";
 const CODE = "314159";

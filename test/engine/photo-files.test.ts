@@ -2,7 +2,8 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
-import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, enterCode } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const ACCOUNT: TestAccount = { appleId: "modes@example.com", password: "photo-files-password", code: "707070" };
 

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { assetRecordName } from "../../src/simulator/photos/names.ts";
-import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, enterCode } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const DSID = "20000000123";
 const ACCOUNT: TestAccount = {
@@ -133,6 +134,23 @@ describe("engine: photos", () => {
     expect((named(events, "photo.new") as EngineEvents["photo.new"][0][]).map((e) => e.asset.id)).toEqual([
       later?.assetRecordName,
     ]);
+  });
+
+  it("a poll that fails after reading the change feed keeps the sync token: the photo is announced next time", async () => {
+    const { sim, engine, events, photos, snap } = await setup();
+    const [added] = photos.addPhotos(DSID, 1);
+    // The count (records/query/batch) is read after the change feed: one 500 there fails this poll only.
+    sim.faults.add({ endpoint: "photos.batch", kind: "status", status: 500, times: 1 });
+    events.length = 0;
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    expect(sim.faults.list()).toEqual([]);
+    expect(named(events, "photo.new")).toEqual([]);
+    expect(snap().photos.count).toBe(6);
+
+    await engine.execute("sync", { data_types: ["icpl.photos"] });
+    const fresh = named(events, "photo.new") as EngineEvents["photo.new"][0][];
+    expect(fresh.map((e) => e.asset.id)).toEqual([added?.assetRecordName]);
+    expect(named(events, "photo.count")).toEqual([{ account: "pics", count: 7 }]);
   });
 
   it("a download that fails is retried on later polls and lands on disk exactly once", async () => {

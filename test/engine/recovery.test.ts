@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isEngineError } from "../../src/errors.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { cleanUp, engineHarness, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const ID = "recover@example.com";
 const CODE = "135790";

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import { callsProbe } from "../../src/simulator/calls/index.ts";
-import { cleanUp, engineHarness, enterCode, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, enterCode } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 
 const DSID = "20000000099";
 const ACCOUNT: TestAccount = {

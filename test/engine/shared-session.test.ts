@@ -4,7 +4,8 @@ import type { EngineEvents } from "../../src/engine/events.ts";
 import { ICloudSession } from "../../src/icloud/session.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import { sessionsDir } from "../../src/icloud/state-dir.ts";
-import { cleanUp, engineHarness, type TestAccount, tempDir, until } from "../support/engine-harness.ts";
+import { engineHarness } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, tempDir, until } from "../support/harness.ts";
 
 const APPLE_ID = "shared-engine@example.com";
 const CODE = "314159";

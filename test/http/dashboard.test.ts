@@ -4,7 +4,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HttpServer } from "../../src/http/index.ts";
 import { findMyProbe } from "../../src/simulator/findmy/index.ts";
-import { cleanUp, engineHarness, onCleanup, steadyDevice, type TestAccount, until } from "../support/engine-harness.ts";
+import { engineHarness, steadyDevice } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, type TestAccount, until } from "../support/harness.ts";
 import { httpConfig } from "../support/http.ts";
 
 /**

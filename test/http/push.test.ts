@@ -11,6 +11,7 @@ import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defaultSubject } from "../../src/http/push-notifier.ts";
 import { PUSH_STORE_FILE } from "../../src/http/push-store.ts";
+import { until } from "../support/harness.ts";
 import { blockedState, type Harness, startHarness } from "../support/http.ts";
 
 /** web-push's own ECE implementation, to decrypt what the push service receives. */
@@ -77,14 +78,6 @@ async function subscribe(url: string, body: unknown): Promise<number> {
   return res.statusCode;
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("web push", () => {
   it("delivers an encrypted VAPID-signed notification when a code is needed, and drops 410 subscriptions", async () => {
     h = await startHarness({ pushAgent: agent });
@@ -96,8 +89,8 @@ describe("web push", () => {
     expect(h.server.push?.subscriptionCount).toBe(2);
 
     h.engine.bus.emit("mfa.required", { account: "main", state: blockedState("main") });
-    await until(() => received.length === 2);
-    await until(() => h?.server.push?.subscriptionCount === 1);
+    await until(() => received.length === 2, "two pushes", 5000);
+    await until(() => h?.server.push?.subscriptionCount === 1, "the 410 subscription dropped", 5000);
 
     const delivered = received.find((r) => r.path === "/ok/device-1");
     expect(delivered).toBeDefined();
@@ -141,7 +134,7 @@ describe("web push", () => {
     const ok = browserSubscription("/ok/device-3");
     await subscribe(h.url, ok.json);
     h.engine.bus.emit("sync.failed", { account: "family", code: "mfa-timeout", message: "no code entered within 10m" });
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, "one push", 5000);
     const clear = ece.decrypt(received[0]?.body ?? Buffer.alloc(0), {
       version: "aes128gcm",
       privateKey: ok.ecdh,

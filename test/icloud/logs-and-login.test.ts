@@ -5,7 +5,8 @@ import { runInteractiveLogin } from "../../src/cli/login-flow.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import { createLogger } from "../../src/pino-logger.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { account, openSession, PASSWORD, shownCode, simulator, stateDir } from "../support/simulator.ts";
+import { account, PASSWORD, shownCode, stateDir } from "../support/harness.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {

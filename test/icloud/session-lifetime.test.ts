@@ -2,7 +2,8 @@ import { stat } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { account, DAY, openSession, shownCode, simulator, stateDir } from "../support/simulator.ts";
+import { account, shownCode, stateDir } from "../support/harness.ts";
+import { DAY, openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {

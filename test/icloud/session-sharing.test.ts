@@ -6,8 +6,9 @@ import { SessionSharing } from "../../src/icloud/session-sharing.ts";
 import { SessionStore, type StoredSession } from "../../src/icloud/session-store.ts";
 import type { SessionSnapshot } from "../../src/icloud/session-types.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { account, shownCode, stateDir, until } from "../support/harness.ts";
 import { killAll, spawnNode } from "../support/processes.ts";
-import { account, openSession, shownCode, simulator, stateDir } from "../support/simulator.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {
@@ -18,14 +19,6 @@ afterEach(async () => {
 
 const HOUR = 3_600_000;
 const lifetimes = { trust_token: "30d", web_session: "2h", validate_token: "1h", session_token: "10m" };
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const exists = (path: string) =>
   stat(path).then(

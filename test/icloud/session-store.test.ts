@@ -1,7 +1,9 @@
-import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { isEngineError } from "../../src/errors.ts";
 import { AppleCookieJar } from "../../src/icloud/cookie-jar.ts";
 import { SessionStore, sessionFileName } from "../../src/icloud/session-store.ts";
 import type { Logger } from "../../src/logger.ts";
@@ -46,6 +48,24 @@ describe("session store", () => {
     expect(await jar2.cookieHeader("https://setup.icloud.com/y")).toBe('X-APPLE-WEBAUTH-HSA-LOGIN="v=2:t=x"');
   });
 
+  it("a save that fails (here: serialisation) leaves the previous session intact and no temp file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const store = new SessionStore(dir);
+    const good = { version: 1 as const, username: "u@example.com", client_id: "c", trust_token: "tt", srp_sign_ins: 1 };
+    await store.save(good);
+    const before = await readFile(store.pathFor("u@example.com"), "utf8");
+    const unserialisable = {
+      toJSON() {
+        throw new Error("cannot serialise the cookie jar");
+      },
+    };
+    const failed = store.save({ ...good, trust_token: "new", cookies: unserialisable });
+    await expect(failed).rejects.toMatchObject({ code: "STORE_FAILED" });
+    expect(await readFile(store.pathFor("u@example.com"), "utf8")).toBe(before);
+    expect(await store.load("u@example.com")).toEqual(good);
+    expect(await readdir(dir)).toEqual([`${sessionFileName("u@example.com")}.session.json`]);
+  });
+
   it("never escapes the directory whatever the username", () => {
     const store = new SessionStore("/state");
     for (const name of ["../../etc/passwd", "/abs", "a/b\\c", "..", ""]) {
@@ -76,6 +96,92 @@ describe("session store", () => {
     expect(lines.filter((l) => l.startsWith("WARN"))).toHaveLength(2);
     expect(await store.load("other@example.com")).toBeUndefined();
     expect(await readFile(store.pathFor("u@example.com"), "utf8")).toContain("version");
+  });
+});
+
+describe("session store: reading, naming, removing", () => {
+  const session = { version: 1 as const, username: "u@example.com", client_id: "c", srp_sign_ins: 0 };
+
+  it("a missing file is no session, silently", async () => {
+    const lines: string[] = [];
+    const store = new SessionStore(await mkdtemp(join(tmpdir(), "icloud-store-")), recordingLogger(lines));
+    expect(await store.load("nobody@example.com")).toBeUndefined();
+    expect(lines).toEqual([]);
+  });
+
+  it("a file that cannot be read is an error (STORE_FAILED), not a silent sign-out", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const store = new SessionStore(dir);
+    await mkdir(store.pathFor("u@example.com")); // EISDIR
+    const error = await store.load("u@example.com").catch((e: unknown) => e);
+    expect(isEngineError(error, "STORE_FAILED")).toBe(true);
+    expect(error).toMatchObject({ message: "cannot read the session file", info: { username: "u@example.com" } });
+    expect((error as Error).cause).toMatchObject({ code: "EISDIR" });
+  });
+
+  it("warns about a corrupt, an invalid and another account's file, naming the account", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const lines: Array<[string, unknown]> = [];
+    const log: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m, c) => void lines.push([m, c]),
+      error: () => undefined,
+      child: () => log,
+    };
+    const store = new SessionStore(dir, log);
+    const path = store.pathFor("u@example.com");
+    await writeFile(path, "{not json");
+    expect(await store.load("u@example.com")).toBeUndefined();
+    // A webservice without its url does not fit the schema.
+    await writeFile(path, JSON.stringify({ ...session, webservices: { findme: { status: "active" } } }));
+    expect(await store.load("u@example.com")).toBeUndefined();
+    await writeFile(path, JSON.stringify({ ...session, username: "other@example.com" }));
+    expect(await store.load("u@example.com")).toBeUndefined();
+    expect(lines).toEqual([
+      ["session file is corrupt (not JSON); starting without a stored session", { username: "u@example.com" }],
+      ["session file is invalid; starting without a stored session", { username: "u@example.com" }],
+      ["session file belongs to another account; ignoring it", { username: "u@example.com" }],
+    ]);
+    // The user name is compared without case.
+    await writeFile(path, JSON.stringify({ ...session, username: "U@Example.com" }));
+    expect(await store.load("u@EXAMPLE.com")).toMatchObject({ username: "U@Example.com" });
+    expect(lines).toHaveLength(3);
+  });
+
+  it("names the file after a hash of the trimmed, lower-cased user name", () => {
+    const store = new SessionStore("/state");
+    const expected = createHash("sha256").update("user@example.com").digest("hex").slice(0, 32);
+    expect(sessionFileName("  User@Example.COM ")).toBe(expected);
+    expect(store.pathFor("user@example.com")).toBe(`/state/${expected}.session.json`);
+  });
+
+  it("a failed write says which account, and why", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const store = new SessionStore(dir);
+    await mkdir(store.pathFor("u@example.com")); // rename onto a folder fails
+    const error = await store.save(session).catch((e: unknown) => e);
+    expect(isEngineError(error, "STORE_FAILED")).toBe(true);
+    expect(error).toMatchObject({ message: "cannot write the session file", info: { username: "u@example.com" } });
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it.skipIf(process.platform !== "linux")("leaves no file open after saving", async () => {
+    const store = new SessionStore(await mkdtemp(join(tmpdir(), "icloud-store-")));
+    await store.save(session);
+    const before = (await readdir("/proc/self/fd")).length;
+    for (let i = 0; i < 5; i++) await store.save({ ...session, srp_sign_ins: i });
+    expect((await readdir("/proc/self/fd")).length).toBeLessThanOrEqual(before);
+  });
+
+  it("removes the file; removing a missing one is fine", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "icloud-store-"));
+    const store = new SessionStore(dir);
+    await store.save(session);
+    await store.remove("U@example.com");
+    expect(await readdir(dir)).toEqual([]);
+    await store.remove("u@example.com");
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { account, openSession, shownCode, simulator } from "../support/simulator.ts";
+import { account, shownCode } from "../support/harness.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 /**
  * A step after Apple accepted the password (or the code) that fails is resumed by the next sign-in

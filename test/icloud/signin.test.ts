@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { account, DAY, openSession, PASSWORD, shownCode, simulator, stateDir } from "../support/simulator.ts";
+import { account, PASSWORD, shownCode, stateDir } from "../support/harness.ts";
+import { DAY, openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { SrpClient } from "../../src/icloud/srp.ts";
-import { computeVerifier, derivePasswordKey, toBytes } from "../../src/icloud/srp-group.ts";
+import { computeVerifier, derivePasswordKey, N, toBytes } from "../../src/icloud/srp-group.ts";
 import { createSrpRecord, SrpServerSession } from "../../src/simulator/srp-server.ts";
 
 const Vector = z.object({
@@ -56,6 +56,20 @@ describe("GSA SRP against independent vectors", () => {
         expect(server.verify(v.m1, v.m2)).toBe(true);
       });
 
+      it("server rejects the right M1 with a tampered or missing M2", () => {
+        const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
+        const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));
+        const m2 = b64(v.m2);
+        m2[m2.length - 1] = (m2[m2.length - 1] ?? 0) ^ 1;
+        expect(server.verify(v.m1, m2.toString("base64"))).toBe(false);
+        expect(server.verify(v.m1, "")).toBe(false);
+        expect(server.verify(v.m1, v.m1)).toBe(false);
+        // ...and the right M2 with a tampered M1.
+        const m1 = b64(v.m1);
+        m1[0] = (m1[0] ?? 0) ^ 0x80;
+        expect(server.verify(m1.toString("base64"), v.m2)).toBe(false);
+      });
+
       it("server rejects a proof made with another password", () => {
         const record = createSrpRecord(v.password, v.protocol, v.iterations, b64(v.salt));
         const server = new SrpServerSession(record, v.accountName, b64(v.A), b64(v.b));
@@ -69,4 +83,19 @@ describe("GSA SRP against independent vectors", () => {
       });
     });
   }
+});
+
+describe("the client refuses a server public key that would give away the session key", () => {
+  const [v] = fixture.vectors;
+  it.each([
+    ["zero", Buffer.alloc(1)],
+    ["empty", Buffer.alloc(0)],
+    ["N", toBytes(N)],
+    ["2N", toBytes(2n * N)],
+  ])("B = %s", (_, B) => {
+    if (!v) throw new Error("no vector");
+    const client = new SrpClient(v.accountName, b64(v.a));
+    const challenge = { salt: v.salt, b: B.toString("base64"), iteration: v.iterations, protocol: v.protocol };
+    expect(() => client.computeProof(v.password, challenge)).toThrow("SRP: server sent an invalid public key");
+  });
 });

@@ -4,16 +4,8 @@ import { ICloudSession } from "../../src/icloud/session.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
-import {
-  account,
-  DAY,
-  echoService,
-  openSession,
-  PASSWORD,
-  shownCode,
-  simulator,
-  stateDir,
-} from "../support/simulator.ts";
+import { account, PASSWORD, shownCode, stateDir } from "../support/harness.ts";
+import { DAY, echoService, openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { account, openSession, simulator } from "../support/simulator.ts";
+import { account } from "../support/harness.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 let sim: SimulatorHandle | undefined;
 afterEach(async () => {

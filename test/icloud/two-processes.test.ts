@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../../src/simulator/service-modules.ts";
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { startSim } from "../support/harness.ts";
 import { killAll, type NodeChild, spawnNode } from "../support/processes.ts";
 
 const APPLE_ID = "shared@example.com";
@@ -26,14 +26,13 @@ afterEach(async () => {
 });
 
 async function setUp(mfa: Record<string, unknown>, faults: Record<string, unknown>[] = []) {
-  sim = await startSimulator({
-    scenario: parseScenario({
+  sim = await startSim(
+    parseScenario({
       accounts: [{ apple_id: APPLE_ID, password: PASSWORD, srp: { protocol: "s2k", iterations: 1000 }, mfa }],
       faults,
     }),
-    port: 0,
-    services: [...SIMULATOR_SERVICES],
-  });
+    { closeAtCleanup: false },
+  );
   dir = await mkdtemp(join(tmpdir(), "icloud-two-processes-"));
   const stateDir = join(dir, "state");
   const passwordFile = join(dir, "password");

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
+import { sleep } from "../support/harness.ts";
 import {
   ALL_SERVICES,
   ASSET,
@@ -13,7 +14,6 @@ import {
   json,
   mqttFakeEngine,
   refreshedState,
-  sleep,
   startProxy,
   type TestBroker,
 } from "../support/mqtt.ts";
@@ -115,6 +115,31 @@ for (const spec of BROKERS) {
 
       engine.bus.emit("mfa.required", { account: "acct1", state: accountState("acct1", "pending") });
       await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline");
+    });
+
+    it("retains the account state and availability: a late subscriber gets the latest of each", async () => {
+      const engine = mqttFakeEngine();
+      const bridge = track(bridgeFor(engine, broker.url));
+      const ha = track(await HaClient.connect(broker.url));
+      await bridge.start();
+      await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "online");
+      const waiting = accountState("acct1", "pending");
+      engine.bus.emit("account.state", waiting);
+      await ha.waitFor((m) => m.topic === `${BASE}/acct1/availability` && m.payload.toString() === "offline");
+
+      const topics = [`${BASE}/acct1/state`, `${BASE}/acct1/availability`];
+      const late = track(await HaClient.connect(broker.url, topics));
+      await late.waitFor((m) => m.topic === topics[0]);
+      await late.waitFor((m) => m.topic === topics[1]);
+      await sleep(100);
+      expect(
+        late.messages.map((m) => ({ topic: m.topic, retain: m.retain })).sort((a, b) => a.topic.localeCompare(b.topic)),
+      ).toEqual([
+        { topic: `${BASE}/acct1/availability`, retain: true },
+        { topic: `${BASE}/acct1/state`, retain: true },
+      ]);
+      expect(json(late.last(`${BASE}/acct1/state`))).toEqual(waiting);
+      expect(late.last(`${BASE}/acct1/availability`)?.payload.toString()).toBe("offline");
     });
 
     it("a code prompt keeps trackers and batteries (no 'away', no unknown) and marks their locations stale", async () => {

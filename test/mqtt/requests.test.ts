@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { COMMAND_NAMES, COMMAND_SCHEMAS, type CommandName } from "../../src/engine/commands.ts";
+import { COMMAND_NAMES, COMMAND_SCHEMAS, type CommandName, DATA_TYPES } from "../../src/engine/commands.ts";
 import { EngineError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
-import { parseRequest } from "../../src/mqtt/requests.ts";
+import { handleRequest } from "../../src/mqtt/request-handler.ts";
+import { parseRequest, requestSecrets } from "../../src/mqtt/requests.ts";
+import { sleep } from "../support/harness.ts";
 import {
   BROKERS,
   type FakeEngine,
@@ -13,7 +15,6 @@ import {
   mqttFakeEngine,
   SECRET_CODE,
   SECRET_PASSWORD,
-  sleep,
   type TestBroker,
 } from "../support/mqtt.ts";
 
@@ -85,6 +86,103 @@ describe("parseRequest", () => {
       expect(result.error.message).toMatch(message);
       expect(result.error.message).not.toContain("12345");
     }
+  });
+});
+
+describe("parseRequest: exact answers", () => {
+  const parse = (command: string, payload: string) => parseRequest(command, Buffer.from(payload));
+  const message = (command: string, payload: string) => {
+    const result = parse(command, payload);
+    return result.ok ? "accepted" : result.error.message;
+  };
+
+  it("adds no transaction key when none was sent", () => {
+    expect(Object.keys(parse("sync", "{}"))).toEqual(["ok", "command", "input"]);
+    expect(Object.keys(parse("reboot", "{}"))).toEqual(["ok", "error"]);
+  });
+
+  it("names every issue with its path, joined by '; '; a root-level issue has no path prefix", () => {
+    expect(message("sync", '{"data_types":["nope"],"account":5}')).toBe(
+      "invalid 'sync' request: account: Invalid input: expected string, received number; " +
+        `data_types.0: Invalid option: expected one of ${DATA_TYPES.map((t) => JSON.stringify(t)).join("|")}`,
+    );
+    expect(message("sync", '{"dat_types":["fmip.devices"]}')).toBe(
+      "invalid 'sync' request: Unrecognized key: \"dat_types\"",
+    );
+    // Every command, in the registry's order (test/engine/services/registry.test.ts pins that list).
+    expect(message("reboot", "{}")).toBe(`unknown command 'reboot' (known: ${COMMAND_NAMES.join(", ")})`);
+  });
+
+  it("reads bare digits as a code only for mfa, and only when the payload is nothing but digits", () => {
+    expect(message("sync", "1234")).toBe("the 'sync' request payload must be a JSON object");
+    expect(message("mfa", "x1234")).toBe("invalid JSON in the 'mfa' request payload");
+    expect(message("mfa", "1234x")).toBe("invalid JSON in the 'mfa' request payload");
+  });
+
+  it("takes a transaction of up to 200 characters or a number, nothing else", () => {
+    expect(parse("sync", JSON.stringify({ transaction: "t".repeat(200) }))).toMatchObject({
+      ok: true,
+      transaction: "t".repeat(200),
+    });
+    expect(parse("sync", '{"transaction":0}')).toMatchObject({ ok: true, transaction: 0 });
+    for (const transaction of ["t".repeat(201), true, null, [1], { id: 1 }]) {
+      expect(message("sync", JSON.stringify({ transaction }))).toBe("transaction: must be a string or a number");
+    }
+  });
+});
+
+describe("requestSecrets", () => {
+  it("lists the code and passcode of 4 characters or more, nothing else", () => {
+    expect(requestSecrets({ account: "acct1", code: "123456", passcode: "4321", text: "secret text" })).toEqual([
+      "123456",
+      "4321",
+    ]);
+    expect(requestSecrets({ code: "123", passcode: 4321 })).toEqual([]);
+    for (const input of [null, undefined, "123456", 123456]) expect(requestSecrets(input)).toEqual([]);
+  });
+});
+
+describe("handleRequest", () => {
+  function recorder() {
+    const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
+    const log: Logger = {
+      debug: (m, c) => void lines.push(["debug", m, c]),
+      info: (m, c) => void lines.push(["info", m, c]),
+      warn: (m, c) => void lines.push(["warn", m, c]),
+      error: (m, c) => void lines.push(["error", m, c]),
+      child: () => log,
+    };
+    return { lines, log };
+  }
+
+  it("logs what it did (command, account, error code), never the payload", async () => {
+    const engine = mqttFakeEngine();
+    const { lines, log } = recorder();
+    const payload = (input: unknown) => Buffer.from(JSON.stringify(input));
+
+    expect(await handleRequest(engine, "sync", payload({ account: "acct1" }), log)).toEqual({
+      status: "ok",
+      data: { accepted: "sync" },
+    });
+    expect(await handleRequest(engine, "play_sound", payload({ account: "acct1" }), log)).toMatchObject({
+      status: "error",
+    });
+    engine.handler = async (_command, input) => {
+      throw new EngineError("NOT_FOUND", `no device; passcode ${(input as { passcode: string }).passcode}`);
+    };
+    const lost = { account: "acct1", device: "dev-1", passcode: "482913", text: "Lost" };
+    expect(await handleRequest(engine, "lost_mode", payload(lost), log)).toEqual({
+      status: "error",
+      data: { code: "NOT_FOUND", retryable: false, info: {} },
+      error: "no device; passcode [redacted]",
+    });
+    expect(lines).toEqual([
+      ["info", "MQTT request", { command: "sync", account: "acct1" }],
+      ["warn", "rejected MQTT request", { command: "play_sound", error: expect.stringContaining("device:") }],
+      ["info", "MQTT request", { command: "lost_mode", account: "acct1" }],
+      ["warn", "MQTT request failed", { command: "lost_mode", code: "NOT_FOUND" }],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain("482913");
   });
 });
 

@@ -2,6 +2,7 @@ import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import type { MqttFrontendOptions } from "../../src/mqtt/options.ts";
+import { sleep } from "../support/harness.ts";
 import { recordingLogger } from "../support/logger.ts";
 import {
   accountState,
@@ -14,7 +15,6 @@ import {
   mqttFakeEngine,
   refreshedState,
   skipMosquitto,
-  sleep,
   startAedes,
   startMosquitto,
   startProxy,

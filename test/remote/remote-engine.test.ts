@@ -10,14 +10,8 @@ import { findMyProbe } from "../../src/simulator/findmy/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
 import { type BridgeProcess, startBridgeProcess } from "../support/bridge-process.ts";
 import { engineContract } from "../support/engine-contract.ts";
-import {
-  cleanUp,
-  onCleanup,
-  startTestSimulator,
-  steadyDevice,
-  type TestAccount,
-  until,
-} from "../support/engine-harness.ts";
+import { steadyDevice } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, startTestSimulator, type TestAccount, until } from "../support/harness.ts";
 import { HaClient, json, skipMosquitto, startMosquitto, type TestBroker } from "../support/mqtt.ts";
 
 /** RemoteEngine against a real icloud2mqtt process and Debian's mosquitto. */

@@ -8,7 +8,7 @@ import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { RES_ORIGINAL } from "../../src/simulator/photos/names.ts";
 import { findAsset } from "../../src/simulator/photos/photos-simulator.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { cleanUp, type TestAccount, until } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 import { type RicloudClient, ricloudHarness } from "../support/ricloud.ts";
 
 const ACCOUNT: TestAccount = { appleId: "types@example.com", password: "data-types-password", code: "135790" };

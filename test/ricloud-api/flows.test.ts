@@ -3,16 +3,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/load.ts";
 import { KeyStore } from "../../src/ricloud-api/key-store.ts";
-import {
-  cleanUp,
-  EMBEDDED_BROKER,
-  onCleanup,
-  startTestBridge,
-  startTestSimulator,
-  type TestAccount,
-  tempDir,
-  until,
-} from "../support/engine-harness.ts";
+import { EMBEDDED_BROKER, startTestBridge } from "../support/engine-harness.ts";
+import { cleanUp, onCleanup, startTestSimulator, type TestAccount, tempDir, until } from "../support/harness.ts";
 import { type RicloudClient, ricloudClient, ricloudHarness } from "../support/ricloud.ts";
 
 afterEach(cleanUp);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanUp, type TestAccount } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../support/harness.ts";
 import { ricloudHarness, untilBlocked } from "../support/ricloud.ts";
 
 const ACCOUNT: TestAccount = { appleId: "start@example.com", password: "getting-started-pw", code: "246810" };

@@ -5,7 +5,7 @@ import type { Result } from "../../src/ricloud-api/records.ts";
 import { expireResults } from "../../src/ricloud-api/retention.ts";
 import { StorageRegistry } from "../../src/ricloud-api/storage-registry.ts";
 import { ApiStore } from "../../src/ricloud-api/store.ts";
-import { cleanUp, tempDir } from "../support/engine-harness.ts";
+import { cleanUp, tempDir } from "../support/harness.ts";
 
 afterEach(cleanUp);
 

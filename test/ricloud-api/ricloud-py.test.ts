@@ -2,7 +2,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanUp, type TestAccount } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../support/harness.ts";
 import { ricloudHarness, untilBlocked } from "../support/ricloud.ts";
 
 const hasPythonRequests = spawnSync("python3", ["-c", "import requests"]).status === 0;

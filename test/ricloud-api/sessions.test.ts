@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanUp, type TestAccount, until } from "../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../support/harness.ts";
 import { type RicloudClient, ricloudHarness, untilBlocked } from "../support/ricloud.ts";
 
 afterEach(cleanUp);

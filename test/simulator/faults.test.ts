@@ -61,6 +61,16 @@ describe("fault injection", () => {
     });
     const status = await init(client);
     expect(status.status).toBe(403);
+    sim.faults.add({
+      endpoint: "idmsa.signin.init",
+      kind: "status",
+      status: 400,
+      headers: { "X-Apple-I-Ercd": "-21669" },
+      times: 1,
+    });
+    const withHeader = await init(client);
+    expect(withHeader.status).toBe(400);
+    expect(withHeader.headers.get("x-apple-i-ercd")).toBe("-21669");
     expect(status.json).toEqual({ serviceErrors: [{ code: "-20209" }] });
     sim.faults.add({ endpoint: "*", kind: "rate_limit", retry_after: 7, times: 1 });
     const limited = await client.request("POST", "/setup/ws/1/validate", { body: "null" });
@@ -90,6 +100,25 @@ describe("fault injection", () => {
     expect(truncated.error).toBeDefined();
     const log = sim.requests().filter((entry) => entry.route === "setup.accountLogin");
     expect(log.map((entry) => entry.status)).toEqual(["reset", 200]);
+  });
+});
+
+describe("short_body", () => {
+  it("sends the normal answer's first bytes (default half) with a matching Content-Length", async () => {
+    const page = "/appleauth/auth/authorize/signin";
+    const get = () => new TestClient(sim.url).request("GET", page, { widget: false });
+    const full = await get();
+    expect(full.status).toBe(200);
+    expect(full.text.length).toBeGreaterThan(10);
+    sim.faults.add({ endpoint: "idmsa.authorize", kind: "short_body", bytes: 7, times: 1 });
+    const cut = await get();
+    expect(cut.status).toBe(200);
+    expect(cut.text).toBe(full.text.slice(0, 7));
+    expect(cut.headers.get("content-length")).toBe("7");
+    expect(cut.headers.get("content-type")).toBe(full.headers.get("content-type"));
+    sim.faults.add({ endpoint: "idmsa.authorize", kind: "short_body", times: 1 });
+    expect((await get()).text).toBe(full.text.slice(0, Math.floor(full.text.length / 2)));
+    expect((await get()).text).toBe(full.text);
   });
 });
 

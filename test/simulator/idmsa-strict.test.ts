@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SrpClient } from "../../src/icloud/srp.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { account, PASSWORD, shownCode } from "../support/harness.ts";
 import { dig, TestClient, WIDGET_HEADERS } from "../support/idmsa-client.ts";
-import { account, openSession, PASSWORD, shownCode, simulator } from "../support/simulator.ts";
+import { openSession, simulator } from "../support/simulator.ts";
 
 const JANE = "jane@example.com";
 const STRICT = "strictctx@example.com";
@@ -132,6 +133,18 @@ describe("strict (opt-in): signin/complete needs the auth context signin/init an
     const refused = await bare.request("POST", COMPLETE, { json: body });
     expect(refused.status).toBe(401);
     expect(refused.json).toMatchObject({ hasError: true, serviceErrors: [{ code: "-20000" }] });
+  });
+
+  it("refuses a right M1 sent with a tampered M2 (401 -20101, like a wrong password)", async () => {
+    const client = new TestClient(sim.url);
+    const body = await initFor(client, JANE);
+    const failures = sim.stats(JANE).srp_failures;
+    const m2 = Buffer.from(body.m2, "base64");
+    m2[0] = (m2[0] ?? 0) ^ 1;
+    const refused = await client.request("POST", COMPLETE, { json: { ...body, m2: m2.toString("base64") } });
+    expect(refused.status).toBe(401);
+    expect(refused.json).toMatchObject({ serviceErrors: [{ code: "-20101" }] });
+    expect(sim.stats(JANE).srp_failures).toBe(failures + 1);
   });
 
   it("refuses a stale scnt and another auth context's session id", async () => {

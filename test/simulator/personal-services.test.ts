@@ -3,6 +3,7 @@ import { ICloudSession } from "../../src/icloud/session.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
 import { SIMULATOR_SERVICES } from "../../src/simulator/service-modules.ts";
+import { startSim } from "../support/harness.ts";
 import { TEST_SCENARIO } from "../support/idmsa-client.ts";
 
 /**
@@ -29,7 +30,7 @@ let sim: SimulatorHandle;
 const sessions: ICloudSession[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
+  sim = await startSim(scenario, { closeAtCleanup: false });
 });
 afterAll(async () => {
   await sim?.close();

@@ -8,8 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import type { TestAccount } from "./engine-harness.ts";
-import { onCleanup, tempDir } from "./engine-harness.ts";
+import { onCleanup, type TestAccount, tempDir } from "./harness.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

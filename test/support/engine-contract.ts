@@ -14,8 +14,8 @@ import { FmipDeviceSchema } from "../../src/icloud/findmy/types.ts";
 import { findMyProbe } from "../../src/simulator/findmy/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
 import { VERSION } from "../../src/version.ts";
-import { cleanUp, startTestSimulator, steadyDevice, type TestAccount, until } from "./engine-harness.ts";
-import { sleep } from "./mqtt.ts";
+import { steadyDevice } from "./engine-harness.ts";
+import { cleanUp, sleep, startTestSimulator, type TestAccount, until } from "./harness.ts";
 
 export interface ContractWorld {
   sim: SimulatorHandle;

@@ -1,90 +1,17 @@
 /**
- * Shared setup for the engine and bridge tests: one simulated account, a temporary state folder,
- * the validated configuration, the engine or the whole bridge, waiting helpers and the cleanup
- * (`afterEach(cleanUp)` or `afterAll(cleanUp)` in the test file).
+ * The engine and bridge tests' setup on the harness (harness.ts): one simulated account, a
+ * temporary state folder, the validated configuration, the engine or the whole bridge, all stopped
+ * at cleanup (`afterEach(cleanUp)` or `afterAll(cleanUp)` in the test file).
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type RunningBridge, startBridge } from "../../src/bridge.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { Engine, type EngineOptions } from "../../src/engine/engine.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { FaultSpec } from "../../src/simulator/fault-spec.ts";
-import { parseScenario, type Scenario } from "../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
-import { SIMULATOR_SERVICES } from "../../src/simulator/service-modules.ts";
-import { type HaClient, json, sleep } from "./mqtt.ts";
-
-/** The simulated Apple account a test signs in to. */
-export interface TestAccount {
-  appleId: string;
-  password: string;
-  /** The code the simulated devices show. */
-  code: string;
-  dsid?: string;
-}
-
-const cleanups: Array<() => Promise<void>> = [];
-
-/** Registers a cleanup for the end of the test (or of the file, with `afterAll(cleanUp)`). */
-export function onCleanup(cleanup: () => Promise<void>): void {
-  cleanups.push(cleanup);
-}
-
-/** Runs the registered cleanups, the newest first. */
-export async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-}
-
-/** Polls `condition` every 20 ms; throws after `timeoutMs`, naming `what`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Starts the simulator with every service module (a parsed scenario or a scenario file); closed at cleanup. */
-export async function startScenario(scenario: Scenario | string): Promise<SimulatorHandle> {
-  const sim = await startSimulator({ scenario, port: 0, services: [...SIMULATOR_SERVICES] });
-  onCleanup(() => sim.close());
-  return sim;
-}
-
-/**
- * A simulator with `account`, signing in with SRP s2k (1000 iterations) and an hsa2 code unless
- * `spec.mfa` says otherwise; `spec` adds the account's services, lifetimes and the like.
- */
-export function startTestSimulator(
-  account: TestAccount,
-  spec: Record<string, unknown> = {},
-  faults?: FaultSpec[],
-): Promise<SimulatorHandle> {
-  const scenario = parseScenario({
-    accounts: [
-      {
-        apple_id: account.appleId,
-        password: account.password,
-        ...(account.dsid === undefined ? {} : { dsid: account.dsid }),
-        srp: { protocol: "s2k", iterations: 1000 },
-        mfa: { kind: "hsa2", code: account.code },
-        ...spec,
-      },
-    ],
-    ...(faults === undefined ? {} : { faults }),
-  });
-  return startScenario(scenario);
-}
-
-/** A fresh folder under the system's temporary folder; removed at cleanup. */
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  onCleanup(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { onCleanup, startTestSimulator, type TestAccount, tempDir, until } from "./harness.ts";
+import { type HaClient, json } from "./mqtt.ts";
 
 /** The MQTT settings of most tests: the embedded broker on a free port. */
 export const EMBEDDED_BROKER = { url: null, embedded_broker: { port: 0 } };

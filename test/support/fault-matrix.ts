@@ -171,7 +171,3 @@ export function checkFaultReached(sim: SimulatorHandle, mode: Mode, problems: st
   const left = sim.faults.list();
   if (mode === "once" ? left.length > 0 : left.every((f) => f.hits === 0)) problems.push("the fault was never reached");
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -11,6 +11,7 @@ import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import type { MqttFrontendOptions } from "../../src/mqtt/options.ts";
 import { FakeEngine } from "../../src/testing/fake-engine.ts";
 import { FAKE_ASSET, FAKE_CALL, FAKE_JPEG, fakeAccountState, fakeDevice } from "../../src/testing/fixtures.ts";
+import { sleep } from "./harness.ts";
 
 // ---------- fixtures ----------
 
@@ -251,10 +252,6 @@ export class HaClient {
 export function json(m: Received | undefined): unknown {
   if (m === undefined) throw new Error("no message");
   return JSON.parse(m.payload.toString("utf8"));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function bridgeFor(api: EngineApi, url: string, options: Partial<MqttFrontendOptions> = {}): MqttFrontend {

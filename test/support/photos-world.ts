@@ -1,8 +1,9 @@
 import type { ICloudSession } from "../../src/icloud/session.ts";
 import { createPhotosRoutes, findPhotosSimulator, type PhotosSimulator } from "../../src/simulator/photos/index.ts";
 import { parseScenario } from "../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
-import { account, openSession } from "./simulator.ts";
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { account, startSim } from "./harness.ts";
+import { openSession } from "./simulator.ts";
 
 export const APPLE_ID = "photos@example.com";
 
@@ -21,7 +22,7 @@ export async function photosWorld(
   extra: Record<string, unknown> = {},
 ): Promise<PhotosWorld> {
   const scenario = parseScenario({ accounts: [account(APPLE_ID, { mfa: { kind: "none" }, photos, ...extra })] });
-  const sim = await startSimulator({ scenario, port: 0, services: [createPhotosRoutes] });
+  const sim = await startSim(scenario, { services: [createPhotosRoutes], closeAtCleanup: false });
   const session = await openSession(sim, APPLE_ID);
   const snap = await session.signIn();
   if (snap.state !== "active") throw new Error(`sign-in failed: ${JSON.stringify(snap.error)}`);

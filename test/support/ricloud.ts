@@ -9,7 +9,8 @@ import { KeyStore } from "../../src/ricloud-api/key-store.ts";
 import { passwordVerifier } from "../../src/ricloud-api/passwords.ts";
 import { RicloudApiServer } from "../../src/ricloud-api/server.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
-import { type EngineHarnessOptions, engineHarness, onCleanup, until } from "./engine-harness.ts";
+import { type EngineHarnessOptions, engineHarness } from "./engine-harness.ts";
+import { onCleanup, until } from "./harness.ts";
 
 export interface ApiAnswer {
   status: number;

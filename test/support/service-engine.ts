@@ -2,15 +2,8 @@ import { Engine } from "../../src/engine/engine.ts";
 import type { EngineEvents } from "../../src/engine/events.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
 import { CaptureLogger } from "./capture-logger.ts";
-import {
-  enterCode,
-  onCleanup,
-  startTestSimulator,
-  type TestAccount,
-  tempDir,
-  testConfig,
-  until,
-} from "./engine-harness.ts";
+import { enterCode, testConfig } from "./engine-harness.ts";
+import { onCleanup, startTestSimulator, type TestAccount, tempDir, until } from "./harness.ts";
 
 /** Every other service off, so a test sees only the one it is about. */
 const ALL_OFF = {

@@ -1,21 +1,14 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+/** iCloud sessions against the simulator (the client's tests), on the harness (harness.ts). */
 import { ICloudSession } from "../../src/icloud/session.ts";
 import type { SessionSharingOptions } from "../../src/icloud/session-sharing.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { ServiceRoutesFactory } from "../../src/simulator/context.ts";
 import { parseScenario, type ScenarioInput } from "../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../src/simulator/server.ts";
+import { PASSWORD, startSim, stateDir } from "./harness.ts";
 
 type AccountInput = ScenarioInput["accounts"][number];
-
-export const PASSWORD = "correct horse battery staple";
-
-export function account(appleId: string, extra: Partial<AccountInput> = {}): AccountInput {
-  return { apple_id: appleId, password: PASSWORD, srp: { protocol: "s2k", iterations: 1000 }, ...extra };
-}
 
 /** A tiny service on the simulator (via its service context) to exercise `request()` re-auth. */
 export const echoService: ServiceRoutesFactory = (ctx) => [
@@ -31,15 +24,12 @@ export const echoService: ServiceRoutesFactory = (ctx) => [
   },
 ];
 
+/** A simulator with `accounts` and only the echo service; the test closes it. */
 export async function simulator(
   accounts: AccountInput[],
   extra: Omit<ScenarioInput, "accounts"> = {},
 ): Promise<SimulatorHandle> {
-  return startSimulator({ scenario: parseScenario({ accounts, ...extra }), port: 0, services: [echoService] });
-}
-
-export async function stateDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), "icloud-session-"));
+  return startSim(parseScenario({ accounts, ...extra }), { services: [echoService], closeAtCleanup: false });
 }
 
 export interface TestSessionOptions {
@@ -73,12 +63,6 @@ export async function openSession(
       },
     },
   });
-}
-
-export function shownCode(sim: SimulatorHandle, appleId: string): string {
-  const shown = sim.deviceCode(appleId);
-  if (!shown) throw new Error("no code shown");
-  return shown.code;
 }
 
 export const DAY = 86_400_000;

@@ -1,4 +1,4 @@
-import { type CommandName, ERROR_CODES, type ErrorCode } from "icloud2mqtt/engine";
+import { AccountStateSchema, type CommandName, ERROR_CODES, type ErrorCode } from "icloud2mqtt/engine";
 import { z } from "zod";
 
 /**
@@ -53,25 +53,7 @@ export const ExecuteResponseSchema = z.discriminatedUnion("ok", [
 export const ControlAccountSchema = z.object({
   id: z.string(),
   username: z.string(),
-  state: z.object({
-    state: z.enum(["ready", "running", "blocked"]),
-    prevError: z.object({ message: z.string(), code: z.string() }).nullable(),
-    session: z.object({
-      state: z.enum(["pending", "active", "failed", "expired"]),
-      error: z.string().nullable(),
-      error_info: z
-        .object({
-          choices: z.array(z.string()).optional(),
-          trusted_phone_numbers: z
-            .array(z.object({ id: z.number(), number: z.string(), push_mode: z.string() }))
-            .optional(),
-          retry_after: z.number().optional(),
-          method: z.enum(["device", "sms", "voice", "2sv"]).optional(),
-        })
-        .nullable(),
-      trust_expires_at: z.string().nullable(),
-    }),
-  }),
+  state: AccountStateSchema.pick({ state: true, prevError: true, session: true }),
 });
 export type ControlAccount = z.infer<typeof ControlAccountSchema>;
 

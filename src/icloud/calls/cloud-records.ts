@@ -48,11 +48,6 @@ export const RecordSchema = z
   .loose();
 export type WireRecord = z.infer<typeof RecordSchema>;
 
-export const ServerErrorSchema = z
-  .object({ serverErrorCode: z.string(), reason: z.string().optional(), retryAfter: z.number().optional() })
-  .loose();
-export type ServerError = z.infer<typeof ServerErrorSchema>;
-
 export const QueryResponseSchema = z
   .object({ records: z.array(RecordSchema).default([]), syncToken: z.string().optional() })
   .loose();

@@ -1,15 +1,9 @@
 import { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
-import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
+import { cloudKitError, ServerErrorSchema, type ServerErrorWording } from "../cloudkit/server-error.ts";
 import type { ServiceTransport } from "../service-transport.ts";
-import {
-  ChangesResponseSchema,
-  callFromRecord,
-  QueryResponseSchema,
-  ServerErrorSchema,
-  type WireRecord,
-} from "./cloud-records.ts";
+import { ChangesResponseSchema, callFromRecord, QueryResponseSchema, type WireRecord } from "./cloud-records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   type CallkitCall,
@@ -189,33 +183,14 @@ export class CloudCallsSource implements CallsSource {
   }
 }
 
-/** Maps a response- or zone-level `serverErrorCode` to the bridge's error. */
-function serverError(
-  error: { serverErrorCode?: string; reason?: string; retryAfter?: number },
-  status?: number,
-): EngineError {
-  const code = error.serverErrorCode ?? "UNKNOWN";
-  const info: Record<string, unknown> = { server_error_code: code };
-  if (status !== undefined) info["status"] = status;
-  if (error.retryAfter !== undefined) info["retry_after"] = error.retryAfter;
-  if (code === "ZONE_NOT_FOUND")
-    return new EngineError("CALLKIT_UNINITIALISED", CALLKIT_UNINITIALISED_MESSAGE, { info });
-  if (RETRYABLE_CODES.has(code))
-    return new EngineError("RATE_LIMITED", `call-history service asked to retry later (${code})`, { info });
-  if (code === "ACCESS_DENIED") {
-    return new EngineError(
-      "WEB_ACCESS_DISABLED",
-      "iCloud refused access to call history (ACCESS_DENIED): turn on " +
-        "Access iCloud Data on the Web and turn off Advanced Data Protection",
-      { info },
-    );
-  }
-  if (code === "AUTHENTICATION_FAILED" || code === "AUTHENTICATION_REQUIRED") {
-    return new EngineError("SESSION_EXPIRED", `call-history service refused the session (${code})`, { info });
-  }
-  return new EngineError(
-    "UNEXPECTED_RESPONSE",
-    `call-history error ${code}${error.reason ? `: ${error.reason}` : ""}`,
-    { info },
-  );
+/** How the call-history service words CloudKit's errors. */
+const CALLS_ERRORS: ServerErrorWording = {
+  service: "call-history service",
+  accessDenied:
+    "iCloud refused access to call history (ACCESS_DENIED): turn on Access iCloud Data on the Web and turn off Advanced Data Protection",
+  zoneNotFound: { code: "CALLKIT_UNINITIALISED", message: CALLKIT_UNINITIALISED_MESSAGE },
+};
+
+function serverError(error: { serverErrorCode?: string; reason?: string; retryAfter?: number }, status?: number) {
+  return cloudKitError(error, CALLS_ERRORS, status);
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
+import { readDownload } from "../download-body.ts";
 import type { ServiceResponse, ServiceTransport } from "../service-transport.ts";
 import { contactFromWire } from "./map-contact.ts";
 import type { MmeContact } from "./types.ts";
@@ -111,18 +112,8 @@ export class ContactsService {
         });
       throw statusError(response.status, "contact photo");
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      size += buffer.length;
-      if (size > MAX_IMAGE_BYTES) {
-        response.body.destroy();
-        throw new EngineError("DOWNLOAD_FAILED", `the contact photo is larger than ${MAX_IMAGE_BYTES} bytes`);
-      }
-      chunks.push(buffer);
-    }
-    return { body: Buffer.concat(chunks), contentType: response.headers["content-type"] ?? "image/jpeg" };
+    const body = await readDownload(response, { what: "the contact photo", maxBytes: MAX_IMAGE_BYTES });
+    return { body, contentType: response.headers["content-type"] ?? "image/jpeg" };
   }
 
   #cards(raw: readonly unknown[]): ContactCard[] {

@@ -1,10 +1,11 @@
 import type { z } from "zod";
 import { EngineError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../logger.ts";
-import { RETRYABLE_CODES } from "../cloudkit/server-codes.ts";
+import { cloudKitError, ServerErrorSchema, type ServerErrorWording } from "../cloudkit/server-error.ts";
+import { readDownload } from "../download-body.ts";
 import type { ServiceTransport } from "../service-transport.ts";
 import { type NotesRecord, readRecord } from "./records.ts";
-import { ChangesResponseSchema, LookupResponseSchema, RecordSchema, ServerErrorSchema } from "./wire.ts";
+import { ChangesResponseSchema, LookupResponseSchema, RecordSchema } from "./wire.ts";
 
 /** The Notes container's private database on the `ckdatabasews` webservice (timlaing/pyicloud `NotesService`). */
 export const NOTES_DATABASE = "/database/1/com.apple.notes/production/private";
@@ -97,8 +98,15 @@ export class NotesService {
     return this.#read(response.records);
   }
 
-  /** An attachment's bytes from its asset URL (`${f}` in CloudKit URLs is the file name). */
-  async download(url: string, filename: string): Promise<{ body: Buffer; contentType: string }> {
+  /**
+   * An attachment's bytes from its asset URL (`${f}` in CloudKit URLs is the file name); `size`,
+   * the asset's byte size from its record, when known: a body of another length is refused.
+   */
+  async download(
+    url: string,
+    filename: string,
+    options: { size?: number | null } = {},
+  ): Promise<{ body: Buffer; contentType: string }> {
     const response = await this.#transport.download(url.replaceAll(FILE_PLACEHOLDER, encodeURIComponent(filename)));
     if (response.status !== 200) {
       response.body.on("error", () => undefined);
@@ -109,18 +117,12 @@ export class NotesService {
         info: { status: response.status },
       });
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      size += buffer.length;
-      if (size > MAX_ATTACHMENT_BYTES) {
-        response.body.destroy();
-        throw new EngineError("DOWNLOAD_FAILED", `the attachment is larger than ${MAX_ATTACHMENT_BYTES} bytes`);
-      }
-      chunks.push(buffer);
-    }
-    return { body: Buffer.concat(chunks), contentType: response.headers["content-type"] ?? "application/octet-stream" };
+    const body = await readDownload(response, {
+      what: "the attachment",
+      maxBytes: MAX_ATTACHMENT_BYTES,
+      expectedSize: options.size,
+    });
+    return { body, contentType: response.headers["content-type"] ?? "application/octet-stream" };
   }
 
   #read(raw: readonly unknown[]): NotesRecord[] {
@@ -171,27 +173,14 @@ export class NotesService {
   }
 }
 
-/** Maps a response- or zone-level `serverErrorCode` to the bridge's error. */
-function serverError(
-  error: { serverErrorCode?: string; reason?: string; retryAfter?: number },
-  status?: number,
-): EngineError {
-  const code = error.serverErrorCode ?? "UNKNOWN";
-  const info: Record<string, unknown> = { server_error_code: code };
-  if (status !== undefined) info["status"] = status;
-  if (error.retryAfter !== undefined) info["retry_after"] = error.retryAfter;
-  if (code === "ZONE_NOT_FOUND") return new EngineError("SERVICE_NOT_AVAILABLE", NOTES_OFF_MESSAGE, { info });
-  if (RETRYABLE_CODES.has(code))
-    return new EngineError("RATE_LIMITED", `Notes asked to retry later (${code})`, { info });
-  if (code === "ACCESS_DENIED")
-    return new EngineError(
-      "WEB_ACCESS_DISABLED",
-      "iCloud refused access to Notes (ACCESS_DENIED): turn on Access iCloud Data on the Web and turn off Advanced Data Protection",
-      { info },
-    );
-  if (code === "AUTHENTICATION_FAILED" || code === "AUTHENTICATION_REQUIRED")
-    return new EngineError("SESSION_EXPIRED", `Notes refused the session (${code})`, { info });
-  return new EngineError("UNEXPECTED_RESPONSE", `Notes error ${code}${error.reason ? `: ${error.reason}` : ""}`, {
-    info,
-  });
+/** How Notes words CloudKit's errors. */
+const NOTES_ERRORS: ServerErrorWording = {
+  service: "Notes",
+  accessDenied:
+    "iCloud refused access to Notes (ACCESS_DENIED): turn on Access iCloud Data on the Web and turn off Advanced Data Protection",
+  zoneNotFound: { code: "SERVICE_NOT_AVAILABLE", message: NOTES_OFF_MESSAGE },
+};
+
+function serverError(error: { serverErrorCode?: string; reason?: string; retryAfter?: number }, status?: number) {
+  return cloudKitError(error, NOTES_ERRORS, status);
 }

@@ -27,6 +27,8 @@ export interface AttachmentRecord {
   uti: string | null;
   filename: string | null;
   size: number | null;
+  /** The byte size of the asset behind `downloadUrl` (CloudKit's `PrimaryAsset.size`). */
+  assetSize: number | null;
   downloadUrl: string | null;
 }
 
@@ -66,6 +68,7 @@ export function readRecord(record: WireRecord): NotesRecord {
       uti: textField(fields, "AttachmentUTI") ?? textField(fields, "UTI"),
       filename: textField(fields, "Filename"),
       size: numberField(fields, "Size") ?? asset?.size ?? null,
+      assetSize: asset?.size ?? null,
       downloadUrl: asset?.downloadURL ?? null,
     };
   }

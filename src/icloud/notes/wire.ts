@@ -25,10 +25,6 @@ export const RecordSchema = z
   .loose();
 export type WireRecord = z.infer<typeof RecordSchema>;
 
-export const ServerErrorSchema = z
-  .object({ serverErrorCode: z.string(), reason: z.string().optional(), retryAfter: z.number().optional() })
-  .loose();
-
 const ZoneChangesSchema = z
   .object({
     syncToken: z.string().optional(),

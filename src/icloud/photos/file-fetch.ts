@@ -50,8 +50,9 @@ function announcedSize(status: number, headers: Record<string, string>): number 
 /**
  * Brings `part` to `size` bytes from `url`, resuming with `Range: bytes=N-` from what it already
  * holds. Never deletes a partial file on interruption (abort, cut connection) so the next attempt
- * resumes; restarts from zero only when the server ignores the range or the part is larger than the
- * record says. Resolves when `part` holds exactly `size` bytes.
+ * resumes; restarts from zero only when the server ignores the range (200, or 206 from byte 0) or the
+ * part is larger than the record says; refuses a 206 that starts anywhere else. Resolves when `part`
+ * holds exactly `size` bytes.
  */
 export async function fetchToPart(
   fetcher: Fetcher,
@@ -70,9 +71,14 @@ export async function fetchToPart(
   const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
   const response = await fetcher.download(url, { headers, ...(signal === undefined ? {} : { signal }) });
   const { status } = response;
+  const start = status === 206 ? rangeStart(response.headers["content-range"]) : undefined;
   let append = false;
-  if (status === 206 && rangeStart(response.headers["content-range"]) === offset) append = true;
-  else if (status === 416 && offset > 0) {
+  if (status === 206 && start === offset) append = true;
+  else if (status === 206 && start !== 0) {
+    // A part from elsewhere in the file: appended or written from zero, it would corrupt the photo.
+    discard(response.body);
+    throw new EngineError("DOWNLOAD_FAILED", `download answered bytes from ${start ?? "?"}, asked from ${offset}`);
+  } else if (status === 416 && offset > 0) {
     discard(response.body);
     await rm(part, { force: true });
     throw new EngineError("DOWNLOAD_FAILED", "download range not satisfiable; restarting the file");

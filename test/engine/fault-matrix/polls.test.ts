@@ -6,12 +6,15 @@ import { Engine } from "../../../src/engine/engine.ts";
 import { SERVICES } from "../../../src/engine/services/registry.ts";
 import type { ServiceKey } from "../../../src/engine/services/types.ts";
 import { isEngineError } from "../../../src/errors.ts";
+import { calendarProbe } from "../../../src/simulator/calendar/index.ts";
 import { callsProbe } from "../../../src/simulator/calls/index.ts";
+import { contactsProbe } from "../../../src/simulator/contacts/index.ts";
 import { findMyProbe } from "../../../src/simulator/findmy/index.ts";
+import { notesProbe } from "../../../src/simulator/notes/index.ts";
 import { findPhotosSimulator } from "../../../src/simulator/photos/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
 import type { SimulatorHandle } from "../../../src/simulator/server.ts";
-import { cleanUp, startScenario, steadyDevice, tempDir } from "../../support/engine-harness.ts";
+import { steadyDevice } from "../../support/engine-harness.ts";
 import {
   type CellResult,
   checkErrors,
@@ -24,14 +27,15 @@ import {
   RETRY_AFTER_S,
   requestMark,
   routesSince,
-  sleep,
   UnhandledWatch,
 } from "../../support/fault-matrix.ts";
+import { cleanUp, sleep, startScenario, tempDir } from "../../support/harness.ts";
 
 /**
  * The fault matrix, data half: every route that a Find My poll, a photos change check, a photo
- * download (and its retry), a call-history poll, the first polls after a restart and the Find My
- * commands request × every fault × once/repeated. One simulator; one running engine per kind of
+ * download (and its retry), a call-history poll, a contacts poll (with its token and after Apple
+ * refused it), a calendar poll, a notes poll, the first polls after a restart, the Find My commands
+ * and the contacts, calendar and notes listing and file commands request × every fault × once/repeated. One simulator; one running engine per kind of
  * poll (a fresh one per cell for the first polls). Each cell gives the poll something new to find,
  * runs it with the fault injected, clears the fault and runs it again. Invariants per cell: no
  * unhandled rejection; a failure shows in the service's status and prevError (or the command's
@@ -99,6 +103,18 @@ const scenario = parseScenario({
     account("download@matrix.example", { photos: { count: 2, seed: 5, ...SMALL } }),
     account("retry@matrix.example", { photos: { count: 2, seed: 7, ...SMALL } }),
     account("calls@matrix.example", { calls: { generate: { count: 2, seed: 6 } } }),
+    account("contacts@matrix.example", { contacts: { generate: { count: 4, seed: 11 } } }),
+    account("contacts-reread@matrix.example", { contacts: { generate: { count: 4, seed: 12 } } }),
+    account("calendar@matrix.example", { calendar: { time_zone: "UTC", generate: {} } }),
+    account("notes@matrix.example", { notes: { generate: { count: 3, seed: 13 } } }),
+    account("personal@matrix.example", {
+      contacts: { people: [{ first_name: "Pat", last_name: "Photo", photo: true }], generate: { count: 3, seed: 14 } },
+      calendar: { time_zone: "UTC", generate: {} },
+      notes: {
+        notes: [{ title: "Receipt", body: "scanned", attachments: [{ filename: "receipt.jpg", uti: "public.jpeg" }] }],
+        generate: { count: 2, seed: 15 },
+      },
+    }),
     account("restart@matrix.example", {
       findmy: FINDMY,
       photos: { count: 3, seed: 8, ...SMALL },
@@ -431,6 +447,205 @@ async function findMyCommands(): Promise<Phase> {
   };
 }
 
+/** Each value in `seen` once, and no payload announced twice in a row. */
+function checkOnce(what: string, seen: readonly string[], problems: string[]): void {
+  const twice = seen.filter((a, i) => seen.indexOf(a) !== i);
+  if (twice.length > 0) problems.push(`${what} twice: ${[...new Set(twice)].join(", ")}`);
+}
+
+function checkNoRepeat(what: string, payloads: readonly string[], problems: string[]): void {
+  if (payloads.some((p, i) => i > 0 && p === payloads[i - 1])) problems.push(`${what} announced twice in a row`);
+}
+
+/**
+ * Contacts: a new card each cell, found with one `co/changeset`; with `reread` Apple refuses the
+ * stored tokens first, so the poll reads the whole book (`co/startup`, `co/contacts`) again.
+ */
+async function contactsPoll(reread: boolean): Promise<Phase> {
+  const appleId = reread ? "contacts-reread@matrix.example" : "contacts@matrix.example";
+  const { base, engine, id, dir } = await servicePhase(
+    reread ? "contacts poll after a refused token" : "contacts poll",
+    appleId,
+    "contacts",
+    "mme_contacts.contacts",
+    () => ({ enabled: true, schedule: HOUR }),
+  );
+  const probe = contactsProbe(dsidOf(appleId));
+  const counts: string[] = [];
+  engine.bus.on(counts, "contacts.count", ({ count }) => void counts.push(String(count)));
+  let n = 0;
+  return {
+    ...base,
+    before: async () => {
+      n += 1;
+      probe.add({ first_name: "Matrix", last_name: `Contact ${n}`, birthday: `1990-01-0${(n % 9) + 1}` });
+      if (reread) probe.resetTokens();
+    },
+    verify: async (problems) => {
+      checkNoRepeat("the contacts count", counts, problems);
+      const stored = (await stateSection(dir, id, "contacts"))?.["contacts"] as Record<string, { contact_id: string }>;
+      const have = Object.values(stored ?? {})
+        .map((c) => c.contact_id)
+        .sort();
+      const book = probe.book
+        .sorted()
+        .map((c) => c.contactId)
+        .sort();
+      if (JSON.stringify(have) !== JSON.stringify(book))
+        problems.push(`${have.length} contacts stored, ${book.length} in the address book`);
+      if (engine.snapshot(id).contacts.count !== book.length)
+        problems.push(`count ${engine.snapshot(id).contacts.count} for ${book.length} contacts`);
+    },
+    tokens: async () => {
+      const section = await stateSection(dir, id, "contacts");
+      return JSON.stringify([section?.["pref_token"], section?.["sync_token"]]);
+    },
+  };
+}
+
+/** Calendar: a new event today each cell (its calendar's ctag changes): `ca/startup`, then `ca/events`. */
+async function calendarPoll(): Promise<Phase> {
+  const appleId = "calendar@matrix.example";
+  const { base, engine, id, dir } = await servicePhase(
+    "calendar poll",
+    appleId,
+    "calendar",
+    "mme_calendar.events",
+    () => ({ enabled: true, schedule: HOUR, time_zone: "UTC", days_ahead: 2 }),
+  );
+  const probe = calendarProbe(dsidOf(appleId));
+  const today = new Date().toISOString().slice(0, 10);
+  const added: string[] = [];
+  const todays: string[] = [];
+  engine.bus.on(todays, "calendar.today", ({ events }) => void todays.push(JSON.stringify(events)));
+  return {
+    ...base,
+    before: async () => {
+      const minute = String(added.length % 60).padStart(2, "0");
+      added.push(
+        probe.add({ title: `Matrix ${added.length + 1}`, start: `${today}T23:${minute}`, duration_minutes: 5 }),
+      );
+    },
+    verify: async (problems) => {
+      checkNoRepeat("today's events", todays, problems);
+      const stored = ((await stateSection(dir, id, "calendar"))?.["events"] ?? []) as Array<{ event: { id: string } }>;
+      const ids = stored.map((e) => e.event.id);
+      checkOnce("event stored", ids, problems);
+      const lost = added.filter((guid) => !ids.includes(guid));
+      if (lost.length > 0) problems.push(`events never stored: ${lost.join(", ")}`);
+      const shown = engine.snapshot(id).calendar.today.map((e) => e.id);
+      const missing = added.filter((guid) => !shown.includes(guid));
+      if (missing.length > 0) problems.push(`events not in today's: ${missing.join(", ")}`);
+    },
+    tokens: async () => {
+      const section = await stateSection(dir, id, "calendar");
+      const calendars = (section?.["calendars"] ?? []) as Array<{ id: string; ctag: string | null }>;
+      return JSON.stringify([calendars.map((c) => [c.id, c.ctag]), section?.["window"]]);
+    },
+  };
+}
+
+/** Notes: a new note each cell, announced once as created, found with `changes/zone` from the stored token. */
+async function notesPoll(): Promise<Phase> {
+  const appleId = "notes@matrix.example";
+  const { base, engine, id, dir } = await servicePhase("notes poll", appleId, "notes", "mme_notes.notes", () => ({
+    enabled: true,
+    schedule: HOUR,
+  }));
+  const probe = notesProbe(dsidOf(appleId));
+  const added: string[] = [];
+  const announced: string[] = [];
+  engine.bus.on(announced, "note.changed", ({ change, note }) => void announced.push(`${change} ${note.id}`));
+  return {
+    ...base,
+    before: async () => {
+      added.push(probe.add({ title: `Matrix note ${added.length + 1}`, body: "cell" }));
+    },
+    verify: async (problems) => {
+      checkOnce("announced", announced, problems);
+      const expected = added.map((name) => `created ${name}`);
+      const lost = expected.filter((a) => !announced.includes(a));
+      if (lost.length > 0) problems.push(`never announced: ${lost.join(", ")}`);
+      const other = announced.filter((a) => !expected.includes(a));
+      if (other.length > 0) problems.push(`announced without a change: ${other.join(", ")}`);
+    },
+    tokens: async () => JSON.stringify((await stateSection(dir, id, "notes"))?.["sync_token"] ?? null),
+  };
+}
+
+/**
+ * The contacts, calendar and notes commands that read iCloud on request: list_contacts,
+ * contact_image, list_events, list_notes, note_attachment. A command that succeeds answers what it
+ * answered without faults (no corrupt image or attachment); none moves the polling state.
+ */
+async function personalCommands(): Promise<Phase> {
+  const appleId = "personal@matrix.example";
+  const id = "personal";
+  const dir = await tempDir("i2m-matrix-personal-");
+  const sleeps: number[] = [];
+  const services = {
+    contacts: { enabled: true, schedule: HOUR },
+    calendar: { enabled: true, schedule: HOUR, time_zone: "UTC" },
+    notes: { enabled: true, schedule: HOUR },
+  };
+  const engine = newEngine(appleId, id, services, dir, sleeps);
+  await engine.start();
+  await firstPolls(engine, id);
+  const contacts = (await engine.execute("list_contacts", {})).contacts;
+  const image = contacts.find((c) => c.image !== null)?.image?.id;
+  const notes = (await engine.execute("list_notes", {})).notes;
+  const attachment = notes.flatMap((note) => note.attachments)[0]?.id;
+  if (image === undefined || attachment === undefined) throw new Error("no contact image or note attachment");
+  const runs: Array<[string, () => Promise<unknown>]> = [
+    ["list_contacts", () => engine.execute("list_contacts", {})],
+    ["contact_image", () => engine.execute("contact_image", { file: image })],
+    ["list_events", () => engine.execute("list_events", {})],
+    ["list_notes", () => engine.execute("list_notes", {})],
+    ["note_attachment", () => engine.execute("note_attachment", { file: attachment })],
+  ];
+  const baseline = new Map<string, string>();
+  for (const [name, run] of runs) baseline.set(name, JSON.stringify(await run()));
+  const tokens = async () => {
+    const raw = JSON.parse(await readFile(join(dir, "engine", `${id}.json`), "utf8")) as Record<string, unknown>;
+    const { contacts: c, calendar: k, notes: n } = raw as Record<string, Record<string, unknown>>;
+    return JSON.stringify([c?.["sync_token"], c?.["pref_token"], k?.["calendars"], k?.["window"], n?.["sync_token"]]);
+  };
+  const polling = await tokens();
+  let wrong: string[] = [];
+  const commands = async (): Promise<Outcome> => {
+    const out: Outcome = { errors: [], problems: [] };
+    for (const [name, run] of runs) {
+      try {
+        const result = JSON.stringify(await run());
+        if (result !== baseline.get(name)) wrong.push(`${name} answered differently`);
+      } catch (error) {
+        if (!isEngineError(error)) {
+          out.problems.push(`${name} failed with an uncoded error: ${String(error)}`);
+          continue;
+        }
+        out.errors.push(error.sessionError);
+      }
+    }
+    return out;
+  };
+  return {
+    phase: "contacts, calendar and notes commands",
+    appleId,
+    sleeps,
+    run: commands,
+    recover: () => recoverBy(commands),
+    before: async () => {
+      wrong = [];
+    },
+    verify: async (problems) => {
+      problems.push(...wrong);
+      if ((await tokens()) !== polling) problems.push("a command moved the polling state");
+    },
+    tokens,
+    close: () => engine.stop(),
+  };
+}
+
 /** Routes the phase requests when nothing fails. */
 async function probeRoutes(phase: Phase): Promise<string[]> {
   await phase.before();
@@ -513,6 +728,11 @@ describe("fault matrix: polls, downloads and commands", () => {
       await photosPhase("download"),
       await photosPhase("retry"),
       await callsPoll(),
+      await contactsPoll(false),
+      await contactsPoll(true),
+      await calendarPoll(),
+      await notesPoll(),
+      await personalCommands(),
       await firstPollsPhase(),
       await findMyCommands(),
     ];

@@ -4,7 +4,6 @@ import { Engine } from "../../../src/engine/engine.ts";
 import { isEngineError } from "../../../src/errors.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
 import type { SimulatorHandle } from "../../../src/simulator/server.ts";
-import { cleanUp, startScenario, tempDir } from "../../support/engine-harness.ts";
 import {
   type CellResult,
   checkErrors,
@@ -20,9 +19,9 @@ import {
   RETRY_AFTER_S,
   requestMark,
   routesSince,
-  sleep,
   UnhandledWatch,
 } from "../../support/fault-matrix.ts";
+import { cleanUp, sleep, startScenario, tempDir } from "../../support/harness.ts";
 
 /**
  * The fault matrix, sign-in half: every route a sign-in requests × every fault × once/repeated.

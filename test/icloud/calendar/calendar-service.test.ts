@@ -4,7 +4,8 @@ import { MmeCalendarEventSchema } from "../../../src/icloud/calendar/types.ts";
 import { ICloudSession } from "../../../src/icloud/session.ts";
 import { calendarProbe, createCalendarRoutes } from "../../../src/simulator/calendar/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { startSim } from "../../support/harness.ts";
 
 /** The calendar client against the simulator's Calendar web service over real HTTP; nothing is mocked. */
 
@@ -60,7 +61,7 @@ let sim: SimulatorHandle;
 const sessions = new Map<string, ICloudSession>();
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [createCalendarRoutes] });
+  sim = await startSim(scenario, { services: [createCalendarRoutes], closeAtCleanup: false });
 });
 afterAll(async () => {
   await sim?.close();

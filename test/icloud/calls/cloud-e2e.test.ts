@@ -9,7 +9,8 @@ import { type CallkitCall, CallkitCallSchema } from "../../../src/icloud/calls/t
 import { ICloudSession } from "../../../src/icloud/session.ts";
 import { callsProbe, createCallsRoutes } from "../../../src/simulator/calls/routes.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { startSim } from "../../support/harness.ts";
 
 /**
  * End to end: the real simulator core with the call-history routes, and the real signed-in session
@@ -54,7 +55,7 @@ let sim: SimulatorHandle;
 const sessions = new Map<string, ICloudSession>();
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [createCallsRoutes] });
+  sim = await startSim(scenario, { services: [createCallsRoutes], closeAtCleanup: false });
 });
 afterAll(async () => {
   await sim?.close();

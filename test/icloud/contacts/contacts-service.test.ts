@@ -5,7 +5,8 @@ import { MmeContactSchema } from "../../../src/icloud/contacts/types.ts";
 import { ICloudSession } from "../../../src/icloud/session.ts";
 import { contactsProbe, createContactsRoutes } from "../../../src/simulator/contacts/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { startSim } from "../../support/harness.ts";
 
 /** The contacts client against the simulator's Contacts web service over real HTTP; nothing is mocked. */
 
@@ -60,7 +61,7 @@ let sim: SimulatorHandle;
 const sessions = new Map<string, ICloudSession>();
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [createContactsRoutes] });
+  sim = await startSim(scenario, { services: [createContactsRoutes], closeAtCleanup: false });
 });
 afterAll(async () => {
   await sim?.close();

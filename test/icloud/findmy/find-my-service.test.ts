@@ -4,10 +4,12 @@ import { FindMyService, type FindMyServiceOptions } from "../../../src/icloud/fi
 import type { FmipDevice } from "../../../src/icloud/findmy/types.ts";
 import type { ServiceTransport } from "../../../src/icloud/service-transport.ts";
 import type { ICloudSession } from "../../../src/icloud/session.ts";
-import { createFindMyRoutes, findMyProbe } from "../../../src/simulator/findmy/index.ts";
+import type { Logger } from "../../../src/logger.ts";
+import { createFindMyRoutes, defaultFindMyScenario, findMyProbe } from "../../../src/simulator/findmy/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
-import { account, openSession } from "../../support/simulator.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { account, startSim } from "../../support/harness.ts";
+import { openSession } from "../../support/simulator.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00.000Z");
 const MIN = 60_000;
@@ -67,10 +69,9 @@ function locates(sent: readonly Sent[]): string[] {
 
 async function setup(findmy?: unknown, options: FindMyServiceOptions = {}): Promise<Setup> {
   const extra = { mfa: { kind: "none" as const }, ...(findmy === undefined ? {} : { findmy }) };
-  const started = await startSimulator({
-    scenario: parseScenario({ accounts: [account(ID, extra)] }),
-    port: 0,
+  const started = await startSim(parseScenario({ accounts: [account(ID, extra)] }), {
     services: [createFindMyRoutes],
+    closeAtCleanup: false,
   });
   sim = started;
   const session = await openSession(started, ID);
@@ -383,5 +384,184 @@ describe("FindMyService against the simulator", () => {
     expect(await service.devices()).toHaveLength(6);
     sim.faults.add({ endpoint: "fmip.refreshClient", kind: "unavailable" });
     await expect(service.devices()).rejects.toSatisfy((error) => isEngineError(error, "SERVICE_UNAVAILABLE"));
+  });
+});
+
+type Line = [string, string, Record<string, unknown> | undefined];
+function recorder() {
+  const lines: Line[] = [];
+  const bindings: Array<Record<string, unknown>> = [];
+  const log: Logger = {
+    debug: (m, c) => void lines.push(["debug", m, c]),
+    info: (m, c) => void lines.push(["info", m, c]),
+    warn: (m, c) => void lines.push(["warn", m, c]),
+    error: (m, c) => void lines.push(["error", m, c]),
+    child: (b) => {
+      bindings.push(b);
+      return log;
+    },
+  };
+  return { log, lines, bindings };
+}
+
+const totalWoken = (dsid: string) => Object.values(findMyProbe(dsid).woken()).reduce((sum, n) => sum + n, 0);
+
+describe("FindMyService: what a locate may wake", () => {
+  it("a locate on a new service lists the devices first, then wakes the one asked for", async () => {
+    const { service, dsid, sent } = await setup(undefined, { locate: ["Jane's iPad"] });
+    const located = await service.locate();
+    const ipad = named(located, "Jane's iPad");
+    expect(locates(sent)[0]).toBe("initClient -");
+    expect(findMyProbe(dsid).woken()[ipad.id]).toBeGreaterThanOrEqual(1);
+    expect(totalWoken(dsid)).toBe(findMyProbe(dsid).woken()[ipad.id]);
+  });
+
+  it("locate 'all' on a new service asks at once, without listing first", async () => {
+    const { service, sent } = await setup(undefined, { locate: "all", family: false });
+    await service.locate(undefined, { timeoutMs: 0 });
+    expect(locates(sent)).toEqual(["initClient all"]);
+  });
+
+  it("locate: none, an empty list, or devices that cannot be located only list the devices", async () => {
+    const { service, dsid, sent, session } = await setup(undefined, { family: false });
+    const { log, lines } = recorder();
+    const logged = new FindMyService(recording(session, sent), { family: false, logger: log });
+    const listed = await service.devices();
+    await logged.devices();
+    const airpods = named(listed, "Jane's AirPods Pro");
+    for (const run of [() => logged.locate(), () => logged.locate([]), () => logged.locate([airpods.id])]) {
+      sent.length = 0;
+      await run();
+      expect(locates(sent).filter((entry) => entry !== "initClient -")).toEqual(["refreshClient -"]);
+    }
+    expect(totalWoken(dsid)).toBe(0);
+    expect(lines).toContainEqual(["debug", "locate: device cannot be located; not waking it", { device: airpods.id }]);
+    expect(lines.some(([level]) => level === "warn")).toBe(false);
+  });
+
+  it("asks once per device however it is named, skips unknown names with a warning", async () => {
+    const { sent, dsid, session } = await setup(undefined, { family: false });
+    const { log, lines, bindings } = recorder();
+    const service = new FindMyService(recording(session, sent), {
+      family: false,
+      logger: log,
+      sleep: async (ms) => void sim!.clock.advance(ms),
+    });
+    expect(bindings).toEqual([{ service: "findmy" }]);
+    const phone = named(await service.devices(), "Jane's iPhone");
+    sent.length = 0;
+    await service.locate(["No Such Device", phone.id, "Jane's iPhone"]);
+    expect(lines).toContainEqual(["warn", "locate: no such device", { device: "No Such Device" }]);
+    // One request for the phone and one poll until its fix arrives; nothing else woken.
+    expect(locates(sent)).toEqual([
+      `refreshClient ${phone.id}`,
+      `refreshClient ${phone.id}`,
+      `refreshClient ${phone.id}`,
+    ]);
+    expect(totalWoken(dsid)).toBe(3);
+  });
+
+  it("polls only the devices it was asked to locate, not others still locating", async () => {
+    const { service, dsid, sent } = await setup(undefined, { family: false });
+    const listed = await service.devices();
+    const phone = named(listed, "Jane's iPhone");
+    const old = named(listed, "Jane's old iPhone");
+    await service.locate([old.id], { timeoutMs: 0 }); // left locating
+    const oldWoken = findMyProbe(dsid).woken()[old.id];
+    sent.length = 0;
+    await service.locate([phone.id]);
+    expect(locates(sent).every((entry) => entry === `refreshClient ${phone.id}`)).toBe(true);
+    expect(findMyProbe(dsid).woken()[old.id]).toBe(oldWoken);
+  });
+
+  it("waits in steps of the poll interval, the last one cut to the time left, and logs giving up", async () => {
+    const { dsid, slept, sent, session } = await setup(undefined, { family: false });
+    const { log, lines } = recorder();
+    const service = new FindMyService(recording(session, sent), {
+      family: false,
+      logger: log,
+      sleep: async (ms) => {
+        slept.push(ms);
+        sim!.clock.advance(ms);
+      },
+    });
+    const old = named(await service.devices(), "Jane's old iPhone");
+    slept.length = 0;
+    await service.locate([old.id], { pollMs: 10_000, timeoutMs: 25_000 });
+    expect(slept).toEqual([10_000, 10_000, 5_000]);
+    expect(lines).toContainEqual(["info", "locate did not finish in time", { waited_ms: 25_000 }]);
+    expect(findMyProbe(dsid).woken()[old.id]).toBe(4);
+  });
+
+  it("waits for a family member still loading at most three more times, logging each wait", async () => {
+    const household = defaultFindMyScenario("Jane");
+    const family = (household.family ?? []).map((member) => ({ ...member, loading_refreshes: 10 }));
+    const { sim: handle, slept, sent, session } = await setup({ ...household, family });
+    const { log, lines } = recorder();
+    const service = new FindMyService(recording(session, sent), {
+      logger: log,
+      sleep: async (ms) => {
+        slept.push(ms);
+        handle.clock.advance(ms);
+      },
+    });
+    slept.length = 0;
+    sent.length = 0;
+    const devices = await service.devices();
+    expect(devices.some((device) => device.owner !== null)).toBe(false);
+    expect(locates(sent)).toEqual(["initClient -", "refreshClient -", "refreshClient -", "refreshClient -"]);
+    expect(slept).toEqual([5000, 5000, 5000]);
+    expect(lines.filter(([, message]) => message.startsWith("family"))).toEqual(
+      Array.from(
+        { length: 3 },
+        (): Line => ["debug", "family devices still loading; refreshing again", { members: 1 }],
+      ),
+    );
+  });
+});
+
+describe("FindMyService: actions", () => {
+  it("sends Apple's default message and lost-mode bodies, for the device named, and logs the action", async () => {
+    const { dsid, sent, session } = await setup(undefined, { family: false });
+    const { log, lines } = recorder();
+    const service = new FindMyService(recording(session, sent), { family: false, logger: log });
+    const ipad = named(await service.devices(), "Jane's iPad");
+    expect((await service.playSound(ipad.id))?.name).toBe("Jane's iPad");
+    await service.sendMessage(ipad.id, { text: "Hello" });
+    await service.lostMode(ipad.id, { text: "Lost" });
+    const [, message, lost] = findMyProbe(dsid).actions();
+    expect(message?.body).toEqual({
+      device: ipad.id,
+      subject: "Find My iPhone Alert",
+      userText: true,
+      text: "Hello",
+      sound: false,
+      vibrate: false,
+      strobe: false,
+      clientContext: { fmly: false },
+    });
+    expect(lost?.body).toEqual({
+      device: ipad.id,
+      text: "Lost",
+      userText: true,
+      ownerNbr: "",
+      lostModeEnabled: true,
+      trackingEnabled: true,
+      emailUpdates: true,
+      passcode: "",
+      clientContext: { fmly: false },
+    });
+    await service.sendMessage(ipad.id, { text: "Hi", subject: "From Jane" });
+    expect(findMyProbe(dsid).actions().at(-1)?.body).toMatchObject({ subject: "From Jane" });
+    expect(lines.filter(([, m]) => m === "Find My action")).toEqual([
+      ["info", "Find My action", { action: "playSound", device: ipad.id }],
+      ["info", "Find My action", { action: "sendMessage", device: ipad.id }],
+      ["info", "Find My action", { action: "lostDevice", device: ipad.id }],
+      ["info", "Find My action", { action: "sendMessage", device: ipad.id }],
+    ]);
+    await expect(service.playSound("")).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: "Find My playSound: a device id is required",
+    });
   });
 });

@@ -5,7 +5,8 @@ import type { NoteRecord, NotesRecord } from "../../../src/icloud/notes/records.
 import { ICloudSession } from "../../../src/icloud/session.ts";
 import { createNotesRoutes, notesProbe } from "../../../src/simulator/notes/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { startSim } from "../../support/harness.ts";
 
 /** The Notes client against the simulator's Notes CloudKit container over real HTTP; nothing is mocked. */
 
@@ -47,7 +48,7 @@ let sim: SimulatorHandle;
 const sessions = new Map<string, ICloudSession>();
 
 beforeAll(async () => {
-  sim = await startSimulator({ scenario, port: 0, services: [createNotesRoutes] });
+  sim = await startSim(scenario, { services: [createNotesRoutes], closeAtCleanup: false });
 });
 afterAll(async () => {
   await sim?.close();

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFile, chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -68,5 +68,95 @@ describe("DownloadIndex", () => {
     const third = await DownloadIndex.open(file);
     expect(third.filesOf("A1")).toEqual([{ fileId: "icpl://f1", file: { path: "IMG_1-10.HEIC", size: 10 } }]);
     await third.close();
+  });
+
+  const journal = () => path.join(dir, "state", "downloads.jsonl");
+  const lines = async () =>
+    (await readFile(journal(), "utf8"))
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as unknown);
+
+  it("appends one short line per file and one per finished asset, never twice for an asset", async () => {
+    const index = await DownloadIndex.open(journal());
+    await index.recordFile("A1", "f1", { path: "IMG_1.HEIC", size: 10 });
+    await index.recordFile("A1", "f2", { path: "IMG_1_HEVC.MOV", size: 11 });
+    await index.recordAsset("A1");
+    await index.recordAsset("A1");
+    expect(index.hasAsset("A1")).toBe(true);
+    expect(index.assetCount).toBe(1);
+    expect(index.file("A1", "f1")).toEqual({ path: "IMG_1.HEIC", size: 10 });
+    expect(index.file("A1", "f2")).toEqual({ path: "IMG_1_HEVC.MOV", size: 11 });
+    expect(index.file("A1", "f3")).toBeUndefined();
+    await index.close();
+    expect(await lines()).toEqual([
+      { a: "A1", f: "f1", p: "IMG_1.HEIC", s: 10 },
+      { a: "A1", f: "f2", p: "IMG_1_HEVC.MOV", s: 11 },
+      { a: "A1", done: true },
+    ]);
+  });
+
+  it("leaves a clean journal alone (blank lines too), and compacts one with torn, foreign or repeated lines", async () => {
+    const first = await DownloadIndex.open(journal());
+    await first.recordFile("A1", "f1", { path: "IMG_1.HEIC", size: 10 });
+    await first.recordAsset("A1");
+    await first.close();
+    await appendFile(journal(), "\n   \n");
+    const clean = (await stat(journal())).ino;
+    await (await DownloadIndex.open(journal())).close();
+    expect((await stat(journal())).ino).toBe(clean);
+
+    await appendFile(
+      journal(),
+      [
+        '{"a":"A1","f":"f1","p":"IMG_1.HEIC","s":10}', // again, after a restart
+        '{"a":"A2","unknown":true}',
+        "[1,2]",
+        '{"a":"A2","f":"f9","p":"IMG_9',
+      ].join("\n"),
+    );
+    const index = await DownloadIndex.open(journal());
+    await index.close();
+    expect((await stat(journal())).ino).not.toBe(clean);
+    expect(await lines()).toEqual([
+      { a: "A1", f: "f1", p: "IMG_1.HEIC", s: 10 },
+      { a: "A1", done: true },
+    ]);
+    expect((await stat(journal())).mode & 0o777).toBe(0o600);
+    expect(await readdir(path.dirname(journal()))).toEqual(["downloads.jsonl"]);
+  });
+
+  it("a journal of nothing but a torn line compacts to an empty file", async () => {
+    await DownloadIndex.open(journal()).then((index) => index.close());
+    await writeFile(journal(), '{"a":"A1","f":"f');
+    await (await DownloadIndex.open(journal())).close();
+    expect(await readFile(journal(), "utf8")).toBe("");
+  });
+
+  it("refuses lines once closed; closing twice is fine", async () => {
+    const index = await DownloadIndex.open(journal());
+    await index.close();
+    await expect(index.recordFile("A1", "f1", { path: "x", size: 1 })).rejects.toMatchObject({
+      code: "STORE_FAILED",
+      message: "download index is closed",
+    });
+    await expect(index.recordAsset("A2")).rejects.toMatchObject({ code: "STORE_FAILED" });
+    await index.close();
+  });
+
+  it.skipIf(process.platform !== "linux")("leaves no file open after compacting and closing", async () => {
+    await DownloadIndex.open(journal()).then((index) => index.close());
+    const before = (await readdir("/proc/self/fd")).length;
+    for (let i = 0; i < 3; i++) {
+      await appendFile(journal(), '{"torn');
+      await (await DownloadIndex.open(journal())).close();
+    }
+    expect((await readdir("/proc/self/fd")).length).toBeLessThanOrEqual(before);
+  });
+
+  it.skipIf(process.getuid?.() === 0)("a journal it cannot read is an error, not an empty index", async () => {
+    await DownloadIndex.open(journal()).then((index) => index.close());
+    await chmod(journal(), 0o200);
+    await expect(DownloadIndex.open(journal())).rejects.toMatchObject({ code: "EACCES" });
   });
 });

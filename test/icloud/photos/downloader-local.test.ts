@@ -11,11 +11,15 @@ import { DownloadIndex } from "../../../src/icloud/photos/download-index.ts";
 import {
   Downloader,
   type DownloaderOptions,
+  type DownloadResult,
   downloadFailure,
   isFolderFailure,
+  nameFor,
 } from "../../../src/icloud/photos/downloader.ts";
 import type { Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
 import type { FileRole, PhotoItem } from "../../../src/icloud/photos/types.ts";
+import type { Logger } from "../../../src/logger.ts";
+import { until } from "../../support/harness.ts";
 
 /** Deterministic content of a file. */
 function bytesOf(name: string, size: number): Buffer {
@@ -397,5 +401,332 @@ describe("Downloader against a local file server", () => {
     expect(downloadFailure(Object.assign(new Error("x"), { code: "EROFS" })).message).toBe(
       "the library folder is on a read-only file system (EROFS); the download is retried later",
     );
+  });
+});
+
+const shortId = (assetId: string) => createHash("sha256").update(assetId).digest("hex").slice(0, 8);
+
+/** A logger that keeps its lines and the bindings of its children. */
+function recorder() {
+  const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
+  const bindings: Array<Record<string, unknown>> = [];
+  const log: Logger = {
+    debug: (m, c) => void lines.push(["debug", m, c]),
+    info: (m, c) => void lines.push(["info", m, c]),
+    warn: (m, c) => void lines.push(["warn", m, c]),
+    error: (m, c) => void lines.push(["error", m, c]),
+    child: (b) => {
+      bindings.push(b);
+      return log;
+    },
+  };
+  return { log, lines, bindings };
+}
+
+describe("Downloader: names, choices and failures", () => {
+  it("names extra files after the original: _HEVC only next to a HEIC, a label for other roles", () => {
+    const photo = item("n1", "IMG_7.JPG", { original: 10, live_video: 20, thumbnail: 5 });
+    const role = (r: FileRole) => ({ id: "x", data_type: "image" as const, extension: "jpg", size: 1, role: r });
+    expect(nameFor(photo, { ...role("live_video"), extension: "mov" }, "fb")).toBe("IMG_7.MOV");
+    expect(nameFor(item("n2", "IMG_8.heic"), { ...role("live_video"), extension: "mov" }, "fb")).toBe("IMG_8_HEVC.MOV");
+    expect(nameFor(photo, role("thumbnail"), "fb")).toBe("IMG_7_thumb.jpg");
+    expect(nameFor(photo, role("medium"), "fb")).toBe("IMG_7_medium.jpg");
+    expect(nameFor(item("n3", "noext"), { ...role("original"), extension: "heic" }, "fb")).toBe("noext.heic");
+    expect(nameFor(item("n4", "noext"), role("thumbnail"), "fb")).toBe("noext_thumb.jpg");
+    expect(nameFor(item("n5", "heic"), { ...role("live_video"), extension: "mov" }, "fb")).toBe("heic.MOV");
+  });
+
+  it("fetches live videos and thumbnails only when asked, each on its own", async () => {
+    const photo = (id: string) => item(id, `IMG_${id}.HEIC`, { original: 10, live_video: 20, thumbnail: 5 });
+    const live = await downloader({ folderStructure: "none", liveVideos: true });
+    expect((await live.dl.download(photo("l1"))).files).toEqual(["IMG_l1.HEIC", "IMG_l1_HEVC.MOV"]);
+    await live.index.close();
+    const thumbs = await downloader({ folderStructure: "none", thumbnails: true });
+    expect((await thumbs.dl.download(photo("t1"))).files).toEqual(["IMG_t1.HEIC", "IMG_t1_thumb.jpg"]);
+    expect(live.dl.wantedFiles(photo("w1")).map((f) => f.role)).toEqual(["original", "live_video"]);
+    await thumbs.index.close();
+  });
+
+  it("an unusable name falls back to asset-<id>", async () => {
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const result = await dl.download(item("fb1", "..."));
+    await index.close();
+    expect(result.files).toEqual([`asset-${shortId("fb1")}.heic`]);
+  });
+
+  it("reports each outcome exactly: downloaded (new), skipped, failed with a coded error, and logs it", async () => {
+    const { log, lines, bindings } = recorder();
+    const { dl, index } = await downloader({ folderStructure: "none", logger: log });
+    expect(bindings).toEqual([{ module: "photos-downloader" }]);
+    const ok = item("ok1", "IMG_OK.HEIC", { original: 100 });
+    expect(await dl.download(ok)).toEqual({
+      assetId: "ok1",
+      status: "downloaded",
+      isNew: true,
+      files: ["IMG_OK.HEIC"],
+      bytes: 100,
+    });
+    expect(index.file("ok1", ok.asset.files[0]!.id)).toEqual({ path: "IMG_OK.HEIC", size: 100 });
+    expect(await dl.download(ok)).toEqual({ assetId: "ok1", status: "skipped", isNew: false, files: [], bytes: 0 });
+
+    const noOriginal = item("t2", "IMG_T.HEIC", { thumbnail: 10 });
+    const withThumbs = new Downloader({ libraryDir: library, index, fetcher, thumbnails: true, logger: log });
+    const missing = await withThumbs.download(noOriginal);
+    expect(missing).toMatchObject({ status: "failed", isNew: false, error: { code: "DOWNLOAD_FAILED" } });
+    expect(missing.error?.message).toBe("the record lists no original file");
+
+    const noUrl = { ...item("u1", "IMG_U.HEIC"), downloads: new Map<string, string>() };
+    expect((await dl.download(noUrl)).error).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: "no download URL in the record",
+    });
+    await index.close();
+    expect(lines).toEqual([
+      ["debug", "downloaded", { asset: "ok1", files: ["IMG_OK.HEIC"] }],
+      ["warn", "download failed", { asset: "t2", error: "the record lists no original file" }],
+      ["warn", "download failed", { asset: "u1", error: "no download URL in the record" }],
+    ]);
+  });
+
+  it("an expired URL: one fresh one, asked once; still expired or gone from the library fails", async () => {
+    const { log, lines } = recorder();
+    server.expired.add("/ex1/original");
+    let refreshes = 0;
+    const stillExpired = async (stale: PhotoItem) => {
+      refreshes++;
+      return stale;
+    };
+    const first = await downloader({ folderStructure: "none", refresh: stillExpired, logger: log, attempts: 3 });
+    const expired = await first.dl.download(item("ex1", "IMG_EX.HEIC"));
+    expect(refreshes).toBe(1);
+    expect(expired.error).toMatchObject({ code: "DOWNLOAD_FAILED", message: "download URL refused (HTTP 403)" });
+    // Expired URLs are not retried with the same URL: one request before and one after the refresh.
+    expect(server.log.filter((l) => l.path === "/ex1/original")).toHaveLength(2);
+    expect(lines).toContainEqual(["debug", "download URL expired, asking CloudKit for a fresh one", { asset: "ex1" }]);
+    await first.index.close();
+
+    const gone = await downloader({ folderStructure: "none", refresh: async () => undefined });
+    server.expired.add("/ex2/original");
+    expect((await gone.dl.download(item("ex2", "IMG_EX2.HEIC"))).error).toMatchObject({
+      code: "NOT_FOUND",
+      message: "the asset is no longer in the library",
+    });
+    await gone.index.close();
+
+    const noRefresh = await downloader({ folderStructure: "none" });
+    server.expired.add("/ex3/original");
+    expect((await noRefresh.dl.download(item("ex3", "IMG_EX3.HEIC"))).error?.message).toBe(
+      "download URL refused (HTTP 403)",
+    );
+    await noRefresh.index.close();
+  });
+
+  it("a library folder it cannot write to: failed with DOWNLOAD_FAILED and the file system's error as cause", async () => {
+    await writeFile(library, "a file where the library folder should be");
+    const { dl, index } = await downloader();
+    const result = await dl.download(item("nf1", "IMG_NF.HEIC"));
+    await index.close();
+    expect(result).toMatchObject({ status: "failed", error: { code: "DOWNLOAD_FAILED" } });
+    expect((result.error?.cause as NodeJS.ErrnoException | undefined)?.code).toMatch(/^(ENOTDIR|EEXIST)$/);
+  });
+
+  it("an abort rejects (it is no failure to remember)", async () => {
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(dl.download(item("ab1", "IMG_AB.HEIC"), controller.signal)).rejects.toThrow();
+    await index.close();
+  });
+
+  it("retries an interrupted file within the run, logging each resume", async () => {
+    const { log, lines } = recorder();
+    server.cutAfter.set("/rs1/original", 1000);
+    const { dl, index } = await downloader({ folderStructure: "none", logger: log });
+    expect((await dl.download(item("rs1", "IMG_RS.HEIC", { original: 5000 }))).status).toBe("downloaded");
+    await index.close();
+    expect(lines).toContainEqual(["debug", "download interrupted, resuming", { asset: "rs1", attempt: 1 }]);
+  });
+
+  it("keeps files already fetched for an unfinished asset, in date folders too", async () => {
+    const photo = item("kp1", "IMG_KP.HEIC", { original: 300, live_video: 400 });
+    server.expired.add("/kp1/live_video");
+    const first = await downloader({ liveVideos: true });
+    expect((await first.dl.download(photo)).status).toBe("failed");
+    await first.index.close();
+    server.expired.delete("/kp1/live_video");
+    const before = server.log.filter((l) => l.path === "/kp1/original").length;
+    const second = await downloader({ liveVideos: true });
+    const result = await second.dl.download(photo);
+    await second.index.close();
+    expect(result).toMatchObject({ status: "downloaded", bytes: 400 });
+    expect(result.files).toEqual(["2021/03/05/IMG_KP.HEIC", "2021/03/05/IMG_KP_HEVC.MOV"]);
+    expect(server.log.filter((l) => l.path === "/kp1/original")).toHaveLength(before);
+  });
+
+  it("an indexed file that is missing or of another size is fetched again; an index path outside the library is ignored", async () => {
+    const photo = item("ix1", "IMG_IX.HEIC", { original: 300 });
+    const fileId = photo.asset.files[0]!.id;
+    const first = await downloader({ folderStructure: "none" });
+    await first.index.recordFile("ix1", fileId, { path: "../outside.HEIC", size: 300 });
+    await first.index.close();
+    const second = await downloader({ folderStructure: "none" });
+    expect((await second.dl.download(photo)).files).toEqual(["IMG_IX.HEIC"]);
+    await second.index.close();
+
+    const other = item("ix2", "IMG_IX2.HEIC", { original: 300 });
+    const otherId = other.asset.files[0]!.id;
+    const third = await downloader({ folderStructure: "none" });
+    await third.index.recordFile("ix2", otherId, { path: "IMG_IX2.HEIC", size: 300 });
+    await writeFile(path.join(library, "IMG_IX2.HEIC"), Buffer.alloc(10));
+    const result = await third.dl.download(other);
+    await third.index.close();
+    expect(result).toMatchObject({ status: "downloaded", bytes: 300 });
+    // The 10 bytes under the indexed name are no longer ours: kept, and ours goes under its sized name.
+    expect(result.files).toEqual(["IMG_IX2-300.HEIC"]);
+    expect(await readFile(path.join(library, "IMG_IX2.HEIC"))).toEqual(Buffer.alloc(10));
+    expect(await readFile(path.join(library, "IMG_IX2-300.HEIC"))).toEqual(bytesOf("/ix2/original", 300));
+    expect(await listFiles(dir)).not.toContain("outside.HEIC");
+  });
+
+  it("after a crash: a complete .part is renamed (logged); an incomplete one is resumed, never renamed", async () => {
+    const { log, lines } = recorder();
+    const whole = item("pc1", "IMG_PC1.HEIC", { original: 2000 });
+    const half = item("pc2", "IMG_PC2.HEIC", { original: 2000 });
+    await mkdir(library, { recursive: true });
+    const first = await downloader({ folderStructure: "none" });
+    for (const [photo, name] of [
+      [whole, "IMG_PC1.HEIC"],
+      [half, "IMG_PC2.HEIC"],
+    ] as const) {
+      await first.index.recordFile(photo.asset.id, photo.asset.files[0]!.id, { path: name, size: 2000 });
+    }
+    await first.index.close();
+    await writeFile(path.join(library, `.IMG_PC1.HEIC.${shortId("pc1")}.part`), bytesOf("/pc1/original", 2000));
+    await writeFile(
+      path.join(library, `.IMG_PC2.HEIC.${shortId("pc2")}.part`),
+      bytesOf("/pc2/original", 2000).subarray(0, 700),
+    );
+    const second = await downloader({ folderStructure: "none", logger: log });
+    await second.dl.run([whole, half]);
+    await second.index.close();
+    expect(lines).toContainEqual([
+      "debug",
+      "finished a download interrupted before its rename",
+      { asset: "pc1", file: "IMG_PC1.HEIC" },
+    ]);
+    expect(server.log.filter((l) => l.path === "/pc2/original")).toEqual([
+      { path: "/pc2/original", range: "bytes=700-" },
+    ]);
+    expect(await readFile(path.join(library, "IMG_PC2.HEIC"))).toEqual(bytesOf("/pc2/original", 2000));
+    expect(await listFiles(library)).toEqual(["IMG_PC1.HEIC", "IMG_PC2.HEIC"]);
+  });
+
+  it("drops its stale .parts under names it no longer gets; resumes the one under the name it gets", async () => {
+    const photo = item("st1", "IMG_ST.HEIC", { original: 3000 });
+    const id = shortId("st1");
+    const sized = "IMG_ST-3000.HEIC";
+    const suffixed = `IMG_ST-3000-${id}.HEIC`;
+    await mkdir(library, { recursive: true });
+    await writeFile(path.join(library, "IMG_ST.HEIC"), Buffer.alloc(100, 1)); // another photo took the name
+    await writeFile(path.join(library, `.IMG_ST.HEIC.${id}.part`), Buffer.alloc(50, 2));
+    // Left while the sized name was taken (that file is gone since): the sized name is free again.
+    await writeFile(path.join(library, `.${suffixed}.${id}.part`), Buffer.alloc(60, 3));
+    await writeFile(path.join(library, `.${sized}.${id}.part`), bytesOf("/st1/original", 3000).subarray(0, 1000));
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    expect(await dl.download(photo)).toEqual({
+      assetId: "st1",
+      status: "downloaded",
+      isNew: true,
+      files: [sized],
+      bytes: 3000,
+    });
+    await index.close();
+    expect(await listFiles(library)).toEqual([sized, "IMG_ST.HEIC"]);
+    expect(server.log.filter((l) => l.path === "/st1/original")).toEqual([
+      { path: "/st1/original", range: "bytes=1000-" },
+    ]);
+    expect(await readFile(path.join(library, sized))).toEqual(bytesOf("/st1/original", 3000));
+    expect(await readFile(path.join(library, "IMG_ST.HEIC"))).toEqual(Buffer.alloc(100, 1));
+  });
+
+  it("when its name and its sized name are taken by other files, it uses its own suffixed name", async () => {
+    const photo = item("bt1", "IMG_BT.HEIC", { original: 3000 });
+    const suffixed = `IMG_BT-3000-${shortId("bt1")}.HEIC`;
+    await mkdir(library, { recursive: true });
+    await writeFile(path.join(library, "IMG_BT.HEIC"), Buffer.alloc(100, 1));
+    // Of the same size, but not in the index: another photo, never taken for ours nor overwritten.
+    await writeFile(path.join(library, "IMG_BT-3000.HEIC"), Buffer.alloc(3000, 4));
+    await writeFile(path.join(library, suffixed), Buffer.alloc(100, 2)); // left by an index that was lost
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    expect((await dl.download(photo)).files).toEqual([suffixed]);
+    await index.close();
+    expect(await readFile(path.join(library, suffixed))).toEqual(bytesOf("/bt1/original", 3000));
+    expect(await readFile(path.join(library, "IMG_BT.HEIC"))).toEqual(Buffer.alloc(100, 1));
+    expect(await readFile(path.join(library, "IMG_BT-3000.HEIC"))).toEqual(Buffer.alloc(3000, 4));
+    expect(await listFiles(library)).toEqual(["IMG_BT-3000.HEIC", suffixed, "IMG_BT.HEIC"].sort());
+  });
+
+  it("the same asset three times at once is fetched once: the others wait for it and report it skipped", async () => {
+    const photo = item("tw1", "IMG_TW.HEIC", { original: 3000 });
+    const { dl, index } = await downloader({ folderStructure: "none", concurrency: 3 });
+    const results: DownloadResult[] = [];
+    const summary = await dl.run([photo, photo, photo], { onResult: (r) => results.push(r) });
+    await index.close();
+    expect(summary).toEqual({ downloaded: 1, skipped: 2, failed: 0, bytes: 3000 });
+    const files = ["IMG_TW.HEIC"];
+    expect(results).toEqual([
+      { assetId: "tw1", status: "downloaded", isNew: true, files, bytes: 3000 },
+      { assetId: "tw1", status: "skipped", isNew: false, files, bytes: 0 },
+      { assetId: "tw1", status: "skipped", isNew: false, files, bytes: 0 },
+    ]);
+    expect(server.log.filter((l) => l.path === "/tw1/original")).toEqual([{ path: "/tw1/original" }]);
+    expect(await listFiles(library)).toEqual(files);
+  });
+
+  it("the same asset asked again while it fails or is aborted shares that outcome, fetched once", async () => {
+    const photo = item("tf1", "IMG_TF.HEIC", { original: 3000 });
+    server.expired.add("/tf1/original"); // no refresh given: the file fails
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const [first, second] = await Promise.all([dl.download(photo), dl.download(photo)]);
+    expect(first).toMatchObject({ status: "failed", isNew: false, files: [], bytes: 0 });
+    expect(first.error).toMatchObject({ code: "DOWNLOAD_FAILED", message: "download URL refused (HTTP 403)" });
+    expect(second).toEqual({ ...first, status: "failed", isNew: false, bytes: 0 });
+    expect(server.log.filter((l) => l.path === "/tf1/original")).toHaveLength(1);
+
+    // Aborted while the first one runs: every waiting call rejects too, and nothing is asked twice.
+    const stalled = item("tw2", "IMG_TW2.HEIC", { original: 200_000 });
+    server.stallAfter.set("/tw2/original", 10);
+    const controller = new AbortController();
+    const calls = [0, 1, 2].map(() => dl.download(stalled, controller.signal));
+    await until(() => server.log.some((l) => l.path === "/tw2/original"), "the first request");
+    controller.abort();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(server.log.filter((l) => l.path === "/tw2/original")).toHaveLength(1);
+    // Nothing is left in flight: the next call is a download of its own.
+    expect(await dl.download(stalled)).toMatchObject({ status: "downloaded", isNew: true, files: ["IMG_TW2.HEIC"] });
+    await index.close();
+    expect(server.log.filter((l) => l.path === "/tw2/original")).toHaveLength(2);
+    expect(await readFile(path.join(library, "IMG_TW2.HEIC"))).toEqual(bytesOf("/tw2/original", 200_000));
+  });
+
+  it("runs at least one download at a time, and several in parallel when asked", async () => {
+    const zero = await downloader({ folderStructure: "none", concurrency: 0 });
+    expect(await zero.dl.run([item("c0", "IMG_C0.HEIC", { original: 10 })])).toMatchObject({ downloaded: 1 });
+    await zero.index.close();
+    // A stalled file does not hold back the next one when two run at once.
+    server.stallAfter.set("/c1/original", 10);
+    const two = await downloader({ folderStructure: "none", concurrency: 2 });
+    const controller = new AbortController();
+    const done: string[] = [];
+    const running = two.dl.run([item("c1", "IMG_C1.HEIC", { original: 100_000 }), item("c2", "IMG_C2.HEIC")], {
+      signal: controller.signal,
+      onResult: (r) => done.push(`${r.assetId} ${r.status}`),
+    });
+    while (done.length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await expect(running).rejects.toThrow();
+    await two.index.close();
+    expect(done).toEqual(["c2 downloaded"]);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -54,6 +55,31 @@ async function expectComplete(list: PhotoItem[]): Promise<void> {
   const expected = list.map((i) => i.asset.files.find((f) => f.role === "original")?.size).sort();
   expect(sizes).toEqual(expected);
 }
+
+/** The original as the simulator serves it in one clean request. */
+async function originalBytes(w: PhotosWorld, item: PhotoItem): Promise<Buffer> {
+  const file = item.asset.files.find((f) => f.role === "original");
+  const response = await w.session.download(item.downloads.get(file?.id ?? "") ?? "");
+  expect(response.status).toBe(200);
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** SHA-256 of the original as the simulator serves it in one clean request. */
+async function originalHash(w: PhotosWorld, item: PhotoItem): Promise<string> {
+  const file = item.asset.files.find((f) => f.role === "original");
+  const response = await w.session.download(item.downloads.get(file?.id ?? "") ?? "");
+  expect(response.status).toBe(200);
+  const hash = createHash("sha256");
+  for await (const chunk of response.body) hash.update(chunk as Uint8Array);
+  return hash.digest("hex");
+}
+
+const sha256 = async (file: string) =>
+  createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 
 describe("Downloader against the simulator", () => {
   it("downloads originals once; a killed run resumes without partial, missing or duplicate files", async () => {
@@ -121,5 +147,106 @@ describe("Downloader against the simulator", () => {
     // The 2 h jump also ends the web session: count the lookups that CloudKit answered (after re-auth).
     const answered = world.sim.requests().filter((r) => r.route === "photos.records.lookup" && r.status === 200);
     expect(answered.length - lookups).toBe(list.length);
+  });
+
+  it("never keeps a body cut short cleanly: the file fails, and the next run resumes it to the exact bytes", async () => {
+    world = await photosWorld({ count: 1, seed: 24, video_ratio: 0, original_size: { min: 50_000, max: 60_000 } });
+    const photos = new PhotosService(world.session);
+    const [item] = await items(photos);
+    if (!item) throw new Error("no photo");
+    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    const library = path.join(dir, "library");
+    const downloads = () =>
+      world?.sim
+        .requests()
+        .filter((r) => r.route === "photos.download")
+        .map((r) => r.status) ?? [];
+    const run = async () => {
+      const opened = await open(world as PhotosWorld, photos, { folderStructure: "none" });
+      const results: Array<{ status: string; code?: string; message?: string }> = [];
+      const summary = await opened.downloader.run([item], {
+        onResult: (r) =>
+          results.push({ status: r.status, ...(r.error ? { code: r.error.code, message: r.error.message } : {}) }),
+      });
+      await opened.index.close();
+      return { summary, results };
+    };
+
+    // Each of the run's 3 attempts gets a clean 200 with only 10 000 bytes (Content-Length matching):
+    // another length than the record's, so nothing is written.
+    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    expect(await run()).toEqual({
+      summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
+      results: [
+        {
+          status: "failed",
+          code: "DOWNLOAD_FAILED",
+          message: `the file changed in iCloud during the download (10000 bytes, the record says ${size}); retried later`,
+        },
+      ],
+    });
+    expect(await listFiles(library)).toEqual([]);
+    expect(downloads()).toEqual([200, 200, 200]);
+
+    // With 20 000 bytes already in the part, each resume gets a clean 206 of 10 000 bytes: refused, the
+    // part left exactly as it was.
+    const part = `.${item.asset.filename}.${createHash("sha256").update(item.asset.id).digest("hex").slice(0, 8)}.part`;
+    const whole = await originalBytes(world, item);
+    await writeFile(path.join(library, part), whole.subarray(0, 20_000));
+    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    expect(await run()).toEqual({
+      summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
+      results: [
+        {
+          status: "failed",
+          code: "DOWNLOAD_FAILED",
+          message: `download announced 10000 bytes where ${size - 20_000} were expected; not written`,
+        },
+      ],
+    });
+    expect(await listFiles(library)).toEqual([part]);
+    expect(await readFile(path.join(library, part))).toEqual(whole.subarray(0, 20_000));
+    expect(world.sim.faults.list()).toEqual([]);
+
+    // The next run resumes from the part to the exact bytes.
+    const before = downloads().length;
+    expect(await run()).toEqual({
+      summary: { downloaded: 1, skipped: 0, failed: 0, bytes: size },
+      results: [{ status: "downloaded" }],
+    });
+    expect(downloads().slice(before)).toEqual([206]);
+    expect(await listFiles(library)).toEqual([item.asset.filename]);
+    expect(await readFile(path.join(library, item.asset.filename))).toEqual(whole);
+  });
+
+  it("an index that cannot be written leaves no file under the final name; the next run adds no duplicate", async () => {
+    world = await photosWorld({ count: 1, seed: 25, video_ratio: 0, original_size: { min: 20_000, max: 30_000 } });
+    const photos = new PhotosService(world.session);
+    const [item] = await items(photos);
+    if (!item) throw new Error("no photo");
+    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    const library = path.join(dir, "library");
+    const first = await open(world, photos, { folderStructure: "none" });
+    // A closed index refuses every line (STORE_FAILED), like a full or read-only state folder.
+    await first.index.close();
+    const results: Array<{ status: string; code?: string }> = [];
+    await first.downloader.run([item], {
+      onResult: (r) => results.push({ status: r.status, ...(r.error ? { code: r.error.code } : {}) }),
+    });
+    expect(results).toEqual([{ status: "failed", code: "STORE_FAILED" }]);
+    // Only the complete `.part`: a file under the final name would be one the index does not know.
+    const parts = await listFiles(library);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/^\..*\.part$/);
+    expect((await stat(path.join(library, parts[0] ?? ""))).size).toBe(size);
+
+    // A restart (the index as written on disk) finishes it from the `.part`, under the original name.
+    const downloads = world.served("photos.download");
+    const second = await open(world, photos, { folderStructure: "none" });
+    expect(await second.downloader.run([item])).toMatchObject({ downloaded: 1, failed: 0 });
+    await second.index.close();
+    expect(await listFiles(library)).toEqual([item.asset.filename]);
+    expect(world.served("photos.download")).toBe(downloads);
+    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(world, item));
   });
 });

@@ -4,8 +4,8 @@ import { MAX_PREFETCH } from "../../../src/icloud/photos/enumerate.ts";
 import { PhotosService } from "../../../src/icloud/photos/photos-service.ts";
 import type { PhotosSyncState } from "../../../src/icloud/photos/sync-state.ts";
 import type { PhotoItem } from "../../../src/icloud/photos/types.ts";
-import type { ServiceTransport } from "../../../src/icloud/service-transport.ts";
 import { IcplAssetSchema } from "../../../src/icloud/photos/types.ts";
+import type { ServiceTransport } from "../../../src/icloud/service-transport.ts";
 import { APPLE_ID, type PhotosWorld, photosWorld } from "../../support/photos-world.ts";
 
 let world: PhotosWorld | undefined;

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ICloudSession } from "../../../src/icloud/session.ts";
 import { createFindMyRoutes } from "../../../src/simulator/findmy/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
-import { account, openSession } from "../../support/simulator.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { account, startSim } from "../../support/harness.ts";
+import { openSession } from "../../support/simulator.ts";
 
 /** The simulator's Find My endpoints at the wire level, spoken through the real iCloud session. */
 
@@ -65,10 +66,9 @@ let session: ICloudSession;
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(T0);
-  sim = await startSimulator({
-    scenario: parseScenario({ accounts: [account(ID, { mfa: { kind: "none" }, findmy })] }),
-    port: 0,
+  sim = await startSim(parseScenario({ accounts: [account(ID, { mfa: { kind: "none" }, findmy })] }), {
     services: [createFindMyRoutes],
+    closeAtCleanup: false,
   });
   session = await openSession(sim, ID);
   expect((await session.signIn()).state).toBe("active");

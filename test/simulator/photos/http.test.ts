@@ -2,7 +2,8 @@ import { get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPhotosRoutes, findPhotosSimulator } from "../../../src/simulator/photos/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
-import { type SimulatorHandle, startSimulator } from "../../../src/simulator/server.ts";
+import type { SimulatorHandle } from "../../../src/simulator/server.ts";
+import { startSim } from "../../support/harness.ts";
 
 const BASE = "/database/1/com.apple.photos.cloud/production/private";
 const DSID = "7000001";
@@ -93,7 +94,7 @@ beforeAll(async () => {
       },
     ],
   });
-  sim = await startSimulator({ scenario, port: 0, services: [createPhotosRoutes] });
+  sim = await startSim(scenario, { services: [createPhotosRoutes], closeAtCleanup: false });
   cookie = webSessionCookie("photos@example.com");
 });
 

@@ -27,10 +27,16 @@ export class FindMyJob {
   readonly #missing = new Map<string, number>();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger) {
+  /** `signal`: the engine stopping; waits between locate polls end with it. */
+  constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger, signal?: AbortSignal) {
     this.#config = config;
     this.#names = new FriendlyNames(config.friendly_names);
-    this.#service = new FindMyService(transport, { locate: config.locate, family: config.family, logger: log });
+    this.#service = new FindMyService(transport, {
+      locate: config.locate,
+      family: config.family,
+      logger: log,
+      ...(signal === undefined ? {} : { sleep: (ms: number) => sleepUnless(ms, signal) }),
+    });
   }
 
   get service(): FindMyService {
@@ -117,4 +123,20 @@ export class FindMyJob {
     }
     return { updated, removed };
   }
+}
+
+/** Waits `ms`; rejects with the signal's reason as soon as it aborts. */
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

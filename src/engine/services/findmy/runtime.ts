@@ -25,7 +25,7 @@ export class FindMyRuntime implements ServiceRuntime<FindMySnapshot> {
 
   constructor(ctx: ServiceContext<FindMyConfig, FindMyState, FindMyEvents>) {
     this.#ctx = ctx;
-    this.#job = new FindMyJob(ctx.transport, ctx.config, ctx.log);
+    this.#job = new FindMyJob(ctx.transport, ctx.config, ctx.log, ctx.signal);
     this.#job.prepare(ctx.state);
     const jobs: ServiceJob[] = [
       {

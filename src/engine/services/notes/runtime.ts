@@ -117,7 +117,9 @@ export class NotesRuntime implements ServiceRuntime<NotesSnapshot> {
     if (record?.kind !== "attachment" || record.downloadUrl === null)
       throw new EngineError("NOT_FOUND", `no note attachment ${file}`);
     const item = attachmentItem(recordName, attachmentMeta(record));
-    const fetched = await this.#service.download(record.downloadUrl, record.filename ?? "attachment");
+    const fetched = await this.#service.download(record.downloadUrl, record.filename ?? "attachment", {
+      size: record.assetSize,
+    });
     return {
       id: file,
       content_type: fetched.contentType.split(";")[0]?.trim() || "application/octet-stream",

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { NO_CALENDAR_SERVICE_MESSAGE } from "../../../../src/icloud/calendar/calendar-service.ts";
 import { calendarProbe } from "../../../../src/simulator/calendar/index.ts";
-import { cleanUp, type TestAccount } from "../../../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../../../support/harness.ts";
 import { serviceEngine } from "../../../support/service-engine.ts";
 
 /** The calendar service in the engine against the simulator: next/today, ctags, commands. */

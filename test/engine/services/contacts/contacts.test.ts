@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NO_CONTACTS_SERVICE_MESSAGE } from "../../../../src/icloud/contacts/contacts-service.ts";
 import { contactItemId } from "../../../../src/icloud/contacts/map-contact.ts";
 import { contactsProbe } from "../../../../src/simulator/contacts/index.ts";
-import { cleanUp, type TestAccount } from "../../../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../../../support/harness.ts";
 import { serviceEngine } from "../../../support/service-engine.ts";
 
 /** The contacts service in the engine against the simulator: state, events, commands, what is logged. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { NOTES_OFF_MESSAGE } from "../../../../src/icloud/notes/notes-service.ts";
 import { notesProbe } from "../../../../src/simulator/notes/index.ts";
-import { cleanUp, type TestAccount } from "../../../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../../../support/harness.ts";
 import { serviceEngine } from "../../../support/service-engine.ts";
 
 /** The notes service in the engine against the simulator: count, change events, bodies kept private. */

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AccountState } from "../../../../src/engine/account-state.ts";
 import type { EngineEvents } from "../../../../src/engine/events.ts";
 import { findPhotosSimulator } from "../../../../src/simulator/photos/index.ts";
-import { cleanUp, engineHarness, type TestAccount, until } from "../../../support/engine-harness.ts";
+import { engineHarness } from "../../../support/engine-harness.ts";
+import { cleanUp, type TestAccount, until } from "../../../support/harness.ts";
 import { expectMirrored, listFiles, readIndex } from "../../../support/photos-library.ts";
 
 const ACCOUNT: TestAccount = { appleId: "mirror@example.com", password: "mirror password", code: "123456" };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SAFARI_NOT_AVAILABLE_MESSAGE } from "../../../../src/engine/services/safari/index.ts";
-import { cleanUp, type TestAccount } from "../../../support/engine-harness.ts";
+import { cleanUp, type TestAccount } from "../../../support/harness.ts";
 import { serviceEngine } from "../../../support/service-engine.ts";
 
 const ACCOUNT: TestAccount = {
