@@ -133,7 +133,13 @@ async function latency(sim: SimulatorHandle, clock: { offset: number }) {
       await sync(observer, "mover");
       const answered = lastFindMyAnswer(sim, clock.offset);
       const devices = observer.messages.slice(since).filter((m) => m.topic.startsWith(`${BASE}/mover/devices/`));
-      if (devices.length === 0) throw new Error("a sync after the devices moved published no device");
+      if (devices.length === 0) {
+        const seen = observer.messages.slice(since).map((m) => m.topic);
+        process.stderr.write(
+          `bench: round ${round}: messages after the sync: ${JSON.stringify(seen)}\n${bridge.child.output()}\n`,
+        );
+        throw new Error("a sync after the devices moved published no device");
+      }
       first.push((devices[0]?.epoch ?? 0) - answered);
       last.push((devices.at(-1)?.epoch ?? 0) - answered);
       counts.push(devices.length);
@@ -255,6 +261,11 @@ async function main(): Promise<void> {
       load: Awaited<ReturnType<typeof load>>;
     }[] = [];
     for (let run = 0; run < RUNS; run++) {
+      if (process.env["BENCH_ONLY"] === "latency") {
+        // Only the latency part (while working on the answer → publish path).
+        process.stdout.write(`${JSON.stringify(await latency(sim, clock), null, 2)}\n`);
+        return;
+      }
       const bare = await bareNodeRss();
       runs.push({
         latency: await latency(sim, clock),

@@ -63,8 +63,10 @@ export function ensureBuilt(): void {
 
 /**
  * `count` Find My devices for a scenario (no family, so the first answer is complete). With `moving`,
- * each device goes round a small loop once an hour of simulated time, so every poll after the clock
- * moved sees new locations; otherwise locations and batteries stay put and a poll changes nothing.
+ * each device goes round a small loop once an hour of simulated time and its battery drains by 0.5 %
+ * a minute: a plain refresh answers the cached fix (only a locate brings a new one, as Apple does),
+ * so the battery is what every poll after the clock moved sees change. Otherwise locations and
+ * batteries stay put and a poll changes nothing.
  */
 export function findMyDevices(count: number, moving: boolean): Record<string, unknown> {
   const devices = Array.from({ length: count }, (_, i) => {
@@ -77,7 +79,7 @@ export function findMyDevices(count: number, moving: boolean): Record<string, un
       device_class: "iPhone",
       model_display_name: "iPhone",
       battery_level: 0.5 + (i % 5) / 10,
-      battery_drain_per_hour: 0,
+      battery_drain_per_hour: moving ? 0.3 : 0,
       location: { latitude: lat, longitude: lon, horizontal_accuracy: 5, age: "1m" },
       ...(moving
         ? {
