@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
-import { Agent, type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { EngineError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { AppleCookieJar } from "./cookie-jar.ts";
+import { Agent, request } from "./undici-core.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 

@@ -155,6 +155,9 @@ export class BrokerConnection {
 
   async #onConnect(client: MqttClient): Promise<void> {
     if (client !== this.#client) return;
+    // Publishes go out at once instead of waiting (Nagle's algorithm) for the broker to acknowledge
+    // the previous segment, which a delayed ACK holds back up to 40 ms (bench/README.md, "findmy.ts").
+    (client.stream as { setNoDelay?: (noDelay: boolean) => unknown } | undefined)?.setNoDelay?.(true);
     const first = this.#connections === 0;
     this.#connections += 1;
     if (this.#outageSince !== undefined) {
