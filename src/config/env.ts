@@ -10,8 +10,8 @@ import { configJsonSchema, type JsonSchema, schemaAt, schemaTypes } from "./json
  */
 
 export const ENV_PREFIX = "ICLOUD2MQTT_";
-/** Variables with the prefix that are not configuration keys (read by the CLI). */
-export const ENV_RESERVED = new Set(["ICLOUD2MQTT_CONFIG"]);
+/** Variables with the prefix that are not configuration keys (read by the CLI and bin/icloud2mqtt.js). */
+export const ENV_RESERVED = new Set(["ICLOUD2MQTT_CONFIG", "ICLOUD2MQTT_NODE_FLAGS"]);
 
 export type ConfigPath = Array<string | number>;
 
@@ -29,12 +29,13 @@ export interface EnvProblem {
 
 /** Overrides found in `env`, sorted so that lower array indexes come first, plus unknown variables. */
 export function envOverrides(env: NodeJS.ProcessEnv): { overrides: EnvOverride[]; unknown: EnvProblem[] } {
-  const schema = configJsonSchema();
   const overrides: EnvOverride[] = [];
   const unknown: EnvProblem[] = [];
-  const names = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && !ENV_RESERVED.has(name))
-    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  const names = Object.keys(env).filter((name) => name.startsWith(ENV_PREFIX) && !ENV_RESERVED.has(name));
+  // The JSON Schema of the configuration (and ICU's collator) only when there is something to look up.
+  if (names.length === 0) return { overrides, unknown };
+  names.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  const schema = configJsonSchema();
   for (const variable of names) {
     const raw = env[variable];
     if (raw === undefined || raw === "") continue; // `VAR=` in compose files means "not set"
