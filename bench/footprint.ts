@@ -15,11 +15,13 @@
  * For each: RSS when idle after the first sync (median of samples over 5 s, after 3 s without MQTT
  * messages), its peak, and the time from the process start to the first retained publishes
  * (`bridge/state`, the first Find My device) with the stored session. Bare Node's idle RSS, measured
- * in the same run, is the reference each figure is divided by. Every case runs `BENCH_RUNS` times
+ * in the same run, is the reference each figure is divided by; a second reference is the floor: Node
+ * with the lean flags and the built-in modules the bridge uses, loaded and used (`FLOOR_SCRIPT`). Every case runs `BENCH_RUNS` times
  * (default 2), interleaved; the report gives the median and every run.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { LEAN_NODE_FLAGS } from "../src/cli/node-flags.ts";
 import { startEmbeddedBroker } from "../src/mqtt/embedded-broker.ts";
 import type { SimulatorHandle } from "../src/simulator/server.ts";
 import {
@@ -69,10 +71,32 @@ interface CaseResult {
   messages_first_sync: number;
 }
 
-/** Bare Node's RSS, idle (`node -e 'setTimeout(…)'`). */
-async function bareNode(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
-  await sleep(1500);
+/**
+ * A second reference: Node with the installed command's flags, having loaded the built-in modules
+ * the bridge loads (the list `run` shows with a module-loading hook) and used what it uses of them
+ * (a hash and PBKDF2, zlib, a time-zone formatter and a collator, a WebAssembly module, a listening
+ * socket), without any npm package or code of the bridge: the floor of the bridge's idle RSS.
+ */
+const FLOOR_SCRIPT = `
+for (const name of ["assert", "async_hooks", "buffer", "child_process", "crypto", "diagnostics_channel", "dns",
+  "events", "fs", "fs/promises", "http", "http2", "https", "module", "net", "os", "path", "querystring",
+  "readline", "stream", "stream/promises", "tls", "tty", "url", "util", "worker_threads", "zlib"])
+  process.getBuiltinModule("node:" + name);
+const crypto = process.getBuiltinModule("node:crypto");
+crypto.createHash("sha256").update("x").digest();
+crypto.pbkdf2Sync("a", "b", 1000, 32, "sha256");
+process.getBuiltinModule("node:zlib").gzipSync("hello");
+new Intl.DateTimeFormat("en-US", { timeZone: "Europe/London", hour: "numeric" }).format(new Date());
+"a".localeCompare("b");
+WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+process.getBuiltinModule("node:net").createServer().listen(0, "127.0.0.1").unref();
+setTimeout(() => {}, 60_000);
+`;
+
+/** Bare Node's RSS, idle (`node -e 'setTimeout(…)'`), or with `args` instead. */
+async function bareNode(args: string[] = ["-e", "setTimeout(() => {}, 60_000)"]): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: "ignore" });
+  await sleep(2500);
   const samples: number[] = [];
   for (let i = 0; i < 10; i++) {
     samples.push(procMemory(child.pid ?? 0).rss);
@@ -139,9 +163,11 @@ async function main(): Promise<void> {
   const sim = await startWorld([{ appleId: APPLE_ID, findmy: findMyDevices(3, false) }]);
   try {
     const bare: number[] = [];
+    const floor: number[] = [];
     const results = new Map<string, CaseResult[]>();
     for (let run = 0; run < RUNS; run++) {
       bare.push(await bareNode());
+      floor.push(await bareNode([...LEAN_NODE_FLAGS, "-e", FLOOR_SCRIPT]));
       for (const c of CASES) results.set(c.name, [...(results.get(c.name) ?? []), await runCase(sim, c)]);
     }
     const bareMb = mb(median(bare));
@@ -168,6 +194,7 @@ async function main(): Promise<void> {
       node: process.version,
       runs: RUNS,
       reference_bare_node_idle_rss_mb: bareMb,
+      reference_node_builtins_floor_idle_rss_mb: mb(median(floor)),
       bridge,
       targets,
     };
