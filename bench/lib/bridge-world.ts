@@ -58,7 +58,10 @@ export function ensureBuilt(): void {
   if (existsSync(main) && statSync(main).mtimeMs >= newest(path.join(ROOT, "src"))) return;
   process.stderr.write("bench: building dist/ (npm run build)\n");
   // The build's output goes to stderr: stdout is the bench's JSON report.
-  const built = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.ts")], { cwd: ROOT, stdio: ["ignore", 2, 2] });
+  const built = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.ts")], {
+    cwd: ROOT,
+    stdio: ["ignore", 2, 2],
+  });
   if (built.status !== 0) throw new Error("npm run build failed");
 }
 
