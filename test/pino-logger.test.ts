@@ -213,7 +213,9 @@ describe("log output on stdout (a child process)", () => {
     expect(pretty).toContain("hello from the child");
     expect(pretty).toContain("[redacted]");
     expect(pretty).toContain("\u001b["); // colours
-    expect(pretty).toMatch(/\[\d{2}:\d{2}:\d{2}(\.\d{3})?\]/); // the local time, not epoch milliseconds
+    // The terminal line (src/log-terminal.ts): the local time, not epoch milliseconds, then the level.
+    const uncoloured = pretty.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+    expect(uncoloured).toMatch(/^\d{2}:\d{2}:\d{2} INFO +hello from the child /m);
     expect(pretty).not.toContain("not at info");
     expect(() => JSON.parse(pretty.trim().split("\n")[0] ?? "")).toThrow();
     for (const out of [plain, pretty]) expect(out).not.toContain(SECRET);
