@@ -25,7 +25,7 @@ import { PhotosService } from "../src/icloud/photos/photos-service.ts";
 import type { PhotoItem } from "../src/icloud/photos/types.ts";
 import { buildDist, mb, runPhotosChild, signedIn, startPhotosSimulator } from "./lib/photos-world.ts";
 
-const LATENCY_MS = 50;
+const LATENCY_MS = 100;
 const TARGET_PEAK_MB = 120;
 const TARGET_SPEEDUP = 3;
 const FILES = 200;
