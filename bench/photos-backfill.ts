@@ -4,26 +4,26 @@
  * - throughput: 200 files of 2 MB, the Downloader (through the mirror: `.part`, rename, index) vs a
  *   plain undici client writing the same URLs to disk, same concurrency, same run; rounds alternate
  *   (whoever writes second pays for the first one's dirty pages) and the best of each counts.
- * - backfill_10000: `download.mode: all` on 10 000 simulated assets to disk in a child process
- *   (its RSS apart from the simulator's): files per second and peak RSS.
+ * - backfill_10000: `download.mode: all` on 10 000 simulated assets to disk in a child process on the
+ *   compiled `dist/` (bench/lib/photos-child.js: its RSS apart from the simulator's), with the
+ *   installed command's Node settings (src/cli/node-flags.ts, MALLOC_ARENA_MAX=2) and, for
+ *   comparison, Node's defaults: files per second, peak RSS and memory at each quarter.
  * - backfill_100000: the same walk on 100 000 small assets: peak RSS and RSS at each quarter, to see
- *   that memory stays flat while the library grows.
+ *   that memory stays flat while the library grows. Target: peak RSS ≤ 120 MB.
  * See bench/README.md for what was found and changed.
  */
-import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
 import { request } from "undici";
 import { PhotosConfigSchema } from "../src/engine/services/photos/config.ts";
 import { indexFileFor, libraryZones, openLibrary } from "../src/engine/services/photos/library.ts";
 import { PhotosService } from "../src/icloud/photos/photos-service.ts";
 import type { PhotoItem } from "../src/icloud/photos/types.ts";
 import { silentLogger } from "../src/logger.ts";
-import { mb, signedIn, startPhotosSimulator } from "./lib/photos-world.ts";
+import { buildDist, mb, runPhotosChild, signedIn, startPhotosSimulator } from "./lib/photos-world.ts";
 
 const CONCURRENCY = 3;
 const ROUNDS = 3;
@@ -120,48 +120,6 @@ async function throughput(url: string, appleId: string) {
   };
 }
 
-/** In a child process: mirror the account's library, report files/s and RSS. */
-async function backfillChild(): Promise<void> {
-  const session = await signedIn(process.env["BENCH_SIM_URL"] ?? "", process.env["BENCH_APPLE_ID"] ?? "");
-  const dir = await mkdtemp(path.join(tmpdir(), "bench-backfill-"));
-  const quarters: number[] = [];
-  const detail: Record<string, number>[] = [];
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  try {
-    const summary = await mirrorInto(session, dir, (done, total) => {
-      while (quarters.length < 4 && done >= ((quarters.length + 1) / 4) * total) {
-        const m = process.memoryUsage();
-        quarters.push(mb(m.rss));
-        detail.push({
-          heap: mb(m.heapUsed),
-          heap_total: mb(m.heapTotal),
-          external: mb(m.external),
-          array_buffers: mb(m.arrayBuffers),
-        });
-      }
-    });
-    const seconds = (performance.now() - start) / 1000;
-    const used = process.cpuUsage(cpu);
-    process.stdout.write(
-      `${JSON.stringify({
-        assets: summary.downloaded + summary.skipped,
-        failed: summary.failed,
-        files: summary.files,
-        total_mb: mb(summary.bytes),
-        seconds: Math.round(seconds * 10) / 10,
-        files_per_s: Math.round(summary.files / seconds),
-        client_cpu_s: Math.round((used.user + used.system) / 1e5) / 10,
-        peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
-        rss_mb_at_quarters: quarters,
-        memory_mb_at_quarters: detail,
-      })}\n`,
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
   const single = { video_ratio: 0, live_photo_ratio: 0, raw_ratio: 0 };
   const { sim, control, dsid } = await startPhotosSimulator({
@@ -170,30 +128,28 @@ async function main(): Promise<void> {
     "hundredk@bench.local": { count: 100_000, seed: 6, ...single, original_size: { min: 1_000, max: 2_000 } },
   });
   try {
-    const runChild = async (appleId: string, nodeFlags: string[] = []): Promise<unknown> => {
+    await buildDist();
+    const backfill = async (appleId: string) => {
       control.library(dsid(appleId)); // generated before timing
-      const child = await promisify(execFile)(
-        process.execPath,
-        [...nodeFlags, import.meta.filename, "--backfill-child"],
-        {
-          env: { ...process.env, BENCH_SIM_URL: sim.url, BENCH_APPLE_ID: appleId },
-          maxBuffer: 1 << 20,
-        },
-      );
-      return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as unknown;
+      return {
+        lean: await runPhotosChild("backfill", sim.url, appleId, "lean"),
+        node_defaults: await runPhotosChild("backfill", sim.url, appleId, "defaults"),
+      };
     };
     const only = process.env["BENCH_ONLY"];
     if (only !== undefined) {
-      const flags = (process.env["BENCH_CHILD_FLAGS"] ?? "").split(" ").filter((f) => f !== "");
-      process.stdout.write(`${JSON.stringify(await runChild(only, flags))}\n`);
+      control.library(dsid(only));
+      const node = process.env["BENCH_NODE"] === "defaults" ? "defaults" : "lean";
+      process.stdout.write(`${JSON.stringify(await runPhotosChild("backfill", sim.url, only, node))}\n`);
       return;
     }
     const report = {
       bench: "photos-backfill",
       node: process.version,
       throughput: await throughput(sim.url, "files@bench.local"),
-      backfill_10000: await runChild("tenk@bench.local"),
-      backfill_100000: await runChild("hundredk@bench.local"),
+      child_node: "lean: the installed command's flags (src/cli/node-flags.ts) and MALLOC_ARENA_MAX=2",
+      backfill_10000: await backfill("tenk@bench.local"),
+      backfill_100000: await backfill("hundredk@bench.local"),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
@@ -201,5 +157,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "--backfill-child") await backfillChild();
-else await main();
+await main();

@@ -1,53 +1,36 @@
 /**
  * Photos benchmark (not a timed test): prints one JSON document on stdout.
  *
- * - enumerate: time, CloudKit requests and peak RSS to list 100 000 assets; the client runs in a child
- *   process so its RSS is not mixed with the simulator's, once as is and once with a 64 MB V8 heap cap
- *   (RSS alone mostly shows how lazily V8 collects).
+ * - enumerate: listing 10 000 and 100 000 assets with PhotosService (4 pages requested ahead) against
+ *   the reference, a plain serial lister (one page after the other, JSON parsed, nothing validated),
+ *   in the same run. Each lister is its own process on the compiled `dist/` (bench/lib/photos-child.js),
+ *   so its RSS is the client's alone, with the installed command's Node settings (`lean`:
+ *   src/cli/node-flags.ts and MALLOC_ARENA_MAX=2) and, for comparison, with Node's defaults. The
+ *   simulator answers each records/query after LATENCY_MS, as a distant server does; the same walk
+ *   without added latency is reported too (`no_latency_100000`).
+ *   Targets: peak RSS ≤ 120 MB at 100 000 assets, flat in library size, ≥ 3× faster than the reference.
  * - detect: requests and time to find 0 and 1 new assets in 10 000 and 100 000 asset libraries.
  * - download: throughput for 200 files of 2 MB through the Downloader (to disk, with .part/rename/index)
  *   vs a plain undici client reading the same URLs (and writing them to disk), same concurrency, same run.
  */
-import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
 import { request } from "undici";
 import { DownloadIndex } from "../src/icloud/photos/download-index.ts";
 import { Downloader } from "../src/icloud/photos/downloader.ts";
 import { PhotosService } from "../src/icloud/photos/photos-service.ts";
 import type { PhotoItem } from "../src/icloud/photos/types.ts";
-import { mb, signedIn, startPhotosSimulator } from "./lib/photos-world.ts";
+import { buildDist, mb, runPhotosChild, signedIn, startPhotosSimulator } from "./lib/photos-world.ts";
 
-const ENUMERATE_COUNT = 100_000;
+const LATENCY_MS = 100;
+const TARGET_PEAK_MB = 120;
+const TARGET_SPEEDUP = 3;
 const FILES = 200;
 const FILE_SIZE = 2_000_000;
 const CONCURRENCY = 3;
-
-async function enumerateChild(): Promise<void> {
-  const session = await signedIn(process.env["BENCH_SIM_URL"] ?? "", process.env["BENCH_APPLE_ID"] ?? "");
-  const photos = new PhotosService(session);
-  const rssBefore = process.memoryUsage().rss;
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  let assets = 0;
-  for await (const _ of photos.enumerate({ index: "asset_date" })) assets++;
-  const ms = Math.round(performance.now() - start);
-  const used = process.cpuUsage(cpu);
-  const peak = process.resourceUsage().maxRSS * 1024;
-  const result = {
-    assets,
-    ms,
-    client_cpu_ms: Math.round((used.user + used.system) / 1000),
-    requests: photos.requestCount,
-    peak_rss_mb: mb(peak),
-    rss_before_mb: mb(rssBefore),
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
 
 async function detect(url: string, appleId: string, addOne: () => void) {
   const photos = new PhotosService(await signedIn(url, appleId));
@@ -141,7 +124,7 @@ async function download(url: string, appleId: string) {
 
 async function main(): Promise<void> {
   const accounts = {
-    "big@bench.local": { count: ENUMERATE_COUNT, seed: 1 },
+    "big@bench.local": { count: 100_000, seed: 1 },
     "mid@bench.local": { count: 10_000, seed: 2 },
     "files@bench.local": {
       count: FILES,
@@ -154,22 +137,42 @@ async function main(): Promise<void> {
   };
   const { sim, control, dsid } = await startPhotosSimulator(accounts);
   try {
-    // Build the big library before timing (the simulator generates it lazily).
+    await buildDist();
+    // Libraries are generated before timing (the simulator builds them lazily).
     control.library(dsid("big@bench.local"));
-    const runChild = async (nodeFlags: string[]): Promise<unknown> => {
-      const child = await promisify(execFile)(
-        process.execPath,
-        [...nodeFlags, import.meta.filename, "--enumerate-child"],
-        {
-          env: { ...process.env, BENCH_SIM_URL: sim.url, BENCH_APPLE_ID: "big@bench.local" },
-          maxBuffer: 1 << 20,
-        },
-      );
-      return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as unknown;
+    control.library(dsid("mid@bench.local"));
+    const listing = async (appleId: string) => {
+      const client = await runPhotosChild("enumerate", sim.url, appleId, "lean");
+      const clientDefaults = await runPhotosChild("enumerate", sim.url, appleId, "defaults");
+      const reference = await runPhotosChild("serial", sim.url, appleId, "lean");
+      return {
+        client,
+        client_node_defaults: clientDefaults,
+        serial_reference: reference,
+        speedup: Math.round((Number(reference["ms"]) / Number(client["ms"])) * 10) / 10,
+      };
     };
-    const enumerate = await runChild([]);
-    // Same walk with the V8 heap capped at 64 MB: it completes, so memory does not grow with the library.
-    const enumerateHeap64 = await runChild(["--max-old-space-size=64"]);
+    const noLatency = await listing("big@bench.local");
+    sim.faults.add({ endpoint: "photos.records.query", kind: "latency", delay_ms: LATENCY_MS });
+    const listed10k = await listing("mid@bench.local");
+    const listed100k = await listing("big@bench.local");
+    sim.faults.clear();
+    const peak = (run: { client: Record<string, unknown> }) => Number(run.client["peak_rss_mb"]);
+    const enumerate = {
+      child_node: "lean: the installed command's flags (src/cli/node-flags.ts) and MALLOC_ARENA_MAX=2",
+      prefetch: 4,
+      simulated_latency_ms: LATENCY_MS,
+      library_10000: listed10k,
+      library_100000: listed100k,
+      no_latency_100000: noLatency,
+      peak_rss_growth_10k_to_100k_mb: Math.round((peak(listed100k) - peak(listed10k)) * 10) / 10,
+      targets: {
+        peak_rss_mb: TARGET_PEAK_MB,
+        speedup: TARGET_SPEEDUP,
+        peak_met: peak(listed100k) <= TARGET_PEAK_MB && peak(listed10k) <= TARGET_PEAK_MB,
+        speedup_met: listed10k.speedup >= TARGET_SPEEDUP && listed100k.speedup >= TARGET_SPEEDUP,
+      },
+    };
     const detection: Record<string, unknown> = {};
     for (const [label, appleId] of [
       ["library_10000", "mid@bench.local"],
@@ -183,7 +186,6 @@ async function main(): Promise<void> {
       bench: "photos",
       node: process.version,
       enumerate,
-      enumerate_heap_capped_64mb: enumerateHeap64,
       detect_new: detection,
       download: downloads,
     };
@@ -193,5 +195,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "--enumerate-child") await enumerateChild();
-else await main();
+await main();

@@ -3,10 +3,13 @@
  * Child processes of the photos benchmarks, in plain JavaScript on the compiled `dist/` (no type
  * stripping, no simulator in the process): its RSS is the client's alone. Prints one JSON line.
  *
- * `node bench/lib/photos-child.js enumerate|serial` with BENCH_SIM_URL, BENCH_APPLE_ID and
- * BENCH_PASSWORD: signs in, then lists the account's library with PhotosService (`enumerate`) or
- * with the reference lister (`serial`): one page of 200 records at a time, each request sent
- * after the previous answer was read, JSON parsed, records counted, nothing validated.
+ * `node bench/lib/photos-child.js enumerate|serial|backfill` with BENCH_SIM_URL, BENCH_APPLE_ID and
+ * BENCH_PASSWORD: signs in, then lists the account's library with PhotosService (`enumerate`,
+ * BENCH_PREFETCH pages ahead, default 4), with the reference lister (`serial`: one page of 200
+ * records at a time, each request sent after the previous answer was read, JSON parsed, records
+ * counted, nothing validated), or mirrors it (`backfill`: `download.mode: all` into a temporary
+ * folder, BENCH_CONCURRENCY downloads at a time, memory at each quarter). BENCH_DIAG=1 (enumerate)
+ * prints RSS by mapping and V8's figures every 20 000 assets on stderr. Run `npm run build` first.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -131,7 +134,12 @@ try {
           while (quarters.length < 4 && p.items_done >= ((quarters.length + 1) / 4) * p.items_total) {
             const m = process.memoryUsage();
             quarters.push(mb(m.rss));
-            detail.push({ heap: mb(m.heapUsed), heap_total: mb(m.heapTotal), external: mb(m.external) });
+            detail.push({
+              heap: mb(m.heapUsed),
+              heap_total: mb(m.heapTotal),
+              external: mb(m.external),
+              array_buffers: mb(m.arrayBuffers),
+            });
           }
         },
       });

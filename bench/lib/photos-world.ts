@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
+import { LEAN_NODE_FLAGS } from "../../src/cli/node-flags.ts";
 import { ICloudSession } from "../../src/icloud/session.ts";
 import { SessionStore } from "../../src/icloud/session-store.ts";
 import { createPhotosRoutes, findPhotosSimulator, type PhotosSimulator } from "../../src/simulator/photos/index.ts";
@@ -49,4 +52,49 @@ export async function signedIn(url: string, appleId: string): Promise<ICloudSess
 
 export function mb(bytes: number): number {
   return Math.round((bytes / 1e6) * 10) / 10;
+}
+
+/**
+ * Compiles `src/` to `dist/` (`npm run build`): the benchmark children run the compiled JavaScript, as
+ * the installed command does (type stripping would add its own compiler to the measured process).
+ */
+export async function buildDist(): Promise<void> {
+  const root = path.join(import.meta.dirname, "..", "..");
+  await promisify(execFile)(process.execPath, [path.join(root, "scripts", "build.ts")], { cwd: root });
+}
+
+/** How a benchmark child runs Node: as the installed command does (`lean`) or with Node's defaults. */
+export type ChildNode = "lean" | "defaults";
+
+/** The installed command's Node settings (src/cli/node-flags.ts): V8 flags and glibc's arena limit. */
+export const LEAN_CHILD = { flags: [...LEAN_NODE_FLAGS], env: { MALLOC_ARENA_MAX: "2" } };
+
+/**
+ * Runs `bench/lib/photos-child.js <mode>` against the simulator at `url` as `appleId` (its own process,
+ * so its RSS is the client's alone) and returns the JSON line it prints.
+ */
+export async function runPhotosChild(
+  mode: "enumerate" | "serial" | "backfill",
+  url: string,
+  appleId: string,
+  node: ChildNode,
+  env: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
+  const lean = node === "lean";
+  const child = await promisify(execFile)(
+    process.execPath,
+    [...(lean ? LEAN_CHILD.flags : []), path.join(import.meta.dirname, "photos-child.js"), mode],
+    {
+      env: {
+        ...process.env,
+        ...(lean ? LEAN_CHILD.env : {}),
+        ...env,
+        BENCH_SIM_URL: url,
+        BENCH_APPLE_ID: appleId,
+        BENCH_PASSWORD: PASSWORD,
+      },
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
 }

@@ -126,6 +126,75 @@ describe("DownloadIndex", () => {
     expect(await readdir(path.dirname(journal()))).toEqual(["downloads.jsonl"]);
   });
 
+  it("keeps 20 000 assets apart (shared buckets), with icpl:// and other file ids, across updates, forgets and a restart", async () => {
+    const count = 20_000;
+    const fileId = (i: number) => (i % 3 === 0 ? `plain-${i}` : `icpl://AbC${i}+/=`);
+    const index = await DownloadIndex.open(journal());
+    for (let i = 0; i < count; i++) {
+      await index.recordFile(`asset-${i}`, fileId(i), { path: `2024/05/IMG_${i}.HEIC`, size: i });
+      if (i % 2 === 0) await index.recordFile(`asset-${i}`, `icpl://v${i}`, { path: `IMG_${i}.MOV`, size: 1 });
+      if (i % 5 !== 0) await index.recordAsset(`asset-${i}`);
+    }
+    // A file recorded again under another name replaces its line; other assets of the bucket stay.
+    for (let i = 0; i < count; i += 11) {
+      await index.recordFile(`asset-${i}`, fileId(i), { path: `2024/05/IMG_${i}-${i}.HEIC`, size: i });
+    }
+    for (let i = 0; i < count; i += 7) await index.forget(`asset-${i}`);
+    const expectFiles = (reopened: DownloadIndex) => {
+      for (let i = 0; i < count; i++) {
+        const id = `asset-${i}`;
+        if (i % 7 === 0) {
+          expect(reopened.filesOf(id)).toEqual([]);
+          expect(reopened.hasAsset(id)).toBe(false);
+          continue;
+        }
+        const path = i % 11 === 0 ? `2024/05/IMG_${i}-${i}.HEIC` : `2024/05/IMG_${i}.HEIC`;
+        const files = [{ fileId: fileId(i), file: { path, size: i } }];
+        if (i % 2 === 0) files.push({ fileId: `icpl://v${i}`, file: { path: `IMG_${i}.MOV`, size: 1 } });
+        expect(reopened.filesOf(id)).toEqual(files);
+        expect(reopened.file(id, fileId(i))).toEqual({ path, size: i });
+        expect(reopened.hasAsset(id)).toBe(i % 5 !== 0);
+      }
+      const done = Array.from({ length: count }, (_, i) => i).filter((i) => i % 7 !== 0 && i % 5 !== 0);
+      expect(reopened.assetCount).toBe(done.length);
+      expect(reopened.assetIds().sort()).toEqual(done.map((i) => `asset-${i}`).sort());
+    };
+    expectFiles(index);
+    await index.close();
+    const reopened = await DownloadIndex.open(journal());
+    expectFiles(reopened);
+    await reopened.close();
+  });
+
+  it("refuses ids and paths holding its separators, and skips such lines on disk", async () => {
+    const index = await DownloadIndex.open(journal());
+    for (const bad of ["A\t1", "A\n1", "A\u001e1", "A\u001f1"]) {
+      await expect(index.recordFile(bad, "f1", { path: "IMG_1.HEIC", size: 1 })).rejects.toMatchObject({
+        code: "STORE_FAILED",
+      });
+      await expect(index.recordFile("A1", bad, { path: "IMG_1.HEIC", size: 1 })).rejects.toMatchObject({
+        code: "STORE_FAILED",
+      });
+      await expect(index.recordFile("A1", "f1", { path: bad, size: 1 })).rejects.toMatchObject({
+        code: "STORE_FAILED",
+      });
+      await expect(index.recordAsset(bad)).rejects.toMatchObject({ code: "STORE_FAILED" });
+    }
+    await index.recordFile("A1", "f1", { path: "IMG_1.HEIC", size: 1 });
+    await index.close();
+    await appendFile(
+      journal(),
+      `${JSON.stringify({ a: "A\u001e2", f: "f2", p: "IMG_2.HEIC", s: 2 })}\n${JSON.stringify({ a: "A\u001f3", done: true })}\n`,
+    );
+    const reopened = await DownloadIndex.open(journal());
+    expect(reopened.filesOf("A1")).toEqual([{ fileId: "f1", file: { path: "IMG_1.HEIC", size: 1 } }]);
+    expect(reopened.assetIds()).toEqual([]);
+    expect(reopened.filesOf("A\u001e2")).toEqual([]);
+    expect(reopened.hasAsset("A\u001f3")).toBe(false);
+    await reopened.close();
+    expect(await lines()).toEqual([{ a: "A1", f: "f1", p: "IMG_1.HEIC", s: 1 }]);
+  });
+
   it("a journal of nothing but a torn line compacts to an empty file", async () => {
     await DownloadIndex.open(journal()).then((index) => index.close());
     await writeFile(journal(), '{"a":"A1","f":"f');

@@ -137,6 +137,28 @@ describe("RecordPairer", () => {
   });
 });
 
+describe("RecordSchema fields", () => {
+  it("accepts {value, type} fields as they are (no copy) and refuses any other shape", () => {
+    const fields = { itemType: { value: "public.jpeg", type: "STRING" }, extra: { value: 1 } };
+    const parsed = RecordSchema.parse({ recordName: "M1", recordType: "CPLMaster", fields });
+    expect(parsed.fields).toBe(fields);
+    expect(parsed.fields?.["itemType"]).toEqual({ value: "public.jpeg", type: "STRING" });
+    for (const bad of [
+      [],
+      "fields",
+      null,
+      { itemType: "public.jpeg" },
+      { itemType: null },
+      { itemType: [1] },
+      { itemType: { value: "x", type: 3 } },
+      { itemType: { type: "STRING" } },
+    ]) {
+      expect(RecordSchema.safeParse({ recordName: "M1", fields: bad }).success, JSON.stringify(bad)).toBe(false);
+    }
+    expect(RecordSchema.safeParse({ recordName: "M1" }).success).toBe(true);
+  });
+});
+
 describe("sync state", () => {
   it("round-trips through JSON and refuses empty tokens (an empty token means 'caught up' to CloudKit)", () => {
     const state = {
