@@ -338,6 +338,23 @@ describe("MFA steps", () => {
       ["warn", "2sv/trust refused; this browser will not be remembered", { username: HSA, status: 401 }],
     ]);
   });
+
+  it("a server error from 2sv/trust (500 and up) is thrown, so the step is resumed; 499 is a refusal", async () => {
+    const { ctx, lines } = await awaitingCode();
+    expect(await triggerDeviceCode(ctx)).toBe(true);
+    expect(await submitHsa2Code(ctx, "123456", { method: "device" })).toBe(true);
+    lines.length = 0;
+    for (const status of [500, 502]) {
+      fault({ endpoint: "idmsa.trust", kind: "status", status, body: {} });
+      expect(await failure(fetchTrust(ctx))).toMatchObject({ message: `2sv/trust: unexpected answer HTTP ${status}` });
+    }
+    expect(lines).toEqual([]);
+    fault({ endpoint: "idmsa.trust", kind: "status", status: 499, body: {} });
+    await fetchTrust(ctx);
+    expect(lines).toEqual([
+      ["warn", "2sv/trust refused; this browser will not be remembered", { username: HSA, status: 499 }],
+    ]);
+  });
 });
 
 /** accountLogin answers the simulator would not give, for the branches of handleLogin. */
@@ -387,10 +404,10 @@ describe("accountLogin and validate", () => {
     expect(agent.to("/accountLogin").at(-1)?.body).toMatchObject({ accountCountryCode: "FRA", trustToken: "trust-me" });
   });
 
-  it("a refused session (400, 401, 403, 421) is no session; other statuses are errors", async () => {
+  it("a refused session (400, 401, 403, 421, 450) is no session; other statuses are errors", async () => {
     const { ctx, lines } = await signedIn();
     lines.length = 0;
-    for (const status of [400, 401, 403, 421]) {
+    for (const status of [400, 401, 403, 421, 450]) {
       fault({ endpoint: "setup.accountLogin", kind: "status", status, body: {} });
       expect(await accountLogin(ctx), String(status)).toBeUndefined();
     }
@@ -398,7 +415,7 @@ describe("accountLogin and validate", () => {
     fault({ endpoint: "setup.validate", kind: "status", status: 421, body: {} });
     expect(await validateSession(ctx)).toBeUndefined();
     expect(lines).toEqual([
-      ...[400, 401, 403, 421].map(
+      ...[400, 401, 403, 421, 450].map(
         (status): Line => ["info", "accountLogin refused the stored session", { username: PLAIN, status }],
       ),
       ["info", "validate refused the stored session", { username: PLAIN, status: 421 }],

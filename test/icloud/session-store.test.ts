@@ -149,6 +149,37 @@ describe("session store: reading, naming, removing", () => {
     expect(lines).toHaveLength(3);
   });
 
+  it("quiet: a corrupt or invalid file is still no session, but without a warning", async () => {
+    const lines: string[] = [];
+    const store = new SessionStore(await mkdtemp(join(tmpdir(), "icloud-store-")), recordingLogger(lines));
+    const path = store.pathFor("u@example.com");
+    await writeFile(path, "{not json");
+    expect(await store.load("u@example.com", { quiet: true })).toBeUndefined();
+    await writeFile(path, JSON.stringify({ version: 7 }));
+    expect(await store.load("u@example.com", { quiet: true })).toBeUndefined();
+    expect(lines).toEqual([]);
+    expect(await store.load("u@example.com", { quiet: false })).toBeUndefined();
+    expect(lines).toEqual(["WARN session file is invalid; starting without a stored session"]);
+  });
+
+  it("keeps a well-formed revision and drops one of the wrong shape, keeping the session", async () => {
+    const store = new SessionStore(await mkdtemp(join(tmpdir(), "icloud-store-")));
+    const path = store.pathFor("u@example.com");
+    const revision = { id: "rev-1", at: "2026-12-01T06:00:00.000Z", pid: 4242, active: true };
+    await writeFile(path, JSON.stringify({ ...session, revision }));
+    expect(await store.load("u@example.com")).toEqual({ ...session, revision });
+    for (const wrong of [
+      {},
+      { ...revision, id: 7 },
+      { ...revision, at: null },
+      { ...revision, pid: 1.5 },
+      { ...revision, active: "yes" },
+    ]) {
+      await writeFile(path, JSON.stringify({ ...session, revision: wrong }));
+      expect(await store.load("u@example.com"), JSON.stringify(wrong)).toEqual(session);
+    }
+  });
+
   it("names the file after a hash of the trimmed, lower-cased user name", () => {
     const store = new SessionStore("/state");
     const expected = createHash("sha256").update("user@example.com").digest("hex").slice(0, 32);

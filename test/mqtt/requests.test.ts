@@ -5,7 +5,16 @@ import { EngineError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { MqttFrontend } from "../../src/mqtt/mqtt-frontend.ts";
 import { handleRequest } from "../../src/mqtt/request-handler.ts";
-import { parseRequest, requestSecrets } from "../../src/mqtt/requests.ts";
+import {
+  errorResponse,
+  MAX_REQUEST_BYTES,
+  okResponse,
+  oversizedRequestResponse,
+  parseRequest,
+  ResponseSchema,
+  requestSecrets,
+  retainedRequestResponse,
+} from "../../src/mqtt/requests.ts";
 import { sleep } from "../support/harness.ts";
 import {
   BROKERS,
@@ -183,6 +192,92 @@ describe("handleRequest", () => {
       ["warn", "MQTT request failed", { command: "lost_mode", code: "NOT_FOUND" }],
     ]);
     expect(JSON.stringify(lines)).not.toContain("482913");
+  });
+});
+
+describe("refusals without running the request", () => {
+  /** `{"account":"acct1",...}` padded with spaces to exactly `bytes` bytes. */
+  const padded = (bytes: number, body: Record<string, unknown> = { account: "acct1" }) => {
+    const text = JSON.stringify(body);
+    return Buffer.from(text + " ".repeat(bytes - text.length));
+  };
+  const RETAINED =
+    "the 'sync' request was published with the retain flag and is not executed (a retained request would run again on every reconnect); it was removed from the broker: publish it without retain";
+
+  it("handleRequest runs a payload of exactly MAX_REQUEST_BYTES and refuses one byte more, undecoded", async () => {
+    const engine = mqttFakeEngine();
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const log: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m, c) => void lines.push([m, c]),
+      error: () => undefined,
+      child: () => log,
+    };
+    expect(MAX_REQUEST_BYTES).toBe(16_384);
+    expect(await handleRequest(engine, "sync", padded(MAX_REQUEST_BYTES), log)).toEqual({
+      status: "ok",
+      data: { accepted: "sync" },
+    });
+    expect(
+      await handleRequest(engine, "sync", padded(MAX_REQUEST_BYTES + 1, { account: "acct1", transaction: "t1" }), log),
+    ).toEqual({
+      status: "error",
+      data: { code: "INVALID_INPUT", retryable: false, info: {} },
+      error: "the 'sync' request payload has 16385 bytes; requests may have at most 16384",
+    });
+    expect(engine.executed).toEqual([{ command: "sync", input: { account: "acct1" } }]);
+    expect(lines).toEqual([["rejected an oversized MQTT request", { command: "sync", bytes: 16_385 }]]);
+  });
+
+  it("oversizedRequestResponse names the command, the size and the limit", () => {
+    expect(oversizedRequestResponse("locate", 20_000)).toEqual({
+      status: "error",
+      data: { code: "INVALID_INPUT", retryable: false, info: {} },
+      error: "the 'locate' request payload has 20000 bytes; requests may have at most 16384",
+    });
+  });
+
+  it("retainedRequestResponse explains the refusal and echoes the transaction of a payload it may decode", () => {
+    const refusal = { status: "error", data: { code: "INVALID_INPUT", retryable: false, info: {} }, error: RETAINED };
+    expect(retainedRequestResponse("sync", Buffer.from('{"account":"acct1","transaction":"t1"}'))).toEqual({
+      ...refusal,
+      transaction: "t1",
+    });
+    expect(retainedRequestResponse("sync", padded(MAX_REQUEST_BYTES, { transaction: 7 }))).toEqual({
+      ...refusal,
+      transaction: 7,
+    });
+    // Over the limit the payload is not decoded: no transaction, even if it holds one.
+    expect(retainedRequestResponse("sync", padded(MAX_REQUEST_BYTES + 1, { transaction: "t2" }))).toEqual(refusal);
+    expect(retainedRequestResponse("sync", Buffer.from(""))).toEqual(refusal);
+  });
+});
+
+describe("ResponseSchema (responses read back by a remote engine)", () => {
+  it("reads back every response this bridge publishes, unchanged", () => {
+    const responses = [
+      okResponse({ devices: [] }, "tx-1"),
+      okResponse(undefined),
+      errorResponse(new EngineError("NOT_FOUND", "no device", { info: { device: "x" } }), 3),
+      errorResponse(new EngineError("RATE_LIMITED", "slow down")),
+    ];
+    for (const response of responses) expect(ResponseSchema.parse(response)).toEqual(response);
+  });
+
+  it("refuses answers of another shape", () => {
+    const error = errorResponse(new EngineError("NOT_FOUND", "no device"));
+    for (const wrong of [
+      { status: "done", data: {} },
+      { status: "", data: {} },
+      { ...error, data: { code: "NOT_FOUND", retryable: "no", info: {} } },
+      { ...error, data: { code: 404, retryable: false, info: {} } },
+      { ...error, data: { code: "NOT_FOUND", retryable: false } },
+      { ...error, error: undefined },
+      { status: "ok", data: 1, transaction: { id: 1 } },
+    ]) {
+      expect(ResponseSchema.safeParse(wrong).success, JSON.stringify(wrong)).toBe(false);
+    }
   });
 });
 

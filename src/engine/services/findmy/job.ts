@@ -28,14 +28,14 @@ export class FindMyJob {
   #queue: Promise<void> = Promise.resolve();
 
   /** `signal`: the engine stopping; waits between locate polls end with it. */
-  constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger, signal?: AbortSignal) {
+  constructor(transport: ServiceTransport, config: FindMyConfig, log: Logger, signal: AbortSignal) {
     this.#config = config;
     this.#names = new FriendlyNames(config.friendly_names);
     this.#service = new FindMyService(transport, {
       locate: config.locate,
       family: config.family,
       logger: log,
-      ...(signal === undefined ? {} : { sleep: (ms: number) => sleepUnless(ms, signal) }),
+      sleep: (ms: number) => sleepUnless(ms, signal),
     });
   }
 
@@ -126,7 +126,7 @@ export class FindMyJob {
 }
 
 /** Waits `ms`; rejects with the signal's reason as soon as it aborts. */
-function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+export function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = (): void => {

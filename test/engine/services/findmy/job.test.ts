@@ -1,6 +1,7 @@
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FindMyConfigSchema } from "../../../../src/engine/services/findmy/config.ts";
-import { FindMyJob } from "../../../../src/engine/services/findmy/job.ts";
+import { FindMyJob, sleepUnless } from "../../../../src/engine/services/findmy/job.ts";
 import type { FindMyState } from "../../../../src/engine/services/findmy/state.ts";
 import { FindMyService } from "../../../../src/icloud/findmy/find-my-service.ts";
 import type { ICloudSession } from "../../../../src/icloud/session.ts";
@@ -38,7 +39,16 @@ const device = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function setup(config: Record<string, unknown> = {}, family = false) {
+interface SetupOptions {
+  family?: boolean;
+  /** The engine's stop signal given to the job. */
+  signal?: AbortSignal;
+  /** How long the iPhone takes to answer a locate (simulated clock, frozen here: "1h" never answers). */
+  phoneLocateDelay?: string;
+}
+
+async function setup(config: Record<string, unknown> = {}, options: SetupOptions = {}) {
+  const family = options.family ?? false;
   const started = await startSimulator({
     scenario: parseScenario({
       accounts: [
@@ -48,7 +58,10 @@ async function setup(config: Record<string, unknown> = {}, family = false) {
           findmy: {
             first_name: "Job",
             devices: [
-              device("Job's iPhone", { battery_drain_per_hour: 0.3 }),
+              device("Job's iPhone", {
+                battery_drain_per_hour: 0.3,
+                ...(options.phoneLocateDelay === undefined ? {} : { locate_delay: options.phoneLocateDelay }),
+              }),
               device("Job's iPad", { device_class: "iPad", battery_drain_per_hour: 0.3 }),
               device("Job's AirPods", { location_capable: false, location: null }),
               ...(family ? [device("Kid's iPhone", { owner: "20000000778" })] : []),
@@ -66,18 +79,25 @@ async function setup(config: Record<string, unknown> = {}, family = false) {
   sim = started;
   const session: ICloudSession = await openSession(started, ID);
   expect((await session.signIn()).state).toBe("active");
-  const job = new FindMyJob(session, FindMyConfigSchema.parse(config), silentLogger);
+  const job = new FindMyJob(
+    session,
+    FindMyConfigSchema.parse(config),
+    silentLogger,
+    options.signal ?? new AbortController().signal,
+  );
   const state: FindMyState = { devices: {} };
   const world = findMyProbe(DSID) as FindMyAccount;
   const idOf = (name: string) => world.devices.find((d) => d.spec.name === name)?.spec.id ?? "";
-  return { sim: started, job, state, world, idOf };
+  const jobWith = (other: Record<string, unknown>) =>
+    new FindMyJob(session, FindMyConfigSchema.parse(other), silentLogger, new AbortController().signal);
+  return { sim: started, job, state, world, idOf, jobWith };
 }
 
 const names = (devices: Array<{ name: string }>) => devices.map((d) => d.name).sort();
 
 describe("FindMyJob", () => {
   it("uses the configured Find My options", async () => {
-    const { job, state } = await setup({ family: false }, true);
+    const { job, state } = await setup({ family: false }, { family: true });
     expect(job.service).toBeInstanceOf(FindMyService);
     const { updated } = await job.refresh(state);
     expect(names(updated)).toEqual(["Job's AirPods", "Job's iPad", "Job's iPhone"]);
@@ -170,5 +190,89 @@ describe("FindMyJob", () => {
     expect(error).toMatchObject({ code: "NOT_FOUND" });
     const listed = error?.message.replace('unknown device "Nobody\'s Phone"; known: ', "").split(", ");
     expect(listed?.sort()).toEqual(["Job's AirPods", "Job's iPad", "Job's iPhone"]);
+  });
+  it("resolves a device by its friendly name (slug) too", async () => {
+    const { job, state, idOf } = await setup();
+    await job.refresh(state);
+    expect(state.devices[idOf("Job's iPad")]?.slug).toBe("job_s_ipad");
+    expect(job.resolve(state, "job_s_ipad")).toBe(idOf("Job's iPad"));
+    expect(job.resolve(state, "job_s_iphone")).toBe(idOf("Job's iPhone"));
+  });
+
+  it("prepare brings stored devices up to the configuration: home/away from the current home, friendly names", async () => {
+    const home = { latitude: 48.85, longitude: 2.35, radius: 100 };
+    const { state, idOf, jobWith } = await setup();
+    await jobWith({ home }).refresh(state);
+    const ipad = idOf("Job's iPad");
+    expect(state.devices[ipad]).toMatchObject({ at_home: true, home_distance: 0, slug: "job_s_ipad" });
+    const stored = structuredClone(state.devices);
+
+    // Home moved 1 km north (about 0.009°), and the iPad got a configured name.
+    jobWith({ home: { ...home, latitude: 48.859 }, friendly_names: { [ipad]: "tablet" } }).prepare(state);
+    expect(state.devices[ipad]).toEqual({ ...stored[ipad], at_home: false, home_distance: 1001, slug: "tablet" });
+
+    // No home any more: the home fields go; names stay as they were given.
+    jobWith({}).prepare(state);
+    const { at_home: _at, home_distance: _distance, ...plain } = stored[ipad] ?? { at_home: null, home_distance: null };
+    expect(state.devices[ipad]).toEqual({ ...plain, slug: "tablet" });
+    for (const device of Object.values(state.devices)) {
+      expect(Object.keys(device)).not.toContain("at_home");
+      expect(Object.keys(device)).not.toContain("home_distance");
+    }
+  });
+
+  it("a locate waiting for a device's fix ends as soon as the engine stops, with the stop's reason", async () => {
+    const stop = new AbortController();
+    const { job, state, world, idOf } = await setup({}, { signal: stop.signal, phoneLocateDelay: "1h" });
+    await job.refresh(state);
+    const phone = idOf("Job's iPhone");
+    const located = job.locate(state, phone).catch((error: unknown) => error);
+    // The locate was sent; the job now waits (Apple's callback interval, 5 s) before asking again.
+    await vi.waitFor(() => expect(world.woken()[phone]).toBe(1), { timeout: 2_000, interval: 5 });
+    const reason = new Error("engine stopping");
+    stop.abort(reason);
+    expect(await located).toBe(reason);
+    expect(world.woken()[phone]).toBe(1);
+  });
+});
+
+describe("sleepUnless", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  it("resolves after the time, and stops listening to the signal", async () => {
+    const signal = new AbortController().signal;
+    let done = false;
+    const sleeping = sleepUnless(1_000, signal).then(() => {
+      done = true;
+    });
+    expect(getEventListeners(signal, "abort")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await sleeping;
+    expect(done).toBe(true);
+    expect(getEventListeners(signal, "abort")).toEqual([]);
+  });
+
+  it("rejects with the signal's reason as soon as it aborts, and clears its timer and its listener", async () => {
+    const controller = new AbortController();
+    const sleeping = sleepUnless(60_000, controller.signal).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10);
+    const reason = new Error("stop");
+    controller.abort(reason);
+    expect(await sleeping).toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(getEventListeners(controller.signal, "abort")).toEqual([]);
+  });
+
+  it("an already aborted signal rejects at once, waiting for nothing", async () => {
+    const reason = new Error("stopped before");
+    const signal = AbortSignal.abort(reason);
+    const sleeping = sleepUnless(60_000, signal).catch((error: unknown) => error);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(getEventListeners(signal, "abort")).toEqual([]);
+    expect(await sleeping).toBe(reason);
   });
 });
