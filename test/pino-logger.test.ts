@@ -180,6 +180,34 @@ describe("log redaction (pino)", () => {
       else delete (process.stdout as { isTTY?: boolean }).isTTY;
     }
   });
+
+  it("writes terminal lines to a given destination when asked for them, not to stdout", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const written: unknown[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: unknown) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      createLogger({ destination, pretty: true }).info("to the given stream", { password: SECRET });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written).toEqual([]);
+    const text = lines.join("");
+    expect(text).toContain("to the given stream");
+    expect(text).toContain("[redacted]");
+    expect(text).not.toContain(SECRET);
+    expect(() => JSON.parse(text.trim())).toThrow();
+  });
 });
 
 describe("log output on stdout (a child process)", () => {
