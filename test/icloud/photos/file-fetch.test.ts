@@ -284,6 +284,21 @@ describe("fetchToPart", () => {
       });
     }
     await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+    // On a resume the total comes from Content-Range; an identity body's length must still be the rest.
+    await writeFile(part, original.subarray(0, 5000));
+    const resumed = await failure(
+      fetchToPart(
+        fetcher({ answer: { "content-encoding": "identity", "content-length": "123" } }).fetch,
+        url,
+        part,
+        size,
+      ),
+    );
+    expect(resumed).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `download announced 123 bytes where ${size - 5000} were expected; not written`,
+    });
+    expect(await readFile(part)).toEqual(original.subarray(0, 5000));
   });
 
   it("a resumed Content-Range total counts only as `bytes a-b/n` (surrounding blanks aside)", async () => {
