@@ -111,11 +111,6 @@ function* entriesIn(bucket: string): Generator<[string, AssetEntry]> {
 /** Asset id → entry, in {@link BUCKETS} flat strings. */
 class AssetTable {
   readonly #buckets: string[] = new Array<string>(BUCKETS).fill("");
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
 
   /** Where the asset's record starts in its bucket and where its entry ends (-1 when absent). */
   #find(bucket: string, assetId: string): { start: number; entry: number; end: number } | undefined {
@@ -142,7 +137,6 @@ class AssetTable {
     const found = this.#find(bucket, assetId);
     const record = `${RECORD}${assetId}${ID_END}${entry}`;
     if (found === undefined) {
-      this.#size++;
       this.#buckets[b] = flat(`${bucket}${record}`);
     } else {
       this.#buckets[b] = flat(`${bucket.slice(0, found.start)}${record}${bucket.slice(found.end)}`);
@@ -154,7 +148,6 @@ class AssetTable {
     const bucket = this.#buckets[b] ?? "";
     const found = this.#find(bucket, assetId);
     if (found === undefined) return;
-    this.#size--;
     this.#buckets[b] = flat(`${bucket.slice(0, found.start)}${bucket.slice(found.end)}`);
   }
 

@@ -164,6 +164,66 @@ describe("DownloadIndex", () => {
     const reopened = await DownloadIndex.open(journal());
     expectFiles(reopened);
     await reopened.close();
+    // Compacted on that open (the forgets left lines behind), in several slices: read back, it is the same.
+    const compacted = await lines();
+    const kept = Array.from({ length: count }, (_, i) => i).filter((i) => i % 7 !== 0);
+    const fileLines = kept.length + kept.filter((i) => i % 2 === 0).length;
+    expect(compacted).toHaveLength(fileLines + kept.filter((i) => i % 5 !== 0).length);
+    const third = await DownloadIndex.open(journal());
+    expectFiles(third);
+    await third.close();
+  });
+
+  it("keeps file ids apart: icpl:// alone, icpl:// inside or at the end of an id, other ids", async () => {
+    const ids = ["icpl://", "plain-icpl://", "icpl://x", "xicpl://y", "icpl:/x", "", "\u0001"];
+    const index = await DownloadIndex.open(journal());
+    for (const [n, id] of ids.entries()) await index.recordFile("A1", id, { path: `P${n}`, size: n });
+    const expected = ids.map((id, n) => ({ fileId: id, file: { path: `P${n}`, size: n } }));
+    expect(index.filesOf("A1")).toEqual(expected);
+    for (const [n, id] of ids.entries()) expect(index.file("A1", id)).toEqual({ path: `P${n}`, size: n });
+    await index.close();
+    await appendFile(journal(), "{torn\n");
+    const reopened = await DownloadIndex.open(journal());
+    expect(reopened.filesOf("A1")).toEqual(expected);
+    await reopened.close();
+    const compacted = await DownloadIndex.open(journal());
+    expect(compacted.filesOf("A1")).toEqual(expected);
+    await compacted.close();
+  });
+
+  it("counts replayed lines exactly: an updated file, a second file, a repeated done line, a gone line for nothing", async () => {
+    const index = await DownloadIndex.open(journal());
+    await index.recordFile("A1", "icpl://f1", { path: "IMG_1.HEIC", size: 10 });
+    await index.recordFile("A1", "icpl://f2", { path: "IMG_1.MOV", size: 5 });
+    await index.recordFile("A1", "f3", { path: "IMG_1.AAE", size: 1 });
+    await index.recordAsset("A1");
+    await index.close();
+    // A clean journal with several files per asset is left alone.
+    const clean = (await stat(journal())).ino;
+    await (await DownloadIndex.open(journal())).close();
+    expect((await stat(journal())).ino).toBe(clean);
+
+    for (const extra of [
+      { a: "A1", f: "icpl://f1", p: "IMG_1-1.HEIC", s: 11 }, // the same file again: one line too many
+      { a: "A1", done: true }, // done again
+      { a: "NEVER", gone: true }, // forgetting an asset never recorded
+    ]) {
+      const before = (await stat(journal())).ino;
+      await appendFile(journal(), `${JSON.stringify(extra)}\n`);
+      const reopened = await DownloadIndex.open(journal());
+      expect(reopened.assetCount).toBe(1);
+      expect(reopened.assetIds()).toEqual(["A1"]);
+      expect(reopened.file("A1", "icpl://f1")).toEqual({ path: "IMG_1-1.HEIC", size: 11 });
+      expect(reopened.filesOf("A1")).toHaveLength(3);
+      await reopened.close();
+      expect((await stat(journal())).ino).not.toBe(before);
+      expect(await lines()).toEqual([
+        { a: "A1", f: "icpl://f1", p: "IMG_1-1.HEIC", s: 11 },
+        { a: "A1", f: "icpl://f2", p: "IMG_1.MOV", s: 5 },
+        { a: "A1", f: "f3", p: "IMG_1.AAE", s: 1 },
+        { a: "A1", done: true },
+      ]);
+    }
   });
 
   it("refuses ids and paths holding its separators, and skips such lines on disk", async () => {
@@ -177,20 +237,33 @@ describe("DownloadIndex", () => {
       });
       await expect(index.recordFile("A1", "f1", { path: bad, size: 1 })).rejects.toMatchObject({
         code: "STORE_FAILED",
+        message: "an asset id, file id or path with a separator",
       });
-      await expect(index.recordAsset(bad)).rejects.toMatchObject({ code: "STORE_FAILED" });
+      await expect(index.recordAsset(bad)).rejects.toMatchObject({
+        code: "STORE_FAILED",
+        message: "an asset id with a separator",
+      });
     }
     await index.recordFile("A1", "f1", { path: "IMG_1.HEIC", size: 1 });
     await index.close();
     await appendFile(
       journal(),
-      `${JSON.stringify({ a: "A\u001e2", f: "f2", p: "IMG_2.HEIC", s: 2 })}\n${JSON.stringify({ a: "A\u001f3", done: true })}\n`,
+      [
+        { a: "A\u001e2", f: "f2", p: "IMG_2.HEIC", s: 2 },
+        { a: "A\u001f3", done: true },
+        { a: "A4", f: "f\t4", p: "IMG_4.HEIC", s: 4 },
+        { a: "A5", f: "f5", p: "IMG\u001e5.HEIC", s: 5 },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(""),
     );
     const reopened = await DownloadIndex.open(journal());
     expect(reopened.filesOf("A1")).toEqual([{ fileId: "f1", file: { path: "IMG_1.HEIC", size: 1 } }]);
     expect(reopened.assetIds()).toEqual([]);
     expect(reopened.filesOf("A\u001e2")).toEqual([]);
     expect(reopened.hasAsset("A\u001f3")).toBe(false);
+    expect(reopened.filesOf("A4")).toEqual([]);
+    expect(reopened.filesOf("A5")).toEqual([]);
     await reopened.close();
     expect(await lines()).toEqual([{ a: "A1", f: "f1", p: "IMG_1.HEIC", s: 1 }]);
   });

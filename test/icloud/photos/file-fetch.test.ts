@@ -57,6 +57,8 @@ function fetcher(
     contentRange?: (value: string | undefined) => string | undefined;
     /** Drops the Content-Length, as a chunked answer (or a proxy re-chunking it) has none. */
     chunked?: boolean;
+    /** Sets (or replaces) answer headers. */
+    answer?: Record<string, string>;
   } = {},
 ) {
   const seen: Seen[] = [];
@@ -72,6 +74,7 @@ function fetcher(
         const { "content-length": _, ...rest } = answered;
         answered = rest;
       }
+      if (proxy.answer) answered = { ...answered, ...proxy.answer };
       if (!proxy.contentRange) return { ...response, headers: answered };
       const range = proxy.contentRange(answered["content-range"]);
       const { "content-range": _, ...rest } = answered;
@@ -245,6 +248,77 @@ describe("fetchToPart", () => {
       message: `download delivered ${size} bytes, the record says ${size - 1}`,
     });
     await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("a Content-Length of an encoded body is not the file's; of an identity or plain body it is, if all digits", async () => {
+    // Encoded (here only announced so): its length says nothing of the file, the written bytes are checked.
+    await fetchToPart(
+      fetcher({ answer: { "content-encoding": "gzip", "content-length": "123" } }).fetch,
+      url,
+      part,
+      size,
+    );
+    await partIsOriginal();
+    await rm(part);
+    // "identity" is no encoding: its length is the file's, and another one is the file changed.
+    const identity = await failure(
+      fetchToPart(
+        fetcher({ answer: { "content-encoding": "identity", "content-length": "123" } }).fetch,
+        url,
+        part,
+        size,
+      ),
+    );
+    expect(identity).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `the file changed in iCloud during the download (123 bytes, the record says ${size}); retried later`,
+    });
+    // A length that is not all digits announces no size: the body is refused as not the announced one.
+    for (const length of [`x${size}`, `${size}x`]) {
+      const error = await failure(
+        fetchToPart(fetcher({ answer: { "content-length": length } }).fetch, url, part, size),
+      );
+      expect(error).toMatchObject({
+        code: "DOWNLOAD_FAILED",
+        message: `download announced ${length} bytes where ${size} were expected; not written`,
+      });
+    }
+    await expect(stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+    // On a resume the total comes from Content-Range; an identity body's length must still be the rest.
+    await writeFile(part, original.subarray(0, 5000));
+    const resumed = await failure(
+      fetchToPart(
+        fetcher({ answer: { "content-encoding": "identity", "content-length": "123" } }).fetch,
+        url,
+        part,
+        size,
+      ),
+    );
+    expect(resumed).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `download announced 123 bytes where ${size - 5000} were expected; not written`,
+    });
+    expect(await readFile(part)).toEqual(original.subarray(0, 5000));
+  });
+
+  it("a resumed Content-Range total counts only as `bytes a-b/n` (surrounding blanks aside)", async () => {
+    const resumeWith = async (contentRange: (value: string | undefined) => string | undefined) => {
+      await writeFile(part, original.subarray(0, 5000));
+      return fetchToPart(fetcher({ contentRange }).fetch, url, part, size).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    };
+    // Trailing blanks are no part of the total (of several digits): another total is the file changed.
+    expect(await resumeWith((value) => `${value?.replace(/\/\d+$/, "/123")}  `)).toMatchObject({
+      code: "DOWNLOAD_FAILED",
+      message: `the file changed in iCloud during the download (123 bytes, the record says ${size}); retried later`,
+    });
+    // A total followed or preceded by something else is no total: the body is taken on its Content-Length.
+    for (const odd of [(value?: string) => `${value}0 junk`, (value?: string) => `${value}/junk bytes 0-0/1`]) {
+      expect(await resumeWith(odd)).toBeUndefined();
+      await partIsOriginal();
+    }
   });
 
   it("an empty file is fetched too (the part must exist afterwards)", async () => {
