@@ -32,13 +32,13 @@ export interface DownloaderOptions {
 }
 
 /** Errno codes that concern the whole library folder, not one file: the run stops on the first. */
-const FOLDER_ERRNOS: Record<string, string> = {
-  ENOSPC: "the disk holding the library folder is full",
-  EDQUOT: "the disk quota of the library folder is used up",
-  EROFS: "the library folder is on a read-only file system",
-  EACCES: "no permission to write in the library folder",
-  EPERM: "no permission to write in the library folder",
-};
+const FOLDER_ERRNOS = new Map<string, string>([
+  ["ENOSPC", "the disk holding the library folder is full"],
+  ["EDQUOT", "the disk quota of the library folder is used up"],
+  ["EROFS", "the library folder is on a read-only file system"],
+  ["EACCES", "no permission to write in the library folder"],
+  ["EPERM", "no permission to write in the library folder"],
+]);
 
 /**
  * A download failure with a message a person can act on. Disk full, read-only and permission
@@ -47,7 +47,8 @@ const FOLDER_ERRNOS: Record<string, string> = {
 export function downloadFailure(error: unknown): EngineError {
   if (error instanceof ExpiredUrlError) return new EngineError("DOWNLOAD_FAILED", error.message);
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  const folder = errno === undefined ? undefined : FOLDER_ERRNOS[errno];
+  // A Map, not an object: a `code` such as "constructor" must not find Object.prototype's members.
+  const folder = FOLDER_ERRNOS.get(String(errno));
   if (folder !== undefined && !(error instanceof EngineError)) {
     return new EngineError("DOWNLOAD_FAILED", `${folder} (${errno}); the download is retried later`, {
       cause: error,
