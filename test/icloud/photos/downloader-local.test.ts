@@ -923,4 +923,41 @@ describe("Downloader: errors, names, modes and options in detail", () => {
     expect(calls).toEqual(["return"]);
     await index.close();
   });
+
+  it("two assets whose short ids collide, racing for taken names: the second finds no free name and fails", async () => {
+    // "c17439" and "c24164" share the short id c51deb06: the same suffixed name is the last choice of both.
+    expect(shortId("c17439")).toBe(shortId("c24164"));
+    const first = item("c17439", "IMG_X.HEIC");
+    const second = item("c24164", "IMG_X.HEIC");
+    await mkdir(library, { recursive: true });
+    await writeFile(path.join(library, "IMG_X.HEIC"), bytesOf("other-1", 5000));
+    await writeFile(path.join(library, "IMG_X-5000.HEIC"), bytesOf("other-2", 5000));
+    let started!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated: Fetcher = {
+      async download(url, options) {
+        started();
+        await gate;
+        return fetcher.download(url, options);
+      },
+    };
+    const { dl, index } = await downloader({ folderStructure: "none", fetcher: gated });
+    const running = dl.download(first);
+    await inside;
+    const blocked = await dl.download(second);
+    expect([blocked.status, blocked.error?.code, blocked.error?.message]).toEqual([
+      "failed",
+      "DOWNLOAD_FAILED",
+      "no free file name for the asset",
+    ]);
+    release();
+    expect(await running).toMatchObject({ status: "downloaded", files: [`IMG_X-5000-${shortId("c17439")}.HEIC`] });
+    await index.close();
+  });
 });
