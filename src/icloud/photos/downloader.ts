@@ -121,12 +121,14 @@ export function folderMode(fileMode: number): number {
 async function makeFolders(dir: string, mode: number): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode });
   if (first === undefined) return;
-  const created = [dir];
-  for (let at = dir; at !== first && path.dirname(at) !== at; ) {
-    at = path.dirname(at);
-    created.push(at);
+  // Walked down from `first` to `dir`, so nothing above the folders created here is ever changed.
+  let at = first;
+  await chmod(at, mode);
+  for (const segment of path.relative(first, dir).split(path.sep)) {
+    if (segment === "") continue; // `dir` itself was the first folder created
+    at = path.join(at, segment);
+    await chmod(at, mode);
   }
-  for (const folder of created) await chmod(folder, mode);
 }
 
 /** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */
