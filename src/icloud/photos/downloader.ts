@@ -32,13 +32,13 @@ export interface DownloaderOptions {
 }
 
 /** Errno codes that concern the whole library folder, not one file: the run stops on the first. */
-const FOLDER_ERRNOS: Record<string, string> = {
-  ENOSPC: "the disk holding the library folder is full",
-  EDQUOT: "the disk quota of the library folder is used up",
-  EROFS: "the library folder is on a read-only file system",
-  EACCES: "no permission to write in the library folder",
-  EPERM: "no permission to write in the library folder",
-};
+const FOLDER_ERRNOS = new Map<string, string>([
+  ["ENOSPC", "the disk holding the library folder is full"],
+  ["EDQUOT", "the disk quota of the library folder is used up"],
+  ["EROFS", "the library folder is on a read-only file system"],
+  ["EACCES", "no permission to write in the library folder"],
+  ["EPERM", "no permission to write in the library folder"],
+]);
 
 /**
  * A download failure with a message a person can act on. Disk full, read-only and permission
@@ -47,7 +47,8 @@ const FOLDER_ERRNOS: Record<string, string> = {
 export function downloadFailure(error: unknown): EngineError {
   if (error instanceof ExpiredUrlError) return new EngineError("DOWNLOAD_FAILED", error.message);
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  const folder = errno === undefined ? undefined : FOLDER_ERRNOS[errno];
+  // A Map, not an object: a `code` such as "constructor" must not find Object.prototype's members.
+  const folder = FOLDER_ERRNOS.get(String(errno));
   if (folder !== undefined && !(error instanceof EngineError)) {
     return new EngineError("DOWNLOAD_FAILED", `${folder} (${errno}); the download is retried later`, {
       cause: error,
@@ -120,12 +121,14 @@ export function folderMode(fileMode: number): number {
 async function makeFolders(dir: string, mode: number): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode });
   if (first === undefined) return;
-  const created = [dir];
-  for (let at = dir; at !== first && path.dirname(at) !== at; ) {
-    at = path.dirname(at);
-    created.push(at);
+  // Walked down from `first` to `dir`, so nothing above the folders created here is ever changed.
+  let at = first;
+  await chmod(at, mode);
+  for (const segment of path.relative(first, dir).split(path.sep)) {
+    if (segment === "") continue; // `dir` itself was the first folder created
+    at = path.join(at, segment);
+    await chmod(at, mode);
   }
-  for (const folder of created) await chmod(folder, mode);
 }
 
 /** Temporary file of one asset's download next to its target: `.<name>.<id>.part`. */

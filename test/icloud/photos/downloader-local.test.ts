@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,10 +13,12 @@ import {
   type DownloaderOptions,
   type DownloadResult,
   downloadFailure,
+  folderMode,
   isFolderFailure,
   nameFor,
+  withSizeSuffix,
 } from "../../../src/icloud/photos/downloader.ts";
-import type { Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
+import { ExpiredUrlError, type Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
 import type { FileRole, PhotoItem } from "../../../src/icloud/photos/types.ts";
 import type { Logger } from "../../../src/logger.ts";
 import { until } from "../../support/harness.ts";
@@ -728,5 +730,234 @@ describe("Downloader: names, choices and failures", () => {
     await expect(running).rejects.toThrow();
     await two.index.close();
     expect(done).toEqual(["c2 downloaded"]);
+  });
+});
+
+const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+
+describe("Downloader: errors, names, modes and options in detail", () => {
+  it("words each library-folder errno for a person, and leaves other errors as they are", () => {
+    const errno = (code: string) => downloadFailure(Object.assign(new Error(`${code}: x`), { code }));
+    expect(errno("EDQUOT").message).toBe(
+      "the disk quota of the library folder is used up (EDQUOT); the download is retried later",
+    );
+    for (const code of ["EACCES", "EPERM"]) {
+      const failure = errno(code);
+      expect(failure.message).toBe(
+        `no permission to write in the library folder (${code}); the download is retried later`,
+      );
+      expect(failure.info).toEqual({ folder_error: code });
+      expect(isFolderFailure(failure)).toBe(true);
+    }
+    // Any other error keeps its own message and is no folder failure, also with a code named like an
+    // Object.prototype member.
+    for (const error of [new Error("boom"), Object.assign(new Error("boom"), { code: "constructor" })]) {
+      const failure = downloadFailure(error);
+      expect([failure.code, failure.message, failure.info, failure.cause]).toEqual([
+        "DOWNLOAD_FAILED",
+        "boom",
+        {},
+        error,
+      ]);
+      expect(isFolderFailure(failure)).toBe(false);
+    }
+    const nothing = downloadFailure(undefined);
+    expect([nothing.code, nothing.message]).toEqual(["DOWNLOAD_FAILED", "undefined"]);
+    expect(isFolderFailure(undefined)).toBe(false);
+    // An expired URL says so itself: no cause to unwrap.
+    const expired = downloadFailure(new ExpiredUrlError("the download URL expired (403)"));
+    expect([expired.code, expired.message, expired.cause, expired.info]).toEqual([
+      "DOWNLOAD_FAILED",
+      "the download URL expired (403)",
+      undefined,
+      {},
+    ]);
+  });
+
+  it("puts the size before the extension; a leading dot is part of the name, not an extension", () => {
+    expect(withSizeSuffix("IMG_1.HEIC", 1234)).toBe("IMG_1-1234.HEIC");
+    expect(withSizeSuffix("README", 12)).toBe("README-12");
+    expect(withSizeSuffix(".hidden", 12)).toBe(".hidden-12");
+  });
+
+  it("shortens a long stem to the byte limit, never splitting a multi-byte character", () => {
+    // tail "-1234.HEIC" is 10 bytes: 170 bytes of stem fit, 85 two-byte characters exactly.
+    const two = withSizeSuffix(`${"é".repeat(200)}.HEIC`, 1234);
+    expect(two).toBe(`${"é".repeat(85)}-1234.HEIC`);
+    expect(Buffer.byteLength(two)).toBe(180);
+    const three = withSizeSuffix(`${"€".repeat(100)}.HEIC`, 1234);
+    expect(three).toBe(`${"€".repeat(56)}-1234.HEIC`);
+    expect(withSizeSuffix(`${"a".repeat(170)}.HEIC`, 1234)).toBe(`${"a".repeat(170)}-1234.HEIC`);
+  });
+
+  it("gives folders the search bit for whoever may read or write the files", () => {
+    expect(folderMode(0o600)).toBe(0o700);
+    expect(folderMode(0o640)).toBe(0o750);
+    expect(folderMode(0o644)).toBe(0o755);
+    expect(folderMode(0o200)).toBe(0o300);
+    expect(folderMode(0o004)).toBe(0o005);
+    expect(folderMode(0o601)).toBe(0o701);
+    expect(folderMode(0o000)).toBe(0o000);
+    expect(folderMode(0o4600)).toBe(0o700);
+  });
+
+  it("sets the mode on every folder it creates (umask aside) and leaves existing ones alone", async () => {
+    await mkdir(library, { mode: 0o755 });
+    await chmod(library, 0o755);
+    await chmod(dir, 0o711);
+    const { dl, index } = await downloader({ fileMode: 0o666 });
+    expect((await dl.download(item("m1", "IMG_M1.HEIC"))).status).toBe("downloaded");
+    for (const folder of ["2021", "2021/03", "2021/03/05"])
+      expect(await modeOf(path.join(library, folder)), folder).toBe(0o777);
+    expect(await modeOf(library)).toBe(0o755);
+    expect(await modeOf(dir)).toBe(0o711);
+    // A second downloader finds the folders there: they keep the mode they have.
+    await chmod(path.join(library, "2021"), 0o755);
+    await chmod(path.join(library, "2021/03/05"), 0o750);
+    const again = new Downloader({ libraryDir: library, index, fetcher, fileMode: 0o666 });
+    expect((await again.download(item("m2", "IMG_M2.HEIC"))).status).toBe("downloaded");
+    expect(await modeOf(path.join(library, "2021"))).toBe(0o755);
+    expect(await modeOf(path.join(library, "2021/03/05"))).toBe(0o750);
+    expect(await modeOf(library)).toBe(0o755);
+    expect(await modeOf(dir)).toBe(0o711);
+    await index.close();
+  });
+
+  it("creates a missing library folder with the folder mode too", async () => {
+    const { dl, index } = await downloader({ fileMode: 0o644, folderStructure: "none" });
+    await chmod(dir, 0o711);
+    expect((await dl.download(item("m3", "IMG_M3.HEIC"))).status).toBe("downloaded");
+    await index.close();
+    expect(await modeOf(library)).toBe(0o755);
+    expect(await modeOf(dir)).toBe(0o711);
+    expect(await modeOf(path.join(library, "IMG_M3.HEIC"))).toBe(0o644);
+  });
+
+  it("a stale .part it cannot remove (not a file) fails the download instead of being ignored", async () => {
+    const asset = item("p1", "IMG_P1.HEIC");
+    await mkdir(path.join(library, `.IMG_P1-5000.HEIC.${shortId("p1")}.part`), { recursive: true });
+    const { dl, index } = await downloader({ folderStructure: "none" });
+    const result = await dl.download(asset);
+    await index.close();
+    expect(result.status).toBe("failed");
+    expect(result.error?.cause).toMatchObject({ code: "EISDIR" });
+  });
+
+  it("verify: only with it are missing files of a complete asset fetched again (not new); intact ones are skipped", async () => {
+    const a = item("v1", "IMG_V1.HEIC");
+    const b = item("v2", "IMG_V2.HEIC");
+    const { dl, index } = await downloader({ folderStructure: "none", concurrency: 1 });
+    expect(await dl.run([a, b])).toEqual({ downloaded: 2, skipped: 0, failed: 0, bytes: 10000 });
+    await unlink(path.join(library, "IMG_V1.HEIC"));
+    expect(await dl.run([a, b])).toEqual({ downloaded: 0, skipped: 2, failed: 0, bytes: 0 });
+    expect(await dl.download(a)).toEqual({ assetId: "v1", status: "skipped", isNew: false, files: [], bytes: 0 });
+    expect(await listFiles(library)).toEqual(["IMG_V2.HEIC"]);
+    const results: DownloadResult[] = [];
+    expect(await dl.run([a, b], { verify: true, onResult: (r) => results.push(r) })).toEqual({
+      downloaded: 1,
+      skipped: 1,
+      failed: 0,
+      bytes: 5000,
+    });
+    expect(results).toEqual([
+      { assetId: "v1", status: "downloaded", isNew: false, files: ["IMG_V1.HEIC"], bytes: 5000 },
+      { assetId: "v2", status: "skipped", isNew: false, files: ["IMG_V2.HEIC"], bytes: 0 },
+    ]);
+    await unlink(path.join(library, "IMG_V2.HEIC"));
+    expect(await dl.download(b, undefined, { verify: true })).toEqual({
+      assetId: "v2",
+      status: "downloaded",
+      isNew: false,
+      files: ["IMG_V2.HEIC"],
+      bytes: 5000,
+    });
+    await index.close();
+  });
+
+  it("releases an async source only when a folder failure stopped the run", async () => {
+    const released: string[] = [];
+    async function* source(name: string, items: PhotoItem[]) {
+      try {
+        yield* items;
+      } finally {
+        released.push(name);
+      }
+    }
+    const { dl, index } = await downloader({ folderStructure: "none", concurrency: 1 });
+    const done = await dl.run(source("complete", [item("s1", "IMG_S1.HEIC")]));
+    expect(done.stopped).toBeUndefined();
+    // The generator finished on its own; `return()` after that is a no-op, so count the calls instead.
+    const calls: string[] = [];
+    const iterable = (items: PhotoItem[]): AsyncIterable<PhotoItem> => ({
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        return {
+          next: async () => (i < items.length ? { done: false, value: items[i++]! } : { done: true, value: undefined }),
+          return: async () => {
+            calls.push("return");
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    });
+    await dl.run(iterable([item("s2", "IMG_S2.HEIC")]));
+    expect(calls).toEqual([]);
+    const denied: Fetcher = {
+      async download() {
+        throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+      },
+    };
+    const stopping = new Downloader({
+      libraryDir: library,
+      index,
+      fetcher: denied,
+      folderStructure: "none",
+      attempts: 1,
+      concurrency: 1,
+    });
+    const summary = await stopping.run(source("stopped", [item("s3", "IMG_S3.HEIC"), item("s4", "IMG_S4.HEIC")]));
+    expect([summary.failed, summary.stopped?.info]).toEqual([1, { folder_error: "EACCES" }]);
+    expect(released).toEqual(["complete", "stopped"]);
+    const counted = await stopping.run(iterable([item("s5", "IMG_S5.HEIC"), item("s6", "IMG_S6.HEIC")]));
+    expect(counted).toMatchObject({ failed: 1, downloaded: 0 });
+    expect(calls).toEqual(["return"]);
+    await index.close();
+  });
+
+  it("two assets whose short ids collide, racing for taken names: the second finds no free name and fails", async () => {
+    // "c17439" and "c24164" share the short id c51deb06: the same suffixed name is the last choice of both.
+    expect(shortId("c17439")).toBe(shortId("c24164"));
+    const first = item("c17439", "IMG_X.HEIC");
+    const second = item("c24164", "IMG_X.HEIC");
+    await mkdir(library, { recursive: true });
+    await writeFile(path.join(library, "IMG_X.HEIC"), bytesOf("other-1", 5000));
+    await writeFile(path.join(library, "IMG_X-5000.HEIC"), bytesOf("other-2", 5000));
+    let started!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated: Fetcher = {
+      async download(url, options) {
+        started();
+        await gate;
+        return fetcher.download(url, options);
+      },
+    };
+    const { dl, index } = await downloader({ folderStructure: "none", fetcher: gated });
+    const running = dl.download(first);
+    await inside;
+    const blocked = await dl.download(second);
+    expect([blocked.status, blocked.error?.code, blocked.error?.message]).toEqual([
+      "failed",
+      "DOWNLOAD_FAILED",
+      "no free file name for the asset",
+    ]);
+    release();
+    expect(await running).toMatchObject({ status: "downloaded", files: [`IMG_X-5000-${shortId("c17439")}.HEIC`] });
+    await index.close();
   });
 });
