@@ -143,10 +143,14 @@ describe("PhotosService against the simulator", () => {
     // Counts the CloudKit requests in flight at once (the simulator answers each on its own).
     let inFlight = 0;
     let most = 0;
+    // Queries the client sent, counted as they go out: the simulator's own count would also take in
+    // an aborted request of an earlier walk that reaches it late.
+    let queries = 0;
     await new PhotosService(w.session).count(); // the session's first CloudKit call is behind us
     const counting: ServiceTransport = {
       serviceUrl: (name) => w.session.serviceUrl(name),
       request: async (service, path, options) => {
+        if (/\/records\/query(\?|$)/.test(path)) queries++;
         inFlight++;
         most = Math.max(most, inFlight);
         try {
@@ -162,9 +166,9 @@ describe("PhotosService against the simulator", () => {
       (await collect(photos.enumerate(options))).map((item) => item.asset.id);
     for (const order of ["asc", "desc"] as const) {
       for (const index of ["added", "asset_date"] as const) {
-        const queries = w.served("photos.records.query");
+        const start = queries;
         const serial = await ids({ order, index });
-        const serialQueries = w.served("photos.records.query") - queries;
+        const serialQueries = queries - start;
         expect(most).toBe(1);
         most = 0;
         const ahead = await ids({ order, index, prefetch: MAX_PREFETCH });
@@ -174,7 +178,7 @@ describe("PhotosService against the simulator", () => {
         expect(most).toBeLessThanOrEqual(MAX_PREFETCH + 1);
         most = 0;
         // Descending walks end at rank 0; ascending ones may ask for a few empty pages past the end.
-        const extra = w.served("photos.records.query") - queries - 2 * serialQueries;
+        const extra = queries - start - 2 * serialQueries;
         expect(extra).toBeGreaterThanOrEqual(0);
         expect(extra).toBeLessThanOrEqual(order === "desc" ? 0 : MAX_PREFETCH);
       }
@@ -184,9 +188,9 @@ describe("PhotosService against the simulator", () => {
     const odd = await ids({ pageSize: 7, prefetch: 2 });
     expect(odd).toEqual(await ids({ pageSize: 7 }));
     // A walk that stops within its first page asked for that page alone.
-    const before = w.served("photos.records.query");
+    const before = queries;
     for await (const _ of photos.enumerate({ order: "desc", prefetch: MAX_PREFETCH })) break;
-    expect(w.served("photos.records.query") - before).toBe(1);
+    expect(queries - before).toBe(1);
   });
 
   it("reports ACCESS_DENIED as WEB_ACCESS_DISABLED with the fix", async () => {
