@@ -24,3 +24,23 @@ export function recordingLogger(): Logger & { lines: LogLine[]; at(level: LogLev
   };
   return Object.assign(make({}), { lines, at: (level: LogLevel) => lines.filter((l) => l.level === level) });
 }
+
+/**
+ * A logger that keeps its lines as `[level, msg, ctx]` and, apart, the bindings each child was made with
+ * (its children log into the same lines), for tests that check what a module binds.
+ */
+export function bindingRecorder() {
+  const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
+  const bindings: Array<Record<string, unknown>> = [];
+  const log: Logger = {
+    debug: (m, c) => void lines.push(["debug", m, c]),
+    info: (m, c) => void lines.push(["info", m, c]),
+    warn: (m, c) => void lines.push(["warn", m, c]),
+    error: (m, c) => void lines.push(["error", m, c]),
+    child: (b) => {
+      bindings.push(b);
+      return log;
+    },
+  };
+  return { log, lines, bindings };
+}

@@ -4,11 +4,11 @@ import { FindMyService, type FindMyServiceOptions } from "../../../src/icloud/fi
 import type { FmipDevice } from "../../../src/icloud/findmy/types.ts";
 import type { ServiceTransport } from "../../../src/icloud/service-transport.ts";
 import type { ICloudSession } from "../../../src/icloud/session.ts";
-import type { Logger } from "../../../src/logger.ts";
 import { createFindMyRoutes, defaultFindMyScenario, findMyProbe } from "../../../src/simulator/findmy/index.ts";
 import { parseScenario } from "../../../src/simulator/scenario.ts";
 import type { SimulatorHandle } from "../../../src/simulator/server.ts";
 import { account, startSim } from "../../support/harness.ts";
+import { bindingRecorder } from "../../support/logger.ts";
 import { openSession } from "../../support/simulator.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00.000Z");
@@ -388,21 +388,6 @@ describe("FindMyService against the simulator", () => {
 });
 
 type Line = [string, string, Record<string, unknown> | undefined];
-function recorder() {
-  const lines: Line[] = [];
-  const bindings: Array<Record<string, unknown>> = [];
-  const log: Logger = {
-    debug: (m, c) => void lines.push(["debug", m, c]),
-    info: (m, c) => void lines.push(["info", m, c]),
-    warn: (m, c) => void lines.push(["warn", m, c]),
-    error: (m, c) => void lines.push(["error", m, c]),
-    child: (b) => {
-      bindings.push(b);
-      return log;
-    },
-  };
-  return { log, lines, bindings };
-}
 
 const totalWoken = (dsid: string) => Object.values(findMyProbe(dsid).woken()).reduce((sum, n) => sum + n, 0);
 
@@ -424,7 +409,7 @@ describe("FindMyService: what a locate may wake", () => {
 
   it("locate: none, an empty list, or devices that cannot be located only list the devices", async () => {
     const { service, dsid, sent, session } = await setup(undefined, { family: false });
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     const logged = new FindMyService(recording(session, sent), { family: false, logger: log });
     const listed = await service.devices();
     await logged.devices();
@@ -441,7 +426,7 @@ describe("FindMyService: what a locate may wake", () => {
 
   it("asks once per device however it is named, skips unknown names with a warning", async () => {
     const { sent, dsid, session } = await setup(undefined, { family: false });
-    const { log, lines, bindings } = recorder();
+    const { log, lines, bindings } = bindingRecorder();
     const service = new FindMyService(recording(session, sent), {
       family: false,
       logger: log,
@@ -476,7 +461,7 @@ describe("FindMyService: what a locate may wake", () => {
 
   it("waits in steps of the poll interval, the last one cut to the time left, and logs giving up", async () => {
     const { dsid, slept, sent, session } = await setup(undefined, { family: false });
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     const service = new FindMyService(recording(session, sent), {
       family: false,
       logger: log,
@@ -497,7 +482,7 @@ describe("FindMyService: what a locate may wake", () => {
     const household = defaultFindMyScenario("Jane");
     const family = (household.family ?? []).map((member) => ({ ...member, loading_refreshes: 10 }));
     const { sim: handle, slept, sent, session } = await setup({ ...household, family });
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     const service = new FindMyService(recording(session, sent), {
       logger: log,
       sleep: async (ms) => {
@@ -523,7 +508,7 @@ describe("FindMyService: what a locate may wake", () => {
 describe("FindMyService: actions", () => {
   it("sends Apple's default message and lost-mode bodies, for the device named, and logs the action", async () => {
     const { dsid, sent, session } = await setup(undefined, { family: false });
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     const service = new FindMyService(recording(session, sent), { family: false, logger: log });
     const ipad = named(await service.devices(), "Jane's iPad");
     expect((await service.playSound(ipad.id))?.name).toBe("Jane's iPad");

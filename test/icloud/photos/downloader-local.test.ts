@@ -20,8 +20,8 @@ import {
 } from "../../../src/icloud/photos/downloader.ts";
 import { ExpiredUrlError, type Fetcher } from "../../../src/icloud/photos/file-fetch.ts";
 import type { FileRole, PhotoItem } from "../../../src/icloud/photos/types.ts";
-import type { Logger } from "../../../src/logger.ts";
 import { until } from "../../support/harness.ts";
+import { bindingRecorder } from "../../support/logger.ts";
 
 /** Deterministic content of a file. */
 function bytesOf(name: string, size: number): Buffer {
@@ -408,23 +408,6 @@ describe("Downloader against a local file server", () => {
 
 const shortId = (assetId: string) => createHash("sha256").update(assetId).digest("hex").slice(0, 8);
 
-/** A logger that keeps its lines and the bindings of its children. */
-function recorder() {
-  const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
-  const bindings: Array<Record<string, unknown>> = [];
-  const log: Logger = {
-    debug: (m, c) => void lines.push(["debug", m, c]),
-    info: (m, c) => void lines.push(["info", m, c]),
-    warn: (m, c) => void lines.push(["warn", m, c]),
-    error: (m, c) => void lines.push(["error", m, c]),
-    child: (b) => {
-      bindings.push(b);
-      return log;
-    },
-  };
-  return { log, lines, bindings };
-}
-
 describe("Downloader: names, choices and failures", () => {
   it("names extra files after the original: _HEVC only next to a HEIC, a label for other roles", () => {
     const photo = item("n1", "IMG_7.JPG", { original: 10, live_video: 20, thumbnail: 5 });
@@ -457,7 +440,7 @@ describe("Downloader: names, choices and failures", () => {
   });
 
   it("reports each outcome exactly: downloaded (new), skipped, failed with a coded error, and logs it", async () => {
-    const { log, lines, bindings } = recorder();
+    const { log, lines, bindings } = bindingRecorder();
     const { dl, index } = await downloader({ folderStructure: "none", logger: log });
     expect(bindings).toEqual([{ module: "photos-downloader" }]);
     const ok = item("ok1", "IMG_OK.HEIC", { original: 100 });
@@ -491,7 +474,7 @@ describe("Downloader: names, choices and failures", () => {
   });
 
   it("an expired URL: one fresh one, asked once; still expired or gone from the library fails", async () => {
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     server.expired.add("/ex1/original");
     let refreshes = 0;
     const stillExpired = async (stale: PhotoItem) => {
@@ -541,7 +524,7 @@ describe("Downloader: names, choices and failures", () => {
   });
 
   it("retries an interrupted file within the run, logging each resume", async () => {
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     server.cutAfter.set("/rs1/original", 1000);
     const { dl, index } = await downloader({ folderStructure: "none", logger: log });
     expect((await dl.download(item("rs1", "IMG_RS.HEIC", { original: 5000 }))).status).toBe("downloaded");
@@ -591,7 +574,7 @@ describe("Downloader: names, choices and failures", () => {
   });
 
   it("after a crash: a complete .part is renamed (logged); an incomplete one is resumed, never renamed", async () => {
-    const { log, lines } = recorder();
+    const { log, lines } = bindingRecorder();
     const whole = item("pc1", "IMG_PC1.HEIC", { original: 2000 });
     const half = item("pc2", "IMG_PC2.HEIC", { original: 2000 });
     await mkdir(library, { recursive: true });
