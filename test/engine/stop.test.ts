@@ -7,6 +7,7 @@ import { findPhotosSimulator } from "../../src/simulator/photos/index.ts";
 import type { SimulatorHandle } from "../../src/simulator/server.ts";
 import { cleanUp, startTestSimulator, type TestAccount, tempDir, until } from "../support/harness.ts";
 import { killAll, type NodeChild, spawnNode } from "../support/processes.ts";
+import { ALL_OFF } from "../support/service-engine.ts";
 
 afterEach(async () => {
   await killAll();
@@ -19,15 +20,6 @@ afterEach(async () => {
  * (no `process.exit`): no timer, request, socket, lock heartbeat or file watcher may keep it alive.
  */
 
-const ALL_OFF = {
-  findmy: { enabled: false },
-  photos: { enabled: false },
-  calls: { enabled: false },
-  contacts: { enabled: false },
-  calendar: { enabled: false },
-  notes: { enabled: false },
-  safari: { enabled: false },
-};
 const SMALL = { original_size: { min: 20_000, max: 60_000 }, video_ratio: 0, live_photo_ratio: 0 };
 
 interface Event {

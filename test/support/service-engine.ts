@@ -6,7 +6,7 @@ import { enterCode, testConfig } from "./engine-harness.ts";
 import { onCleanup, startTestSimulator, type TestAccount, tempDir, until } from "./harness.ts";
 
 /** Every other service off, so a test sees only the one it is about. */
-const ALL_OFF = {
+export const ALL_OFF = {
   findmy: { enabled: false },
   photos: { enabled: false },
   calls: { enabled: false },
