@@ -34,6 +34,16 @@ async function items(photos: PhotosService): Promise<PhotoItem[]> {
   return out;
 }
 
+/** A library of one photo of `original_size` bytes (kept in `world` for the clean-up): its service, the item and its original's size. */
+async function onePhoto(seed: number, original_size: { min: number; max: number }) {
+  const w = await photosWorld({ count: 1, seed, video_ratio: 0, original_size });
+  world = w;
+  const photos = new PhotosService(w.session);
+  const [item] = await items(photos);
+  if (!item) throw new Error("no photo");
+  return { w, photos, item, size: item.asset.files.find((f) => f.role === "original")?.size ?? 0 };
+}
+
 async function open(w: PhotosWorld, photos: PhotosService, options: Partial<DownloaderOptions> = {}) {
   const index = await DownloadIndex.open(path.join(dir, "state", "downloads.jsonl"));
   const downloader = new Downloader({
@@ -150,19 +160,15 @@ describe("Downloader against the simulator", () => {
   });
 
   it("never keeps a body cut short cleanly: the file fails, and the next run resumes it to the exact bytes", async () => {
-    world = await photosWorld({ count: 1, seed: 24, video_ratio: 0, original_size: { min: 50_000, max: 60_000 } });
-    const photos = new PhotosService(world.session);
-    const [item] = await items(photos);
-    if (!item) throw new Error("no photo");
-    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    const { w, photos, item, size } = await onePhoto(24, { min: 50_000, max: 60_000 });
     const library = path.join(dir, "library");
     const downloads = () =>
-      world?.sim
+      w.sim
         .requests()
         .filter((r) => r.route === "photos.download")
-        .map((r) => r.status) ?? [];
+        .map((r) => r.status);
     const run = async () => {
-      const opened = await open(world as PhotosWorld, photos, { folderStructure: "none" });
+      const opened = await open(w, photos, { folderStructure: "none" });
       const results: Array<{ status: string; code?: string; message?: string }> = [];
       const summary = await opened.downloader.run([item], {
         onResult: (r) =>
@@ -174,7 +180,7 @@ describe("Downloader against the simulator", () => {
 
     // Each of the run's 3 attempts gets a clean 200 with only 10 000 bytes (Content-Length matching):
     // another length than the record's, so nothing is written.
-    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    w.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
     expect(await run()).toEqual({
       summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
       results: [
@@ -191,9 +197,9 @@ describe("Downloader against the simulator", () => {
     // With 20 000 bytes already in the part, each resume gets a clean 206 of 10 000 bytes: refused, the
     // part left exactly as it was.
     const part = `.${item.asset.filename}.${createHash("sha256").update(item.asset.id).digest("hex").slice(0, 8)}.part`;
-    const whole = await originalBytes(world, item);
+    const whole = await originalBytes(w, item);
     await writeFile(path.join(library, part), whole.subarray(0, 20_000));
-    world.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
+    w.sim.faults.add({ endpoint: "photos.download", kind: "short_body", bytes: 10_000, times: 3 });
     expect(await run()).toEqual({
       summary: { downloaded: 0, skipped: 0, failed: 1, bytes: 0 },
       results: [
@@ -206,7 +212,7 @@ describe("Downloader against the simulator", () => {
     });
     expect(await listFiles(library)).toEqual([part]);
     expect(await readFile(path.join(library, part))).toEqual(whole.subarray(0, 20_000));
-    expect(world.sim.faults.list()).toEqual([]);
+    expect(w.sim.faults.list()).toEqual([]);
 
     // The next run resumes from the part to the exact bytes.
     const before = downloads().length;
@@ -220,13 +226,9 @@ describe("Downloader against the simulator", () => {
   });
 
   it("an index that cannot be written leaves no file under the final name; the next run adds no duplicate", async () => {
-    world = await photosWorld({ count: 1, seed: 25, video_ratio: 0, original_size: { min: 20_000, max: 30_000 } });
-    const photos = new PhotosService(world.session);
-    const [item] = await items(photos);
-    if (!item) throw new Error("no photo");
-    const size = item.asset.files.find((f) => f.role === "original")?.size ?? 0;
+    const { w, photos, item, size } = await onePhoto(25, { min: 20_000, max: 30_000 });
     const library = path.join(dir, "library");
-    const first = await open(world, photos, { folderStructure: "none" });
+    const first = await open(w, photos, { folderStructure: "none" });
     // A closed index refuses every line (STORE_FAILED), like a full or read-only state folder.
     await first.index.close();
     const results: Array<{ status: string; code?: string }> = [];
@@ -241,12 +243,12 @@ describe("Downloader against the simulator", () => {
     expect((await stat(path.join(library, parts[0] ?? ""))).size).toBe(size);
 
     // A restart (the index as written on disk) finishes it from the `.part`, under the original name.
-    const downloads = world.served("photos.download");
-    const second = await open(world, photos, { folderStructure: "none" });
+    const downloads = w.served("photos.download");
+    const second = await open(w, photos, { folderStructure: "none" });
     expect(await second.downloader.run([item])).toMatchObject({ downloaded: 1, failed: 0 });
     await second.index.close();
     expect(await listFiles(library)).toEqual([item.asset.filename]);
-    expect(world.served("photos.download")).toBe(downloads);
-    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(world, item));
+    expect(w.served("photos.download")).toBe(downloads);
+    expect(await sha256(path.join(library, item.asset.filename))).toBe(await originalHash(w, item));
   });
 });
