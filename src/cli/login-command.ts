@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createInterface, type Interface } from "node:readline";
+import type { Interface } from "node:readline";
 import type { Command } from "commander";
 import { EngineError } from "../errors.ts";
 import { defaultStateDir, sessionsDir } from "../icloud/state-dir.ts";
@@ -108,7 +108,8 @@ function terminalIo(): TerminalIo {
   let lines: AsyncIterator<string> | undefined;
   const nextLine = async (question: string): Promise<string> => {
     process.stdout.write(question);
-    rl ??= createInterface({ input: process.stdin, terminal: false });
+    // node:readline only when a prompt is shown: `run` imports this module too, and never prompts.
+    rl ??= process.getBuiltinModule("node:readline").createInterface({ input: process.stdin, terminal: false });
     lines ??= rl[Symbol.asyncIterator]();
     const next = await lines.next();
     if (next.done === true) throw new EngineError("INVALID_INPUT", "input closed before the login finished");

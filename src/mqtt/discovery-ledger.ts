@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
 import { readFileIfExists, writeFileAtomic } from "../util/atomic-file.ts";
+import { byCodeUnits } from "../util/compare.ts";
 import type { Component, DeviceDiscovery } from "./discovery/types.ts";
 
 const LedgerFileSchema = z.object({
@@ -95,7 +96,7 @@ export class DiscoveryLedger {
     if (path === undefined) return;
     // Chained: each write takes the ledger as it is when its turn comes, so an older one never wins.
     this.#saving = this.#saving.then(async () => {
-      const nodes = Object.fromEntries([...this.#nodes].sort(([a], [b]) => a.localeCompare(b)));
+      const nodes = Object.fromEntries([...this.#nodes].sort(([a], [b]) => byCodeUnits(a, b)));
       try {
         await writeFileAtomic(path, `${JSON.stringify({ version: 1, nodes })}\n`);
       } catch (error) {

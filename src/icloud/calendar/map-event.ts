@@ -1,3 +1,4 @@
+import { byCodeUnits } from "../../util/compare.ts";
 import { addDays, isoDateOf, isoInZone, isValidTimeZone, startOfDay, type WallTime, wallToUtc } from "./time-zone.ts";
 import type { CalendarInfo, MmeCalendarEvent } from "./types.ts";
 import type { AppleDate, WireEvent } from "./wire.ts";
@@ -76,5 +77,5 @@ export function placeEvent(event: WireEvent, calendar: CalendarInfo | undefined,
 
 /** Events sorted by start, then end, then id. */
 export function sortPlaced(events: PlacedEvent[]): PlacedEvent[] {
-  return events.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs || a.event.id.localeCompare(b.event.id));
+  return events.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs || byCodeUnits(a.event.id, b.event.id));
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FmipDevice } from "../../../icloud/findmy/types.ts";
+import { byCodeUnits } from "../../../util/compare.ts";
 import { uniqueSlug } from "../../../util/slug.ts";
 
 /** A short key from an Apple device id, for names that leave nothing (`😀`): `device_1a2b3c4d`. */
@@ -53,7 +54,7 @@ export class FriendlyNames {
       (a, b) =>
         Number(this.configured(b) !== undefined) - Number(this.configured(a) !== undefined) ||
         Number(b.slug !== undefined) - Number(a.slug !== undefined) ||
-        a.id.localeCompare(b.id),
+        byCodeUnits(a.id, b.id),
     );
     const given: string[] = [];
     for (const device of order) {

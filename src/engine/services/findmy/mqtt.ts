@@ -1,6 +1,7 @@
 import type { FmipDevice } from "../../../icloud/findmy/types.ts";
 import { requestButton } from "../../../mqtt/discovery/button.ts";
 import type { MqttOutput, MqttServiceView } from "../../../mqtt/service-view.ts";
+import { byCodeUnits } from "../../../util/compare.ts";
 import type { AccountState } from "../../account-state.ts";
 import type { FindMyEvents, FindMySnapshot } from "./events.ts";
 import { appleDeviceDiscovery, deviceSegment, deviceTopic, staleTopic } from "./mqtt-discovery.ts";
@@ -15,7 +16,7 @@ export function staleMap(state: AccountState, devices: readonly FmipDevice[]): R
   const fresh = state.session.state === "active" && state.services.findmy.message === null;
   return Object.fromEntries(
     [...devices]
-      .sort((a, b) => deviceSegment(a).localeCompare(deviceSegment(b)))
+      .sort((a, b) => byCodeUnits(deviceSegment(a), deviceSegment(b)))
       .map((d) => [deviceSegment(d), !fresh || d.location_stale || d.location === null]),
   );
 }

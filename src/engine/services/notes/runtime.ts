@@ -11,6 +11,7 @@ import {
 import { NotesService } from "../../../icloud/notes/notes-service.ts";
 import type { NotesRecord } from "../../../icloud/notes/records.ts";
 import { type MmeNote, NOTE_ATTACHMENT_SCHEME } from "../../../icloud/notes/types.ts";
+import { byCodeUnits } from "../../../util/compare.ts";
 import type { ServiceContext, ServiceJob, ServiceRuntime } from "../service-module.ts";
 import type { NotesConfig } from "./config.ts";
 import type { NoteChange, NotesEvents, NotesSnapshot } from "./events.ts";
@@ -68,7 +69,7 @@ function apply(book: Book, records: readonly NotesRecord[]): void {
 
 const emptyBook = (): Book => ({ notes: {}, folders: {}, attachments: {}, texts: new Map() });
 const byModified = (a: MmeNote, b: MmeNote) =>
-  (b.modified ?? "").localeCompare(a.modified ?? "") || a.id.localeCompare(b.id);
+  byCodeUnits(b.modified ?? "", a.modified ?? "") || byCodeUnits(a.id, b.id);
 
 /**
  * iCloud Notes for one account: the Notes zone's change feed from the stored sync token (the whole

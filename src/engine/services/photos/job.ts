@@ -5,6 +5,7 @@ import type { PhotosSyncState } from "../../../icloud/photos/sync-state.ts";
 import type { IcplAsset, PhotoItem, PhotoZone } from "../../../icloud/photos/types.ts";
 import type { ServiceTransport } from "../../../icloud/service-transport.ts";
 import type { Logger } from "../../../logger.ts";
+import { byCodeUnits } from "../../../util/compare.ts";
 import type { PhotosConfig } from "./config.ts";
 import { indexFileFor, libraryZones, type OpenLibrary, openLibrary } from "./library.ts";
 import type { LibraryMirror } from "./mirror.ts";
@@ -138,7 +139,7 @@ export class PhotosJob {
       if (firstRun && watermark !== null && item.asset.date_uploaded <= watermark) continue;
       byId.set(item.asset.id, item);
     }
-    const fresh = [...byId.values()].sort((a, b) => a.asset.date_uploaded.localeCompare(b.asset.date_uploaded));
+    const fresh = [...byId.values()].sort((a, b) => byCodeUnits(a.asset.date_uploaded, b.asset.date_uploaded));
     if (this.#config.download.enabled && this.#config.download.on_delete === "archive") {
       await this.#archive([...removedIds, ...items.filter((item) => item.asset.hidden).map((item) => item.asset.id)]);
     }
