@@ -1,6 +1,7 @@
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
 import type { Logger } from "../logger.ts";
 import { clientOptionsFor } from "./client-options.ts";
+import { connectMqtt } from "./connect.ts";
 import type { MqttFrontendOptions } from "./options.ts";
 import { skipPacketNumberCache } from "./packet-numbers.ts";
 import { safeUrl } from "./redact.ts";
@@ -144,7 +145,7 @@ export class BrokerConnection {
       ...(this.#version === 5 ? { properties: { maximumPacketSize: CLIENT_MAX_PACKET_BYTES } } : {}),
     };
     skipPacketNumberCache("mqtt");
-    const client = mqtt.connect(this.#o.url, options);
+    const client = connectMqtt(this.#o.url, options);
     this.#client = client;
     this.#attempts += 1;
     client.on("connect", () => void this.#onConnect(client));

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { z } from "zod";
 import type { AccountSnapshot, AccountSummary, EngineApi } from "../engine/api.ts";
 import { COMMAND_SCHEMAS, type CommandInput, type CommandName, type CommandResult } from "../engine/commands.ts";
@@ -9,6 +9,7 @@ import { GENERIC_SERVICES } from "../engine/services/generic.ts";
 import type { ServiceKey } from "../engine/services/types.ts";
 import { EngineError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { connectMqtt } from "../mqtt/connect.ts";
 import { BridgeInfoSchema, BridgeStateSchema } from "../mqtt/messages.ts";
 import { skipPacketNumberCache } from "../mqtt/packet-numbers.ts";
 import { safeUrl } from "../mqtt/redact.ts";
@@ -108,7 +109,7 @@ export class RemoteEngine implements EngineApi {
     };
     log.info("connecting to MQTT", { url: safeUrl(url), clientId: clientOptions.clientId });
     skipPacketNumberCache("mqtt");
-    const client = mqtt.connect(url, clientOptions);
+    const client = connectMqtt(url, clientOptions);
     client.on("error", (error) => log.warn("MQTT error", { error: error.message }));
     try {
       await firstConnection(client, url, options.startTimeoutMs ?? 10_000);
