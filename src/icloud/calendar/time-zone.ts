@@ -1,7 +1,13 @@
 /**
- * Wall-clock times in IANA time zones with nothing but `Intl` (pure maths, shared with the
- * simulator's calendar): which instant 09:00 in Europe/Berlin is on a given day, across DST changes.
+ * Wall-clock times in IANA time zones (pure maths, shared with the simulator's calendar): which
+ * instant 09:00 in Europe/Berlin is on a given day, across DST changes.
+ *
+ * Offsets come from the system's zone files (`tzif.ts`) when they have the zone, else from `Intl`.
+ * The first `Intl.DateTimeFormat` of a process makes Node load ~6 MB of ICU data that then stay
+ * resident, so none is created unless a zone is missing from the system's database.
  */
+
+import { etcTimezoneName, isZoneName, loadZone, localtimeLinkName } from "./tzif.ts";
 
 export interface WallTime {
   year: number;
@@ -32,7 +38,16 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+let intlZones: Set<string> | undefined;
+/** The zones `Intl` lists (cheap: unlike a DateTimeFormat it loads no locale data). */
+function listedByIntl(timeZone: string): boolean {
+  intlZones ??= new Set(Intl.supportedValuesOf("timeZone"));
+  return intlZones.has(timeZone);
+}
+
 export function isValidTimeZone(timeZone: string): boolean {
+  if (loadZone(timeZone) !== undefined || listedByIntl(timeZone)) return true;
+  // Names only Intl knows (other spellings such as `europe/berlin`, offsets such as `+01:00`).
   try {
     formatter(timeZone);
     return true;
@@ -41,8 +56,24 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-/** This machine's time zone (`TZ`, else the system's), e.g. `Europe/Berlin`. */
+/** The names V8 reports as `UTC` (the zone files are all the same zero offset). */
+const UTC_ALIASES = new Set(
+  ["UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"].flatMap((n) => [n, `Etc/${n}`]),
+);
+
+/**
+ * This machine's time zone, e.g. `Europe/Berlin`: `TZ` (`Europe/Berlin` or `:Europe/Berlin`), else
+ * the zone `/etc/localtime` links to, else `/etc/timezone`, each only when it is a zone this machine
+ * knows; else what Intl says; else `UTC`. A `TZ` that is a path or a POSIX rule is passed over.
+ */
 export function systemTimeZone(): string {
+  const tz = process.env["TZ"];
+  const candidates = [tz?.startsWith(":") ? tz.slice(1) : tz, localtimeLinkName(), etcTimezoneName()];
+  for (const name of candidates) {
+    // Known without Intl: a zone file, or a name Intl lists (when the machine has no zone files).
+    if (name !== undefined && isZoneName(name) && (loadZone(name) !== undefined || listedByIntl(name)))
+      return UTC_ALIASES.has(name) ? "UTC" : name;
+  }
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
@@ -69,13 +100,12 @@ function intlOffset(ms: number, timeZone: string): number {
   return Math.round((asUtc(intlWallTime(whole, timeZone)) - whole) / 60_000);
 }
 
-/** Offsets are asked for per quarter hour (zone changes happen on those in current rules). */
+/** Intl is slow, so its offsets are asked for per quarter hour (zone changes happen on those in current rules). */
 const BUCKET_MS = 15 * 60_000;
 const MAX_CACHED = 20_000;
 const offsets = new Map<string, number>();
 
-/** Minutes `timeZone` is ahead of UTC at instant `ms` (+60 for Berlin in winter). */
-export function offsetMinutes(ms: number, timeZone: string): number {
+function cachedIntlOffset(ms: number, timeZone: string): number {
   const bucket = Math.floor(ms / BUCKET_MS);
   const key = `${timeZone}|${bucket}`;
   const cached = offsets.get(key);
@@ -86,6 +116,16 @@ export function offsetMinutes(ms: number, timeZone: string): number {
   if (offsets.size >= MAX_CACHED) offsets.clear();
   offsets.set(key, start);
   return start;
+}
+
+/** Minutes `timeZone` is ahead of UTC at instant `ms` (+60 for Berlin in winter). */
+export function offsetMinutes(ms: number, timeZone: string): number {
+  const zone = loadZone(timeZone);
+  if (zone === undefined) return cachedIntlOffset(ms, timeZone);
+  // As the Intl path: an instant outside Date's range is an error, not an offset.
+  if (!(Math.abs(ms) <= 8.64e15)) throw new RangeError("Invalid time value");
+  // Rounded as the Intl path rounds (old local mean times have seconds).
+  return Math.round(zone.offsetSeconds(ms) / 60);
 }
 
 /** The wall-clock time of instant `ms` in `timeZone`. */
