@@ -6,6 +6,8 @@
  * editor files, ...). Finally it checks that every `new URL("./…", import.meta.url)` in the emitted
  * JavaScript points at a file or folder that exists,
  * so a run-time asset that the copy rule misses fails the build instead of an installed package.
+ * For the root package it also bundles the command line (`dist/cli/main.js`) into `dist/command/`,
+ * what the installed `icloud2mqtt` command runs (scripts/bundle-command.ts).
  *
  * Run from the package folder: `node scripts/build.ts` (root) or `node ../scripts/build.ts`.
  */
@@ -14,6 +16,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { bundleCommand, COMMAND_DIR } from "./bundle-command.ts";
 
 const pkg = process.cwd();
 const src = join(pkg, "src");
@@ -78,6 +81,16 @@ if (compiled.status !== 0) {
 const assets = walk(src).filter(isRuntimeAsset);
 for (const file of assets) cpSync(join(src, file), join(dist, file));
 
+let bundled = "";
+if (existsSync(join(dist, "cli", "main.js"))) {
+  try {
+    bundled = `, dist/${COMMAND_DIR}/ in ${(await bundleCommand(dist)).length} files`;
+  } catch (error) {
+    console.error(`build: bundling the command line (dist/cli/main.js -> dist/${COMMAND_DIR}/) failed:`, error);
+    process.exit(1);
+  }
+}
+
 const missing = missingUrlTargets();
 if (missing.length > 0) {
   console.error(`build: files the code reads at run time are missing from dist/:\n  ${missing.join("\n  ")}`);
@@ -86,4 +99,4 @@ if (missing.length > 0) {
 
 const files = walk(dist).length;
 const ms = Math.round(performance.now() - started);
-console.log(`build: ${manifest.name} -> dist/ (${files} files, ${assets.length} assets copied) in ${ms} ms`);
+console.log(`build: ${manifest.name} -> dist/ (${files} files, ${assets.length} assets copied${bundled}) in ${ms} ms`);

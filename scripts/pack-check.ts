@@ -6,7 +6,7 @@
  * into a prefix, and as dependencies of an empty project; everything else comes from the npm
  * registry or its cache), then checks, with the Node running this script:
  * - the tarballs hold dist/ and no TypeScript sources;
- * - `icloud2mqtt --help` and `--version`;
+ * - `icloud2mqtt --help` and `--version` (the bundled command line, dist/command/);
  * - `icloud2mqtt demo` on free ports: the simulated iPhone shows a code, the web UI is served, the
  *   code sent to the HTTP API signs the account in;
  * - `import("icloud2mqtt")`, `"icloud2mqtt/engine"`, `"icloud2mqtt/testing"` (a simulator starts),
@@ -59,6 +59,9 @@ interface RunResult {
   stdout: string;
   stderr: string;
 }
+
+/** How long an `npm install` of the tarballs may take (it may fetch the registry's metadata of every dependency). */
+const INSTALL_TIMEOUT_MS = 600_000;
 
 /** Runs a command to its end; a non-zero exit fails the check with the command's output. */
 function run(command: string, args: string[], cwd: string, timeoutMs = 180_000): Promise<RunResult> {
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
         "bin/icloud2mqtt.js",
         "config.example.yaml",
         "dist/cli/main.js",
+        "dist/command/main.js",
         "dist/index.js",
         "dist/index.d.ts",
         "dist/engine/index.js",
@@ -245,11 +249,14 @@ async function main(): Promise<void> {
       // The engine first, then the workspace packages: their `icloud2mqtt@^0.1.0` is then already met,
       // so npm never asks the registry about the unpublished name. Global and project at once (npm's
       // cache is safe to share).
+      // On a machine whose npm cache holds the packages but not the registry's metadata for them
+      // (`npm ci` fetched only tarballs), npm asks the registry about every dependency first: minutes
+      // when the registry is slow, hence the longer limit.
       const [engine, ...workspaces] = all as [string, ...string[]];
       await Promise.all([
-        run(npm, ["install", "--global", "--prefix", prefix, ...install, engine], work),
-        run(npm, ["install", ...install, engine], project).then(() =>
-          run(npm, ["install", ...install, ...workspaces], project),
+        run(npm, ["install", "--global", "--prefix", prefix, ...install, engine], work, INSTALL_TIMEOUT_MS),
+        run(npm, ["install", ...install, engine], project, INSTALL_TIMEOUT_MS).then(() =>
+          run(npm, ["install", ...install, ...workspaces], project, INSTALL_TIMEOUT_MS),
         ),
       ]);
     });

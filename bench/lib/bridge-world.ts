@@ -54,7 +54,8 @@ function newest(dir: string): number {
 
 /** Builds `dist/` (`npm run build`) when it is missing or older than `src/`. */
 export function ensureBuilt(): void {
-  const main = path.join(ROOT, "dist/cli/main.js");
+  // The build's last step: the command line's bundle, which the installed command runs.
+  const main = path.join(ROOT, "dist/command/main.js");
   if (existsSync(main) && statSync(main).mtimeMs >= newest(path.join(ROOT, "src"))) return;
   process.stderr.write("bench: building dist/ (npm run build)\n");
   // The build's output goes to stderr: stdout is the bench's JSON report.

@@ -123,5 +123,3 @@ function jsonType(value: unknown): string {
   if (Array.isArray(value)) return "array";
   return typeof value;
 }
-
-if (import.meta.main) process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);

@@ -1,18 +1,20 @@
-import { createRequire } from "node:module";
+/// <reference path="./undici-internals.d.ts" />
 import type { Dispatcher, Agent as UndiciAgent } from "undici";
+import apiModule from "undici/lib/api/index.js";
+import agentModule from "undici/lib/dispatcher/agent.js";
 
 /**
  * The two parts of undici the iCloud client uses: its connection pool (`Agent`) and `request`.
  * undici's package entry also loads fetch, WebSocket, EventSource, the caches, the mocks and every
  * proxy agent: about 11 MB more RSS in the bridge (bench/README.md, "footprint.ts"). undici has no
- * `exports` map, so its own files can be loaded directly; the pinned major version keeps the paths.
+ * `exports` map, so its own files can be imported directly (their types: undici-internals.d.ts); the
+ * pinned major version keeps the paths. Static imports, so the command's bundle
+ * (scripts/bundle-command.ts) takes in these files and not the entry.
  */
-const require = createRequire(import.meta.url);
-
-export const Agent = require("undici/lib/dispatcher/agent.js") as typeof UndiciAgent;
+export const Agent = agentModule as typeof UndiciAgent;
 export type Agent = UndiciAgent;
 
-const api = require("undici/lib/api/index.js") as {
+const api = apiModule as {
   request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
 };
 

@@ -16,7 +16,7 @@ describe("wantedNodeFlags", () => {
       "--max-semi-space-size=1",
       "--heap-growing-percent=30",
       "--liftoff-only",
-      "--max-opt=1",
+      "--max-opt=0",
       "--v8-pool-size=1",
     ]);
   });
