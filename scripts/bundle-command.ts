@@ -7,12 +7,11 @@
  * 5 MB of the bridge's memory (bench/README.md, "footprint.ts"). The library entries (`dist/index.js`,
  * `dist/engine/`, …) stay as tsc emits them, for Node-RED, Homebridge and other programs.
  *
- * Kept out of the bundle: Node's built-in modules, and what the code loads with `require` (mqtt.js's
- * entry, for WebSocket and SOCKS connections only, and `transliteration`): they load from
- * node_modules as without the bundle. mqtt.js's `worker-timers` (for browsers) is replaced by the
- * native timers, as src/mqtt/native-timers.ts does without the bundle. `new URL("./…",
- * import.meta.url)` (the web UI, the demo scenario, package.json) is rewritten to point from
- * `dist/command/` at the same file under `dist/`.
+ * Kept out of the bundle: Node's built-in modules; what the code loads with `require` (mqtt.js,
+ * which src/mqtt/connect.ts loads in pieces, and `transliteration`); and aedes: src/mqtt/packet-numbers.ts
+ * turns off the packet-id cache (10 MB) of the mqtt-packet that mqtt.js and aedes load from
+ * node_modules, which a bundled copy would not see. They load from node_modules as without the bundle. `new URL("./…", import.meta.url)` (the web UI, the demo scenario, package.json)
+ * is rewritten to point from `dist/command/` at the same file under `dist/`.
  */
 import { join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -21,19 +20,8 @@ import { build, type Plugin } from "rolldown";
 /** Where the bundle goes, under `dist/`. */
 export const COMMAND_DIR = "command";
 
-const NATIVE_TIMERS = "\0icloud2mqtt:native-timers";
-
-/** `worker-timers` (required by mqtt.js's `lib/get-timer.js`) as the native timers. */
-function nativeTimers(): Plugin {
-  return {
-    name: "icloud2mqtt:native-timers",
-    resolveId: (source) => (source === "worker-timers" ? NATIVE_TIMERS : null),
-    load: (id) =>
-      id === NATIVE_TIMERS
-        ? "export const setInterval = globalThis.setInterval;\nexport const clearInterval = globalThis.clearInterval;\n"
-        : null,
-  };
-}
+/** Packages loaded from node_modules at run time (see above). */
+const EXTERNAL = /^(aedes|mqtt|mqtt-packet)(\/|$)/;
 
 const URL_PATTERN = /new URL\(\s*(["'])(\.{1,2}\/[^"']*)\1\s*,\s*import\.meta\.url\s*\)/g;
 
@@ -63,8 +51,9 @@ export async function bundleCommand(dist: string): Promise<string[]> {
   const output = await build({
     input: join(dist, "cli", "main.js"),
     platform: "node",
+    external: EXTERNAL,
     logLevel: "warn",
-    plugins: [relocateUrls(dist, outDir), nativeTimers()],
+    plugins: [relocateUrls(dist, outDir)],
     output: {
       dir: outDir,
       format: "esm",

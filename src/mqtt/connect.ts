@@ -1,9 +1,8 @@
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import type * as Mqtt from "mqtt";
 import type { IClientOptions, MqttClient, MqttProtocol } from "mqtt";
-import { Client } from "./mqtt-client.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -61,6 +60,24 @@ function viaMqttJs(url: string, options: IClientOptions, fromUrl: UrlParts | und
     ...(fromUrl.username === undefined ? {} : { username: fromUrl.username }),
     ...(fromUrl.password === undefined ? {} : { password: fromUrl.password }),
   });
+}
+
+/**
+ * mqtt.js's keep-alive timer (`lib/get-timer.js`) requires `worker-timers` at load (with
+ * worker-timers-broker, broker-factory, fast-unique-numbers and @babel/runtime: 30 files) for
+ * browser tabs, whose timers are throttled; outside a browser it uses the native `setInterval`
+ * (`timerVariant` "auto"). Unless something loaded it already, this puts the native timers in the
+ * module cache (`require.cache`, documented as writable) under `worker-timers`' path, so mqtt.js
+ * loads no Worker machinery it would not use; even `timerVariant: "worker"` then gets native timers.
+ */
+function withoutWorkerTimers(): void {
+  const path = createRequire(require.resolve("mqtt/lib/get-timer")).resolve("worker-timers");
+  if (require.cache[path] !== undefined) return;
+  const native = new Module(path);
+  native.filename = path;
+  native.loaded = true;
+  native.exports = { setInterval, clearInterval };
+  require.cache[path] = native;
 }
 
 /**
@@ -141,6 +158,8 @@ export function connectMqtt(url: string, options: IClientOptions = {}): MqttClie
   const stream = secure
     ? (client: MqttClient): TLSSocket => tlsStream(client, opts)
     : (): Socket => netConnect({ host, port });
+  withoutWorkerTimers();
+  const { default: Client } = require("mqtt/lib/client") as { default: typeof MqttClient };
   const client = new Client(stream, opts);
   client.on("error", () => undefined);
   return client;
