@@ -16,7 +16,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { bundleCommand, COMMAND_DIR } from "./bundle-command.ts";
+import { bundleCommand, COMMAND_DIR, RELATIVE_URL_PATTERN } from "./bundle-command.ts";
 
 const pkg = process.cwd();
 const src = join(pkg, "src");
@@ -37,13 +37,12 @@ function isRuntimeAsset(file: string): boolean {
 
 /** `new URL("./x" or "../x", import.meta.url)` targets that do not exist next to the emitted file. */
 function missingUrlTargets(): string[] {
-  const pattern = /new URL\(\s*["'](\.{1,2}\/[^"']*)["']\s*,\s*import\.meta\.url\s*\)/g;
   const missing: string[] = [];
   for (const file of walk(dist).filter((f) => f.endsWith(".js"))) {
     const path = join(dist, file);
-    for (const match of readFileSync(path, "utf8").matchAll(pattern)) {
-      const target = fileURLToPath(new URL(match[1] as string, pathToFileURL(path)));
-      if (!existsSync(target)) missing.push(`dist/${file}: ${match[1]} -> ${relative(pkg, target)}`);
+    for (const match of readFileSync(path, "utf8").matchAll(RELATIVE_URL_PATTERN)) {
+      const target = fileURLToPath(new URL(match[2] as string, pathToFileURL(path)));
+      if (!existsSync(target)) missing.push(`dist/${file}: ${match[2]} -> ${relative(pkg, target)}`);
     }
   }
   return missing;

@@ -1,17 +1,19 @@
 /**
  * The `icloud2mqtt` command as installed runs `dist/command/main.js`: `dist/cli/main.js` and what it
  * imports (the bridge's own modules and its npm dependencies) in a few minified files, split at the
- * dynamic imports so that a command loads only what it uses. Node keeps the source text of every module
- * it loads for as long as the process lives, and the bridge runs for months: 480 modules with their
- * comments, zod's 64 locale files and the parts of undici and zod the bridge never calls took about
- * 5 MB of the bridge's memory (bench/README.md, "footprint.ts"). The library entries (`dist/index.js`,
- * `dist/engine/`, …) stay as tsc emits them, for Node-RED, Homebridge and other programs.
+ * dynamic imports so that a command loads only what it uses. Node keeps the source text of every
+ * module it loads for as long as the process lives, and the bridge runs for months: 480 modules with
+ * their comments, zod's 64 locale files and the parts of undici and zod the bridge never calls took
+ * about 6 MB of the bridge's memory (bench/README.md, "footprint.ts"). The library entries
+ * (`dist/index.js`, `dist/engine/`, …) stay as tsc emits them, for Node-RED, Homebridge and other
+ * programs.
  *
- * Kept out of the bundle: Node's built-in modules; what the code loads with `require` (mqtt.js,
- * which src/mqtt/connect.ts loads in pieces, and `transliteration`); and aedes: src/mqtt/packet-numbers.ts
- * turns off the packet-id cache (10 MB) of the mqtt-packet that mqtt.js and aedes load from
- * node_modules, which a bundled copy would not see. They load from node_modules as without the bundle. `new URL("./…", import.meta.url)` (the web UI, the demo scenario, package.json)
- * is rewritten to point from `dist/command/` at the same file under `dist/`.
+ * Kept out of the bundle, loaded from node_modules as without it: Node's built-in modules; what the
+ * code loads with `require` (mqtt.js, which src/mqtt/connect.ts loads in pieces, and
+ * `transliteration`); and aedes: src/mqtt/packet-numbers.ts turns off the packet-id cache (10 MB) of
+ * the mqtt-packet that mqtt.js and aedes load from node_modules, which a bundled copy would not see.
+ * `new URL("./…", import.meta.url)` (the web UI, the demo scenario, package.json) is rewritten to
+ * point from `dist/command/` at the same file under `dist/`.
  */
 import { join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -23,7 +25,11 @@ export const COMMAND_DIR = "command";
 /** Packages loaded from node_modules at run time (see above). */
 const EXTERNAL = /^(aedes|mqtt|mqtt-packet)(\/|$)/;
 
-const URL_PATTERN = /new URL\(\s*(["'])(\.{1,2}\/[^"']*)\1\s*,\s*import\.meta\.url\s*\)/g;
+/**
+ * `new URL("./x" or "../x", import.meta.url)`, with any quote (the bundle's minified code uses
+ * backticks): group 1 the quote, group 2 the relative path.
+ */
+export const RELATIVE_URL_PATTERN = /new URL\(\s*(["'`])(\.{1,2}\/[^"'`]*)\1\s*,\s*import\.meta\.url\s*\)/g;
 
 /** Rewrites `new URL("./x", import.meta.url)` in modules under `dist` for code that runs from `outDir`. */
 function relocateUrls(dist: string, outDir: string): Plugin {
@@ -32,7 +38,7 @@ function relocateUrls(dist: string, outDir: string): Plugin {
     transform(code, id) {
       if (!id.startsWith(dist + sep) || !code.includes("import.meta.url")) return null;
       let changed = false;
-      const result = code.replace(URL_PATTERN, (_whole, quote: string, target: string) => {
+      const result = code.replace(RELATIVE_URL_PATTERN, (_whole, quote: string, target: string) => {
         const absolute = fileURLToPath(new URL(target, pathToFileURL(id)));
         let moved = relative(outDir, absolute).split(sep).join("/");
         if (!moved.startsWith(".")) moved = `./${moved}`;

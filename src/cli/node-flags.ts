@@ -17,8 +17,9 @@ import { fileURLToPath } from "node:url";
  *   baseline compiler (0.36 % of a core instead of 0.3 %).
  * - `--v8-pool-size=1`: one V8 worker thread (for concurrent marking) instead of one per core.
  *
- * They cost CPU (more frequent, smaller collections, no optimized code): about a third more while
- * listing a library, nothing noticeable for a bridge that polls every few minutes.
+ * They cost CPU (more frequent, smaller collections, no machine code): listing 100 000 photos took
+ * 22 s of CPU against 8.4 s with Node's defaults; nothing noticeable for a bridge that polls every
+ * few minutes.
  */
 export const LEAN_NODE_FLAGS: readonly string[] = [
   "--max-semi-space-size=1",
